@@ -1,0 +1,20 @@
+package dev.rlhf.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code rlhf bench ...}: benchmarks that each print one JSON object and never assert a time. */
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        description = "Run a benchmark; prints one JSON object.",
+        subcommands = {})
+public final class BenchCommand implements Runnable {
+
+    @CommandLine.Spec private CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+}

@@ -1,0 +1,28 @@
+package dev.rlhf.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code rlhf} command-line entry point; each sub-command is a class of its own. */
+@Command(
+        name = "rlhf",
+        mixinStandardHelpOptions = true,
+        version = "rlhf 0.1.0",
+        description = "RLHF training system for the JVM.",
+        subcommands = {
+            CommandLine.HelpCommand.class,
+            BenchCommand.class,
+        })
+public final class RlhfCli implements Runnable {
+
+    @CommandLine.Spec private CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new RlhfCli()).execute(args));
+    }
+}
