@@ -1,0 +1,29 @@
+package dev.rlhf.policy.model;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * GPT-2's tanh approximation of GELU ({@code gelu_new}). DJL's own {@code gelu} is the exact erf form, which
+ * differs by up to 1e-3 and would make imported GPT-2 checkpoints drift from their reference logits.
+ */
+final class Gelu {
+    // gelu_new(x) = 0.5 x (1 + tanh(c (x + 0.044715 x^3))) = x * sigmoid(2c (x + 0.044715 x^3)), c = sqrt(2/pi)
+    private static final float TWO_C = (float) (2.0 * Math.sqrt(2.0 / Math.PI));
+    private static final float CUBIC = 0.044715f;
+
+    private Gelu() {}
+
+    /** Differentiable form: no operation overwrites a tensor autograd may still need. */
+    static NDArray apply(NDArray x) {
+        NDArray inner = x.square().mul(CUBIC * TWO_C).add(TWO_C).mul(x);
+        return inner.getNDArrayInternal().sigmoid().mul(x);
+    }
+
+    /** Inference form: same values, fewer allocations; {@code x} itself is left untouched. */
+    static NDArray applyInPlace(NDArray x) {
+        NDArray inner = x.square().muli(CUBIC * TWO_C).addi(TWO_C).muli(x);
+        NDArray gate = inner.getNDArrayInternal().sigmoid();
+        inner.close();
+        return gate.muli(x);
+    }
+}

@@ -1,0 +1,175 @@
+package dev.rlhf.policy.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import dev.rlhf.policy.model.GptWeights.Layer;
+
+/**
+ * A GPT-2 decoder: pre-LayerNorm blocks, learned positions, tanh-GELU MLP of four times the width, input and
+ * output embeddings tied, and an optional scalar value head on the final hidden states.
+ *
+ * <p>Every method allocates its results and intermediates in the manager of its first input array, so callers
+ * control native memory by running it inside a sub-manager they close. The model itself holds only its weights.
+ */
+public final class GptModel implements AutoCloseable {
+    private final GptConfig config;
+    private final GptWeights weights;
+    private final float attentionScale;
+    private final Shape normalizedShape;
+
+    /**
+     * Output of a full forward pass.
+     *
+     * @param logits {@code [batch, length, vocab]}
+     * @param values {@code [batch, length]} value-head outputs, or {@code null} if not asked for
+     */
+    public record Output(NDArray logits, NDArray values) {}
+
+    public GptModel(GptWeights weights) {
+        this.config = weights.config();
+        this.weights = weights;
+        this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
+        this.normalizedShape = new Shape(config.dModel());
+    }
+
+    public GptConfig config() {
+        return config;
+    }
+
+    public GptWeights weights() {
+        return weights;
+    }
+
+    /**
+     * Forward pass over a padded batch.
+     *
+     * @param tokenIds {@code [batch, length]} int64 token ids
+     * @param attentionMask {@code [batch, length]}, 1 for real tokens and 0 for padding, on either side
+     * @param withValues whether to compute the value head (which the weights must then have)
+     */
+    public Output forward(NDArray tokenIds, NDArray attentionMask, boolean withValues) {
+        NDArray hidden = hiddenStates(tokenIds, attentionMask, null);
+        NDArray logits = linear(hidden, weights.tokenEmbedding(), null);
+        return new Output(logits, withValues ? values(hidden) : null);
+    }
+
+    /**
+     * Final (post-LayerNorm) hidden states {@code [batch, length, dModel]}; with a cache, also writes every
+     * position's keys and values into it (the prefill of generation).
+     */
+    public NDArray hiddenStates(NDArray tokenIds, NDArray attentionMask, KvCache cache) {
+        Shape shape = tokenIds.getShape();
+        int batch = Math.toIntExact(shape.get(0));
+        int length = Math.toIntExact(shape.get(1));
+        if (length > config.contextLength()) {
+            throw new IllegalArgumentException(
+                    "sequence length " + length + " exceeds the context length " + config.contextLength());
+        }
+        NDManager manager = tokenIds.getManager();
+        long[] mask = attentionMask.toType(DataType.INT64, false).toLongArray();
+        NDArray positions = manager.create(AttentionBias.positions(mask, batch, length), shape);
+        NDArray bias = manager.create(AttentionBias.causal(mask, batch, length), new Shape(batch, 1, length, length));
+
+        NDArray x = embed(tokenIds, positions);
+        for (int i = 0; i < config.layers(); i++) {
+            x = block(x, weights.layers().get(i), bias, cache, i);
+        }
+        return layerNorm(x, weights.get("ln_f.weight"), weights.get("ln_f.bias"));
+    }
+
+    /** Value head on hidden states {@code [..., dModel]}, giving {@code [...]}. */
+    public NDArray values(NDArray hidden) {
+        return linear(hidden, weights.get(GptWeights.VALUE_HEAD_WEIGHT), weights.get(GptWeights.VALUE_HEAD_BIAS))
+                .squeeze(-1);
+    }
+
+    /** Logits {@code [..., vocab]} of hidden states {@code [..., dModel]} through the tied output embedding. */
+    public NDArray logits(NDArray hidden) {
+        return linear(hidden, weights.tokenEmbedding(), null);
+    }
+
+    /**
+     * One decoding step: each row's newest token attends over the cache, whose slot {@code slot} it fills.
+     *
+     * @param tokens {@code [batch]} int64, the token at {@code slot}
+     * @param positions {@code [batch]} int64 position ids
+     * @param bias {@code [batch, 1, 1, capacity]} additive mask over cache slots (slot {@code slot} included)
+     * @return final hidden states {@code [batch, dModel]}
+     */
+    public NDArray decodeStep(NDArray tokens, NDArray positions, NDArray bias, KvCache cache, int slot) {
+        int batch = cache.batchSize();
+        int d = config.dModel();
+        NDArray x = embed(tokens, positions);
+        for (int i = 0; i < config.layers(); i++) {
+            Layer w = weights.layers().get(i);
+            // attention over the cache, this token's keys and values written first
+            NDArray h = layerNorm(x, w.ln1Gamma(), w.ln1Beta());
+            NDList qkv = linear(h, w.attnWeight(), w.attnBias()).split(3, 1);
+            cache.write(i, slot, qkv.get(1), qkv.get(2));
+            NDArray q = qkv.get(0).reshape(batch, config.heads(), 1, config.headDim());
+            NDArray scores = q.matMul(cache.keys(i)).muli(attentionScale).addi(bias);
+            NDArray context = scores.softmax(-1).matMul(cache.values(i)).reshape(batch, d);
+            // add residual
+            x.addi(linear(context, w.attnProjWeight(), w.attnProjBias()));
+            // MLP
+            h = layerNorm(x, w.ln2Gamma(), w.ln2Beta());
+            NDArray activated = Gelu.applyInPlace(linear(h, w.fcWeight(), w.fcBias()));
+            x.addi(linear(activated, w.mlpProjWeight(), w.mlpProjBias()));
+        }
+        return layerNorm(x, weights.get("ln_f.weight"), weights.get("ln_f.bias"));
+    }
+
+    private NDArray block(NDArray x, Layer w, NDArray bias, KvCache cache, int layer) {
+        Shape shape = x.getShape();
+        long batch = shape.get(0);
+        long length = shape.get(1);
+        // split heads: [batch, length, 3 * d] -> 3 x [batch, heads, length, headDim]
+        NDArray h = layerNorm(x, w.ln1Gamma(), w.ln1Beta());
+        NDArray heads = linear(h, w.attnWeight(), w.attnBias())
+                .reshape(batch, length, 3, config.heads(), config.headDim())
+                .transpose(2, 0, 3, 1, 4);
+        NDArray q = heads.get(0);
+        NDArray k = heads.get(1);
+        NDArray v = heads.get(2);
+        if (cache != null) {
+            cache.writePrefix(layer, k, v);
+        }
+        // scaled dot-product attention with the causal + padding bias
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(attentionScale).add(bias);
+        NDArray context = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(batch, length, config.dModel());
+        // add residual
+        x = x.add(linear(context, w.attnProjWeight(), w.attnProjBias()));
+        // MLP, add residual
+        h = layerNorm(x, w.ln2Gamma(), w.ln2Beta());
+        NDArray activated = Gelu.apply(linear(h, w.fcWeight(), w.fcBias()));
+        return x.add(linear(activated, w.mlpProjWeight(), w.mlpProjBias()));
+    }
+
+    private NDArray embed(NDArray tokenIds, NDArray positions) {
+        NDArray tokens = tokenIds.getNDArrayInternal()
+                .embedding(tokenIds, weights.tokenEmbedding(), SparseFormat.DENSE).singletonOrThrow();
+        NDArray places = positions.getNDArrayInternal()
+                .embedding(positions, weights.positionEmbedding(), SparseFormat.DENSE).singletonOrThrow();
+        return tokens.addi(places);
+    }
+
+    private NDArray layerNorm(NDArray x, NDArray gamma, NDArray beta) {
+        return x.getNDArrayInternal()
+                .layerNorm(x, normalizedShape, gamma, beta, config.layerNormEpsilon())
+                .singletonOrThrow();
+    }
+
+    private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+        return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
+    }
+
+    /** Closes the weights. */
+    @Override
+    public void close() {
+        weights.close();
+    }
+}
