@@ -1,0 +1,130 @@
+package dev.rlhf.policy.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * AdamW (decoupled weight decay) over named parameters, with global gradient-norm clipping. Each update is
+ * DJL's fused {@code adamUpdate} kernel; this class owns the moment estimates, the step count, and the choice
+ * of which tensors decay (only matrices, as GPT-2 and nanoGPT do: no decay on biases and LayerNorm gains).
+ *
+ * <p>DJL's own {@code Optimizer} expects a {@code Trainer} and {@code ParameterStore}; our models are plain
+ * named tensors, so we drive the same kernel directly.
+ */
+public final class AdamW implements AutoCloseable {
+    private final Map<String, NDArray> parameters;
+    private final Settings settings;
+    private final NDManager stateManager;
+    private final Map<String, NDArray> means = new LinkedHashMap<>();
+    private final Map<String, NDArray> variances = new LinkedHashMap<>();
+    private int steps;
+
+    /**
+     * @param learningRate step size
+     * @param beta1 decay of the first moment
+     * @param beta2 decay of the second moment
+     * @param epsilon added to the root of the second moment
+     * @param weightDecay decoupled decay applied to matrices
+     * @param maxGradNorm global L2 norm gradients are clipped to; 0 or less disables clipping
+     */
+    public record Settings(
+            float learningRate, float beta1, float beta2, float epsilon, float weightDecay, float maxGradNorm) {
+        public Settings {
+            if (!(learningRate > 0)) {
+                throw new IllegalArgumentException("learningRate must be positive but was " + learningRate);
+            }
+            if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
+                throw new IllegalArgumentException("betas must be in [0, 1) but were " + beta1 + ", " + beta2);
+            }
+            if (weightDecay < 0) {
+                throw new IllegalArgumentException("weightDecay must not be negative but was " + weightDecay);
+            }
+        }
+
+        public static Settings of(float learningRate) {
+            return new Settings(learningRate, 0.9f, 0.999f, 1e-8f, 0.01f, 1.0f);
+        }
+
+        public Settings withLearningRate(float rate) {
+            return new Settings(rate, beta1, beta2, epsilon, weightDecay, maxGradNorm);
+        }
+    }
+
+    /** What one step did. */
+    public record StepReport(double gradNorm, boolean clipped) {}
+
+    /**
+     * @param parameters tensors to train; their gradients are attached here
+     */
+    public AdamW(Map<String, NDArray> parameters, Settings settings) {
+        this.parameters = Map.copyOf(parameters);
+        this.settings = settings;
+        NDArray any = parameters.values().iterator().next();
+        this.stateManager = any.getManager().newSubManager();
+        parameters.forEach((name, p) -> {
+            p.setRequiresGradient(true);
+            means.put(name, stateManager.zeros(p.getShape()));
+            variances.put(name, stateManager.zeros(p.getShape()));
+        });
+    }
+
+    public int steps() {
+        return steps;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /** The moment estimates, for checkpointing the optimiser ({@code m.NAME} and {@code v.NAME}). */
+    public Map<String, NDArray> state() {
+        Map<String, NDArray> state = new LinkedHashMap<>();
+        means.forEach((name, m) -> state.put("m." + name, m));
+        variances.forEach((name, v) -> state.put("v." + name, v));
+        return state;
+    }
+
+    /** Applies one update at {@code learningRate} from the gradients of the last backward pass, then zeroes them. */
+    public StepReport step(float learningRate) {
+        steps++;
+        try (NDManager scratch = stateManager.newSubManager()) {
+            List<NDArray> gradients = parameters.values().stream().map(p -> {
+                NDArray g = p.getGradient();
+                g.attach(scratch); // the wrapper only; the gradient itself stays with its parameter
+                return g;
+            }).toList();
+            double squares = 0;
+            for (NDArray g : gradients) {
+                squares += g.square().sum().getFloat();
+            }
+            double norm = Math.sqrt(squares);
+            boolean clip = settings.maxGradNorm() > 0 && norm > settings.maxGradNorm();
+            float rescale = clip ? (float) (settings.maxGradNorm() / norm) : 1f;
+            double correction1 = 1 - Math.pow(settings.beta1(), steps);
+            double correction2 = 1 - Math.pow(settings.beta2(), steps);
+            float biasCorrectedRate = (float) (learningRate * Math.sqrt(correction2) / correction1);
+            int i = 0;
+            for (Map.Entry<String, NDArray> entry : parameters.entrySet()) {
+                NDArray weight = entry.getValue();
+                NDArray gradient = gradients.get(i++);
+                float decay = weight.getShape().dimension() >= 2 ? settings.weightDecay() : 0f;
+                weight.getNDArrayInternal().adamUpdate(
+                        new NDList(weight, gradient, means.get(entry.getKey()), variances.get(entry.getKey())),
+                        new NDList(weight),
+                        learningRate, biasCorrectedRate, decay, rescale, -1f,
+                        settings.beta1(), settings.beta2(), settings.epsilon(), true, true);
+                gradient.subi(gradient);
+            }
+            return new StepReport(norm, clip);
+        }
+    }
+
+    @Override
+    public void close() {
+        stateManager.close();
+    }
+}
