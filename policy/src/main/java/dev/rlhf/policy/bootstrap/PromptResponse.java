@@ -12,7 +12,9 @@ import java.util.Objects;
  */
 public record PromptResponse(String prompt, String response) {
 
-    /** @throws NullPointerException if an argument is null */
+    /**
+     * @throws NullPointerException if an argument is null
+     */
     public PromptResponse {
         Objects.requireNonNull(prompt, "prompt");
         Objects.requireNonNull(response, "response");

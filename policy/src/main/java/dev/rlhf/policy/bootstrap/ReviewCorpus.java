@@ -8,9 +8,9 @@ import java.util.Objects;
 import java.util.SplittableRandom;
 
 /**
- * The synthetic task of the embedded default: write a short review of an item ("Review of the
- * hotel in Lisbon:"). A response is 2 or 3 sentences on distinct topics of the item, each with a
- * graded valence, followed by {@link TextTokenizer#END_OF_TEXT}; {@link GoldScore} is the hidden
+ * The synthetic task of the embedded default: write a short review of an item ("Review of the hotel
+ * in Lisbon:"). A response is 2 or 3 sentences on distinct topics of the item, each with a graded
+ * valence, followed by {@link TextTokenizer#END_OF_TEXT}; {@link GoldScore} is the hidden
  * preference for positive reviews.
  *
  * <p>Pretraining and SFT data draw every sentence's valence uniformly from the whole range, so a
@@ -20,21 +20,19 @@ import java.util.SplittableRandom;
  */
 public final class ReviewCorpus {
 
-    private static final int MIN_SENTENCES = 2;
-    private static final int MAX_SENTENCES = 3;
-
     private final ReviewGrammar grammar = ReviewGrammar.INSTANCE;
     private final List<ReviewGrammar.ReviewPrompt> trainingPrompts;
     private final List<ReviewGrammar.ReviewPrompt> heldOutPrompts;
 
     public ReviewCorpus() {
         trainingPrompts = grammar.prompts().stream().filter(p -> !p.heldOut()).toList();
-        heldOutPrompts = grammar.prompts().stream().filter(ReviewGrammar.ReviewPrompt::heldOut).toList();
+        heldOutPrompts =
+                grammar.prompts().stream().filter(ReviewGrammar.ReviewPrompt::heldOut).toList();
     }
 
     /**
-     * Returns {@code count} pretraining documents, each a prompt and its response ending in the
-     * EOS token, so that joining them gives an EOS-separated text stream.
+     * Returns {@code count} pretraining documents, each a prompt and its response ending in the EOS
+     * token, so that joining them gives an EOS-separated text stream.
      *
      * @throws IllegalArgumentException if {@code count} is negative
      */
@@ -52,7 +50,8 @@ public final class ReviewCorpus {
         SplittableRandom random = new SplittableRandom(seed);
         List<PromptResponse> pairs = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            ReviewGrammar.ReviewPrompt prompt = trainingPrompts.get(random.nextInt(trainingPrompts.size()));
+            ReviewGrammar.ReviewPrompt prompt =
+                    trainingPrompts.get(random.nextInt(trainingPrompts.size()));
             pairs.add(new PromptResponse(prompt.text(), response(prompt, random, false)));
         }
         return pairs;
@@ -87,13 +86,18 @@ public final class ReviewCorpus {
                         .orElseThrow(
                                 () ->
                                         new IllegalArgumentException(
-                                                "prompt must be one of the corpus prompts but was: " + prompt));
+                                                "prompt must be one of the corpus prompts but was: "
+                                                        + prompt));
         return response(known, new SplittableRandom(seed), true);
     }
 
-    private String response(ReviewGrammar.ReviewPrompt prompt, SplittableRandom random, boolean best) {
+    private String response(
+            ReviewGrammar.ReviewPrompt prompt, SplittableRandom random, boolean best) {
         List<String> topics = new ArrayList<>(grammar.topics(prompt.item()));
-        int sentences = MIN_SENTENCES + random.nextInt(MAX_SENTENCES - MIN_SENTENCES + 1);
+        int sentences =
+                ReviewGrammar.MIN_SENTENCES
+                        + random.nextInt(
+                                ReviewGrammar.MAX_SENTENCES - ReviewGrammar.MIN_SENTENCES + 1);
         StringBuilder response = new StringBuilder();
         for (int s = 0; s < sentences; s++) {
             String topic = topics.remove(random.nextInt(topics.size()));

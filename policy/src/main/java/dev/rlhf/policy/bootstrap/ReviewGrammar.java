@@ -9,13 +9,13 @@ import java.util.Optional;
 import java.util.SplittableRandom;
 
 /**
- * The closed language of the review task: its prompts, the sentences a response is made of, and
- * the valence each sentence carries.
+ * The closed language of the review task: its prompts, the sentences a response is made of, and the
+ * valence each sentence carries.
  *
  * <p>Valence is graded in half steps, as an integer level from {@link #MIN_LEVEL} (-2, "terrible")
  * to {@link #MAX_LEVEL} (+2, "wonderful"); the intensifiers "very"/"really" take a ±1 adjective to
- * ±1.5 and "fairly"/"rather" to ±0.5. Every sentence of the language is tabulated, so parsing is
- * an exact lookup.
+ * ±1.5 and "fairly"/"rather" to ±0.5. Every sentence of the language is tabulated, so parsing is an
+ * exact lookup.
  */
 final class ReviewGrammar {
 
@@ -24,6 +24,12 @@ final class ReviewGrammar {
 
     /** Highest valence level: +2 in half steps. */
     static final int MAX_LEVEL = 4;
+
+    /** Fewest sentences in a response. */
+    static final int MIN_SENTENCES = 2;
+
+    /** Most sentences in a response. */
+    static final int MAX_SENTENCES = 3;
 
     /** Topic of the sentences that judge the item as a whole. */
     static final String OVERALL = "overall";
@@ -68,9 +74,13 @@ final class ReviewGrammar {
                     -2, List.of("poor", "bad", "disappointing"),
                     -4, List.of("terrible", "awful", "dreadful"));
 
-    /** Intensifiers of ±1 adjectives, mapped to the level they give a +1 adjective. */
-    private static final Map<String, Integer> INTENSIFIERS =
-            Map.of("very", 3, "really", 3, "fairly", 1, "rather", 1);
+    /** Intensifiers of ±1 adjectives, with the level they give a +1 adjective. */
+    private static final List<Map.Entry<String, Integer>> INTENSIFIERS =
+            List.of(
+                    Map.entry("very", 3),
+                    Map.entry("really", 3),
+                    Map.entry("fairly", 1),
+                    Map.entry("rather", 1));
 
     /** One recommendation phrase per level, indexed by {@code level - MIN_LEVEL}. */
     private static final List<String> RECOMMENDATIONS =
@@ -85,7 +95,9 @@ final class ReviewGrammar {
                     "happily recommend",
                     "warmly recommend");
 
-    /** The grammar; immutable, so one instance serves everyone. Declared after the tables it reads. */
+    /**
+     * The grammar; immutable, so one instance serves everyone. Declared after the tables it reads.
+     */
     static final ReviewGrammar INSTANCE = new ReviewGrammar();
 
     private final List<ReviewPrompt> prompts;
@@ -167,17 +179,16 @@ final class ReviewGrammar {
         return List.copyOf(all);
     }
 
+    /** Phrases by level; the order within a level is fixed, as sampling indexes into it. */
     private static Map<Integer, List<String>> adjectivePhrases() {
         Map<Integer, List<String>> byLevel = new HashMap<>();
-        ADJECTIVES.forEach((level, words) -> byLevel.computeIfAbsent(level, l -> new ArrayList<>()).addAll(words));
+        ADJECTIVES.forEach((level, words) -> byLevel.put(level, new ArrayList<>(words)));
         for (int sign : new int[] {1, -1}) {
             for (String adjective : ADJECTIVES.get(2 * sign)) {
-                INTENSIFIERS.entrySet().stream()
-                        .sorted(Map.Entry.comparingByKey())
-                        .forEach(
-                                e ->
-                                        byLevel.computeIfAbsent(sign * e.getValue(), l -> new ArrayList<>())
-                                                .add(e.getKey() + " " + adjective));
+                for (Map.Entry<String, Integer> intensifier : INTENSIFIERS) {
+                    byLevel.computeIfAbsent(sign * intensifier.getValue(), l -> new ArrayList<>())
+                            .add(intensifier.getKey() + " " + adjective);
+                }
             }
         }
         return Map.copyOf(byLevel);
@@ -189,7 +200,8 @@ final class ReviewGrammar {
         for (String item : ASPECTS_BY_ITEM.keySet()) {
             for (int level = MIN_LEVEL; level <= MAX_LEVEL; level++) {
                 sentences.put(
-                        String.format(RECOMMEND_TEMPLATE, RECOMMENDATIONS.get(level - MIN_LEVEL), item),
+                        String.format(
+                                RECOMMEND_TEMPLATE, RECOMMENDATIONS.get(level - MIN_LEVEL), item),
                         new ReviewSentence(RECOMMEND, Optional.of(item), level));
                 for (String phrase : phrasesByLevel.get(level)) {
                     for (String template : OVERALL_TEMPLATES) {

@@ -17,7 +17,8 @@ import java.util.Set;
  * @param merges merge rules, earlier ones applied first
  * @param specialTokens special tokens, also the last entries of {@code vocabulary}
  */
-public record ByteLevelBpe(List<String> vocabulary, List<Merge> merges, List<String> specialTokens) {
+public record ByteLevelBpe(
+        List<String> vocabulary, List<Merge> merges, List<String> specialTokens) {
 
     /** The file name Hugging Face loaders look for in a tokenizer directory. */
     public static final String TOKENIZER_FILE_NAME = "tokenizer.json";
@@ -30,7 +31,9 @@ public record ByteLevelBpe(List<String> vocabulary, List<Merge> merges, List<Str
      */
     public record Merge(String left, String right) {
 
-        /** @throws NullPointerException if either token is null */
+        /**
+         * @throws NullPointerException if either token is null
+         */
         public Merge {
             Objects.requireNonNull(left, "left");
             Objects.requireNonNull(right, "right");

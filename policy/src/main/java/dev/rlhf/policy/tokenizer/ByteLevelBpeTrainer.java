@@ -16,17 +16,18 @@ import java.util.stream.Collectors;
  * Learns a GPT-2-style byte-level BPE vocabulary from a text corpus.
  *
  * <p>Text is split into words with GPT-2's pre-tokenization regex, each word becomes its UTF-8
- * bytes (one base symbol each), and the most frequent adjacent pair is merged until the
- * vocabulary reaches the target size or no pair is left. Ties go to the pair with the smaller
- * (left id, right id), so the same corpus always gives the same model. Occurrences of the special
- * tokens in the corpus are cut out before counting and never take part in a merge.
+ * bytes (one base symbol each), and the most frequent adjacent pair is merged until the vocabulary
+ * reaches the target size or no pair is left. Ties go to the pair with the smaller (left id, right
+ * id), so the same corpus always gives the same model. Occurrences of the special tokens in the
+ * corpus are cut out before counting and never take part in a merge.
  */
 public final class ByteLevelBpeTrainer {
 
     /** GPT-2's pre-tokenization regex; Unicode classes so that {@code \s} matches as in Rust. */
     static final Pattern GPT2_SPLIT =
             Pattern.compile(
-                    "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
+                    "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+|"
+                        + " ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
                     Pattern.UNICODE_CHARACTER_CLASS);
 
     private static final int BASE_SIZE = 256;
@@ -48,8 +49,8 @@ public final class ByteLevelBpeTrainer {
     /**
      * @param vocabSize the target vocabulary size, special tokens included
      * @param specialTokens the special tokens, given the last ids in this order
-     * @throws IllegalArgumentException if {@code vocabSize} leaves no room for the 256 byte
-     *     symbols and the special tokens, or if a special token is empty or repeated
+     * @throws IllegalArgumentException if {@code vocabSize} leaves no room for the 256 byte symbols
+     *     and the special tokens, or if a special token is empty or repeated
      */
     public ByteLevelBpeTrainer(int vocabSize, List<String> specialTokens) {
         this.specialTokens = List.copyOf(specialTokens);
@@ -77,8 +78,8 @@ public final class ByteLevelBpeTrainer {
     }
 
     /**
-     * Learns merges from {@code corpus}. The result has at most the target size; it is smaller
-     * when the corpus runs out of pairs to merge.
+     * Learns merges from {@code corpus}. The result has at most the target size; it is smaller when
+     * the corpus runs out of pairs to merge.
      *
      * @throws NullPointerException if {@code corpus} or one of its documents is null
      */

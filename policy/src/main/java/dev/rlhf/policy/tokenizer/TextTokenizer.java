@@ -178,8 +178,6 @@ public final class TextTokenizer implements AutoCloseable {
 
     private static Iterable<JsonElement> addedTokens(JsonObject json) {
         JsonElement added = json.get("added_tokens");
-        return added == null || added.isJsonNull()
-                ? List.of()
-                : added.getAsJsonArray();
+        return added == null || added.isJsonNull() ? List.of() : added.getAsJsonArray();
     }
 }

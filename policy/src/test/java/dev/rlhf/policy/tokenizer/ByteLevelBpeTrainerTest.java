@@ -101,7 +101,10 @@ class ByteLevelBpeTrainerTest {
 
     @Test
     void sameCorpusGivesByteIdenticalFile() throws IOException {
-        Path again = new ByteLevelBpeTrainer(VOCAB_SIZE).train(corpus).writeTokenizerJson(dir.resolve("again"));
+        Path again =
+                new ByteLevelBpeTrainer(VOCAB_SIZE)
+                        .train(corpus)
+                        .writeTokenizerJson(dir.resolve("again"));
 
         assertArrayEquals(
                 Files.readAllBytes(dir.resolve("ours").resolve(ByteLevelBpe.TOKENIZER_FILE_NAME)),
@@ -121,7 +124,9 @@ class ByteLevelBpeTrainerTest {
 
         // merges: a+b, Ġ+ab; then each word is a single token
         assertEquals(256 + 2 + 1, tiny.size());
-        assertEquals(List.of(new ByteLevelBpe.Merge("a", "b"), new ByteLevelBpe.Merge("Ġ", "ab")), tiny.merges());
+        assertEquals(
+                List.of(new ByteLevelBpe.Merge("a", "b"), new ByteLevelBpe.Merge("Ġ", "ab")),
+                tiny.merges());
     }
 
     @Test
