@@ -32,7 +32,8 @@ public final class ReviewCorpus {
 
     /**
      * Returns {@code count} pretraining documents, each a prompt and its response ending in the EOS
-     * token, so that joining them gives an EOS-separated text stream.
+     * token, so that joining them gives an EOS-separated text stream. These are the documents of
+     * {@code sftPairs(count, seed)}: give pretraining and SFT different seeds.
      *
      * @throws IllegalArgumentException if {@code count} is negative
      */

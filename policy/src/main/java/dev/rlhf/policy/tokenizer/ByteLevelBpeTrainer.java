@@ -27,7 +27,7 @@ public final class ByteLevelBpeTrainer {
     static final Pattern GPT2_SPLIT =
             Pattern.compile(
                     "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+|"
-                        + " ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
+                            + " ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
                     Pattern.UNICODE_CHARACTER_CLASS);
 
     private static final int BASE_SIZE = 256;

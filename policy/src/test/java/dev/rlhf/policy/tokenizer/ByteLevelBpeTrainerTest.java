@@ -17,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 
 class ByteLevelBpeTrainerTest {
@@ -77,7 +78,7 @@ class ByteLevelBpeTrainerTest {
     void frequentWordBecomesOneToken() {
         int[] ids = tokenizer.encode(" hotel");
 
-        assertEquals(1, ids.length, "ids of ' hotel': " + java.util.Arrays.toString(ids));
+        assertEquals(1, ids.length, "ids of ' hotel': " + Arrays.toString(ids));
         assertEquals(" hotel", tokenizer.tokenText(ids[0]));
     }
 
