@@ -1,0 +1,99 @@
+package dev.rlhf.policy.bootstrap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rlhf.policy.tokenizer.TextTokenizer;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+class ReviewCorpusTest {
+
+    private final ReviewCorpus corpus = new ReviewCorpus();
+
+    @Test
+    void sameSeedGivesSameData() {
+        assertEquals(
+                corpus.pretrainingDocuments(200, 42L),
+                new ReviewCorpus().pretrainingDocuments(200, 42L));
+        assertEquals(corpus.sftPairs(200, 42L), corpus.sftPairs(200, 42L));
+        assertEquals(corpus.prompts(200, 42L), corpus.prompts(200, 42L));
+        assertEquals(
+                corpus.bestResponse("Review of the hotel in Lisbon:", 9L),
+                corpus.bestResponse("Review of the hotel in Lisbon:", 9L));
+    }
+
+    @Test
+    void differentSeedsGiveDifferentData() {
+        assertNotEquals(corpus.sftPairs(50, 1L), corpus.sftPairs(50, 2L));
+        assertNotEquals(corpus.prompts(50, 1L), corpus.prompts(50, 2L));
+    }
+
+    @Test
+    void rlPromptsNeverAppearInSftOrPretraining() {
+        Set<String> sftPrompts = new HashSet<>();
+        corpus.sftPairs(5_000, 1L).forEach(p -> sftPrompts.add(p.prompt()));
+        List<String> documents = corpus.pretrainingDocuments(5_000, 2L);
+
+        Set<String> rl = new HashSet<>(corpus.prompts(2_000, 3L));
+
+        assertTrue(rl.size() > 200, "held-out prompts should be varied: " + rl.size());
+        for (String prompt : rl) {
+            assertTrue(!sftPrompts.contains(prompt), "held-out prompt in SFT: " + prompt);
+            for (String document : documents) {
+                assertTrue(!document.startsWith(prompt + " "), "held-out prompt in: " + document);
+            }
+        }
+    }
+
+    @Test
+    void documentsArePromptThenResponseEndingInEos() {
+        for (PromptResponse pair : corpus.sftPairs(100, 8L)) {
+            assertTrue(pair.response().startsWith(" "), pair.response());
+            assertTrue(pair.response().endsWith(TextTokenizer.END_OF_TEXT), pair.response());
+            assertEquals(
+                    1,
+                    pair.document().split(Pattern.quote(TextTokenizer.END_OF_TEXT), -1).length - 1);
+        }
+    }
+
+    @Test
+    void sftResponsesAreTwoOrThreeGrammarSentencesOnDistinctTopics() {
+        for (PromptResponse pair : corpus.sftPairs(300, 5L)) {
+            String text = pair.response().replace(TextTokenizer.END_OF_TEXT, "").strip();
+            String[] sentences = text.split("(?<=\\.) ");
+            Set<String> topics = new HashSet<>();
+
+            assertTrue(sentences.length == 2 || sentences.length == 3, text);
+            for (String sentence : sentences) {
+                ReviewGrammar.ReviewSentence parsed =
+                        ReviewGrammar.INSTANCE
+                                .parse(sentence)
+                                .orElseThrow(() -> new AssertionError("unparsed: " + sentence));
+                assertTrue(topics.add(parsed.topic()), "repeated topic in: " + text);
+            }
+        }
+    }
+
+    @Test
+    void bestResponseRejectsPromptsOutsideTheCorpus() {
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class, () -> corpus.bestResponse("Hello?", 1L));
+
+        assertTrue(e.getMessage().contains("prompt"), e.getMessage());
+    }
+
+    @Test
+    void rejectsNegativeCounts() {
+        assertThrows(IllegalArgumentException.class, () -> corpus.sftPairs(-1, 1L));
+        assertThrows(IllegalArgumentException.class, () -> corpus.prompts(-1, 1L));
+    }
+}
