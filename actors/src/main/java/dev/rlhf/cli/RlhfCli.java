@@ -11,6 +11,9 @@ import picocli.CommandLine.Command;
         description = "RLHF training system for the JVM.",
         subcommands = {
             CommandLine.HelpCommand.class,
+            BootstrapCommand.class,
+            GenerateCommand.class,
+            QuickstartCommand.class,
             BenchCommand.class,
         })
 public final class RlhfCli implements Runnable {

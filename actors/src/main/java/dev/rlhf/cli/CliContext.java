@@ -1,0 +1,39 @@
+package dev.rlhf.cli;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.rlhf.policy.DeviceChoice;
+import java.nio.file.Path;
+
+/** What every command reads once: the resolved HOCON configuration and the device it names. */
+final class CliContext {
+    private final Config config;
+
+    private CliContext(Config config) {
+        this.config = config;
+    }
+
+    /** reference.conf of every module, overridden by application.conf and -D system properties. */
+    static CliContext load() {
+        return new CliContext(ConfigFactory.load());
+    }
+
+    Config config() {
+        return config;
+    }
+
+    Device device() {
+        return DeviceChoice.parse(config.getString("rlhf.device")).resolve();
+    }
+
+    /** A new root manager on the configured device; the caller closes it. */
+    NDManager newManager() {
+        return NDManager.newBaseManager(device());
+    }
+
+    Path embeddedModelDir() {
+        return Path.of(config.getString("rlhf.embedded-model-dir"));
+    }
+}
