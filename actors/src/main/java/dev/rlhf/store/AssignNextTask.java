@@ -38,12 +38,8 @@ final class AssignNextTask implements StoreChange<Optional<ComparisonTask>> {
     private Optional<String> pendingAssignment(ChangeScope scope) {
         AtomicReference<String> pending = new AtomicReference<>();
         scope.committed().scanPrefix(Column.ASSIGNMENTS, Keys.pairPrefix(annotatorId), (key, value) -> {
-            String taskId = Keys.pairSecond(key);
-            if (scope.get(Column.TASK_JUDGMENTS, Keys.pair(taskId, annotatorId)) == null) {
-                pending.set(taskId);
-                return false;
-            }
-            return true;
+            pending.set(Keys.pairSecond(key));
+            return false;
         });
         return Optional.ofNullable(pending.get());
     }

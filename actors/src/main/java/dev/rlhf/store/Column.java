@@ -10,7 +10,7 @@ enum Column {
     TASK_PROGRESS("task_progress"),
     /** taskNumber ++ taskId → empty: tasks that still need annotators, oldest first. */
     OPEN_TASKS("open_tasks"),
-    /** annotatorId NUL taskId → {@code Assignment}. */
+    /** annotatorId NUL taskId → {@code Assignment}: tasks handed out and not yet judged. */
     ASSIGNMENTS("assignments"),
     /** judgmentId → {@code Judgment}. */
     JUDGMENTS("judgments"),

@@ -9,8 +9,8 @@ import java.util.List;
 
 /**
  * Cross-checks records against their indexes within one snapshot: each judgment against its log
- * entry and (task, annotator) entry and the stored last sequence, and back; each task's progress
- * against the open-task index.
+ * entry and (task, annotator) entry and the stored last sequence, and back; each outstanding
+ * assignment against the judgments; each task's progress against the open-task index.
  */
 final class IntegrityCheck {
 
@@ -41,6 +41,14 @@ final class IntegrityCheck {
             if (reader.get(Column.JUDGMENTS, judgmentId) == null) {
                 problems.add("task/annotator entry " + Keys.printable(key) + " names missing judgment "
                         + Keys.printable(judgmentId));
+            }
+            return true;
+        });
+        reader.scan(Column.ASSIGNMENTS, new byte[0], (key, value) -> {
+            String taskId = Keys.pairSecond(key);
+            String annotatorId = Keys.pairFirst(key);
+            if (reader.get(Column.TASK_JUDGMENTS, Keys.pair(taskId, annotatorId)) != null) {
+                problems.add("assignment of task " + taskId + " to " + annotatorId + " outlived its judgment");
             }
             return true;
         });

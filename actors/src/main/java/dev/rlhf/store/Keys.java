@@ -30,11 +30,21 @@ final class Keys {
         return ByteBuffer.allocate(a.length + 1).put(a).put(SEPARATOR).array();
     }
 
+    /** The first part of a {@link #pair} key. */
+    static String pairFirst(byte[] key) {
+        return new String(key, 0, separatorIndex(key), StandardCharsets.UTF_8);
+    }
+
     /** The second part of a {@link #pair} key. */
     static String pairSecond(byte[] key) {
+        int separator = separatorIndex(key);
+        return new String(key, separator + 1, key.length - separator - 1, StandardCharsets.UTF_8);
+    }
+
+    private static int separatorIndex(byte[] key) {
         for (int i = 0; i < key.length; i++) {
             if (key[i] == SEPARATOR) {
-                return new String(key, i + 1, key.length - i - 1, StandardCharsets.UTF_8);
+                return i;
             }
         }
         throw new IllegalArgumentException("not a pair key: " + printable(key));

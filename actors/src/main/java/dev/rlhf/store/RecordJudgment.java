@@ -9,7 +9,7 @@ import java.util.Optional;
 
 /**
  * Records a validated judgment with its sequence number, log entry and (task, annotator) index in
- * one change. A resubmission with the same content returns the first acknowledgement.
+ * one change, and retires the annotator's assignment of the task if there was one. A resubmission with the same content returns the first acknowledgement.
  */
 final class RecordJudgment implements StoreChange<JudgmentAck> {
 
@@ -55,6 +55,7 @@ final class RecordJudgment implements StoreChange<JudgmentAck> {
         scope.put(Column.JUDGMENTS, judgmentKey, judgment);
         scope.put(Column.JUDGMENT_LOG, Keys.number(sequence), judgmentKey);
         scope.put(Column.TASK_JUDGMENTS, taskAnnotatorKey, judgmentKey);
+        scope.delete(Column.ASSIGNMENTS, Keys.pair(submission.getAnnotatorId(), taskId));
         TaskProgress progress = scope.get(Column.TASK_PROGRESS, Keys.id(taskId), TaskProgress.parser())
                 .orElseThrow(() -> new IllegalStateException("task " + taskId + " has no progress record"));
         TaskProgressUpdate.record(scope, progress, submission.getAnnotatorId(),
