@@ -1,0 +1,171 @@
+package dev.rlhf.store;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import dev.rlhf.proto.v1.Candidate;
+import dev.rlhf.proto.v1.Choice;
+import dev.rlhf.proto.v1.ComparisonTask;
+import dev.rlhf.proto.v1.Judgment;
+import dev.rlhf.proto.v1.JudgmentSubmission;
+import dev.rlhf.proto.v1.Prompt;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Exports the store's judgments to, and imports preference pairs from, JSONL in a {@link
+ * PreferenceFormat}. Only A/B judgments are exported (ties and skips have no place in these
+ * formats), in sequence order, one line each. Imported ids derive from the content, so importing a
+ * file twice adds nothing the second time.
+ */
+public final class PreferenceJsonl {
+
+    /**
+     * What an import did.
+     *
+     * @param lines pairs read
+     * @param newJudgments judgments the store did not hold before
+     */
+    public record ImportSummary(long lines, long newJudgments) {}
+
+    private static final int PAGE = 1000;
+    private static final int IMPORT_WINDOW = 1000;
+
+    private final PreferenceStore store;
+    private final Gson gson = new GsonBuilder().disableHtmlEscaping().create();
+
+    public PreferenceJsonl(PreferenceStore store) {
+        this.store = store;
+    }
+
+    /**
+     * Writes every A/B judgment as one line of {@code format}.
+     *
+     * @return the number of lines written
+     * @throws IOException if writing fails
+     */
+    public long export(PreferenceFormat format, Writer out) throws IOException {
+        Map<String, ComparisonTask> tasks = new HashMap<>();
+        Map<String, Prompt> prompts = new HashMap<>();
+        long lines = 0;
+        long after = 0;
+        for (List<Judgment> page = store.judgmentsSince(after, PAGE); !page.isEmpty();
+                page = store.judgmentsSince(after, PAGE)) {
+            for (Judgment judgment : page) {
+                after = judgment.getSequence();
+                JudgmentSubmission s = judgment.getSubmission();
+                if (s.getChoice() != Choice.CHOICE_A && s.getChoice() != Choice.CHOICE_B) {
+                    continue;
+                }
+                ComparisonTask task = tasks.computeIfAbsent(s.getTaskId(), id -> store.task(id).orElseThrow(
+                        () -> new IllegalStateException("judgment " + s.getJudgmentId() + " names missing task " + id)));
+                Prompt prompt = prompts.computeIfAbsent(task.getPromptId(), id -> store.prompt(id).orElseThrow(
+                        () -> new IllegalStateException("task " + task.getTaskId() + " names missing prompt " + id)));
+                boolean aWins = s.getChoice() == Choice.CHOICE_A;
+                String a = task.getCandidates(s.getCandidateA()).getText();
+                String b = task.getCandidates(s.getCandidateB()).getText();
+                PreferencePair pair = new PreferencePair(prompt.getText(), aWins ? a : b, aWins ? b : a);
+                out.write(gson.toJson(format.toJson(pair)));
+                out.write('\n');
+                lines++;
+            }
+        }
+        out.flush();
+        return lines;
+    }
+
+    /**
+     * Reads {@code format} lines and stores each as a prompt, a two-candidate task (chosen first,
+     * both with policy version {@code source}) and a CHOICE_A judgment by {@code annotatorId}.
+     * Blank lines are ignored.
+     *
+     * @throws InterchangeFormatException naming the line and field of a malformed line; lines
+     *     before it are stored
+     * @throws IOException if reading fails
+     */
+    public ImportSummary importFrom(PreferenceFormat format, Reader in, String annotatorId, String source)
+            throws IOException {
+        Keys.requireValidId(annotatorId, "annotator_id");
+        long before = store.lastSequence();
+        BufferedReader lines = new BufferedReader(in);
+        List<CompletableFuture<JudgmentAck>> window = new ArrayList<>();
+        long count = 0;
+        long added = 0;
+        long lineNumber = 0;
+        for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+            lineNumber++;
+            if (line.isBlank()) {
+                continue;
+            }
+            PreferencePair pair = parse(format, line, lineNumber);
+            window.add(store(pair, annotatorId, source));
+            count++;
+            if (window.size() >= IMPORT_WINDOW) {
+                added += countNew(window, before);
+            }
+        }
+        added += countNew(window, before);
+        return new ImportSummary(count, added);
+    }
+
+    /** Waits for the window's acks and empties it; a resubmission is acknowledged with its old sequence. */
+    private static long countNew(List<CompletableFuture<JudgmentAck>> window, long sequenceBefore) {
+        long added = window.stream().map(CompletableFuture::join).filter(ack -> ack.sequence() > sequenceBefore).count();
+        window.clear();
+        return added;
+    }
+
+    private PreferencePair parse(PreferenceFormat format, String line, long lineNumber) {
+        try {
+            JsonObject json = JsonParser.parseString(line).getAsJsonObject();
+            return format.fromJson(json);
+        } catch (JsonParseException | IllegalStateException | IllegalArgumentException e) {
+            throw new InterchangeFormatException(
+                    format + " line " + lineNumber + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Queues the three changes in order; the writer runs them in order, so none waits for the last. */
+    private CompletableFuture<JudgmentAck> store(PreferencePair pair, String annotatorId, String source) {
+        String promptId = "p-" + digest(pair.prompt());
+        String taskId = "t-" + digest(pair.prompt() + '\0' + pair.chosen() + '\0' + pair.rejected());
+        CompletableFuture<Prompt> prompt = store.addPrompt(
+                Prompt.newBuilder().setPromptId(promptId).setText(pair.prompt()).build());
+        CompletableFuture<ComparisonTask> task = store.addTask(ComparisonTask.newBuilder()
+                .setTaskId(taskId)
+                .setPromptId(promptId)
+                .addCandidates(Candidate.newBuilder().setText(pair.chosen()).setPolicyVersion(source))
+                .addCandidates(Candidate.newBuilder().setText(pair.rejected()).setPolicyVersion(source))
+                .build());
+        CompletableFuture<JudgmentAck> judgment = store.submitJudgment(JudgmentSubmission.newBuilder()
+                .setJudgmentId("j-" + digest(taskId + '\0' + annotatorId))
+                .setTaskId(taskId)
+                .setAnnotatorId(annotatorId)
+                .setChoice(Choice.CHOICE_A)
+                .build());
+        return CompletableFuture.allOf(prompt, task).thenCompose(done -> judgment);
+    }
+
+    /** First 128 bits of SHA-256, in hex: ids that are stable across imports and well under the id limit. */
+    private static String digest(String text) {
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(hash, 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+        }
+    }
+}

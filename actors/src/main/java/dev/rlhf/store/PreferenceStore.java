@@ -1,0 +1,258 @@
+package dev.rlhf.store;
+
+import dev.rlhf.proto.v1.ComparisonTask;
+import dev.rlhf.proto.v1.Judgment;
+import dev.rlhf.proto.v1.JudgmentSubmission;
+import dev.rlhf.proto.v1.Prompt;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The durable store of prompts, comparison tasks, judgments and annotator assignments: one RocksDB
+ * database with a column family per record kind.
+ *
+ * <p>Every change returns a future that completes only once the change is durable (synced to the
+ * write-ahead log); concurrent changes share one sync (group commit). A change the store refuses
+ * completes exceptionally with {@link ChangeRejectedException} naming the field, and nothing of it
+ * is stored. Reads see every change whose future has completed. Thread-safe.
+ */
+public final class PreferenceStore implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PreferenceStore.class);
+
+    private final PreferenceStoreSettings settings;
+    private final StoreDatabase database;
+    private final SubmissionValidator validator;
+    private final GroupCommitter committer;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private PreferenceStore(PreferenceStoreSettings settings, StoreDatabase database, Clock clock) {
+        this.settings = settings;
+        this.database = database;
+        this.validator = new SubmissionValidator(settings.strengthMax(), settings.rationaleMaxBytes());
+        this.committer = new GroupCommitter(database, settings.groupCommitMaxBatch(), clock);
+    }
+
+    /**
+     * Opens the store at {@code settings.path()}, creating it if missing and migrating an older
+     * schema.
+     *
+     * @throws SchemaVersionException if the database was written by a newer build
+     * @throws StoreAccessException if RocksDB cannot open it
+     */
+    public static PreferenceStore open(PreferenceStoreSettings settings) {
+        return open(settings, Clock.systemUTC(), SchemaMigrations.standard());
+    }
+
+    /** As {@link #open(PreferenceStoreSettings)}, stamping records with {@code clock}. */
+    public static PreferenceStore open(PreferenceStoreSettings settings, Clock clock) {
+        return open(settings, clock, SchemaMigrations.standard());
+    }
+
+    static PreferenceStore open(PreferenceStoreSettings settings, Clock clock, SchemaMigrations migrations) {
+        StoreDatabase database = StoreDatabase.open(settings.path());
+        try {
+            migrations.bringUpToDate(database);
+            PreferenceStore store = new PreferenceStore(settings, database, clock);
+            LOG.info("Opened preference store {} (schema version {}, {} judgments)", settings.path(),
+                    migrations.currentVersion(), store.lastSequence());
+            return store;
+        } catch (RuntimeException e) {
+            database.close();
+            throw e;
+        }
+    }
+
+    public PreferenceStoreSettings settings() {
+        return settings;
+    }
+
+    // ---- changes -------------------------------------------------------------------------------
+
+    /** Stores a prompt; the same prompt again is a no-op, another text under its id is rejected. */
+    public CompletableFuture<Prompt> addPrompt(Prompt prompt) {
+        return submit(() -> new AddPrompt(prompt));
+    }
+
+    /**
+     * Stores a comparison task (its prompt must be stored, or queued before it) and opens it for
+     * assignment; the same task again is a no-op, other content under its id is rejected.
+     */
+    public CompletableFuture<ComparisonTask> addTask(ComparisonTask task) {
+        return submit(() -> new AddTask(task, settings.annotationsPerTask()));
+    }
+
+    /**
+     * Records a judgment. Resubmitting the same content under the same id returns the same ack.
+     * Rejected ({@link ChangeRejectedException}) for an unknown task, a choice, strength or
+     * candidate out of range, a rationale over the cap, an annotator who already judged the task
+     * under another id, or a judgment id reused with other content.
+     */
+    public CompletableFuture<JudgmentAck> submitJudgment(JudgmentSubmission submission) {
+        return submit(() -> new RecordJudgment(validator.validate(submission)));
+    }
+
+    /**
+     * The task {@code annotatorId} should judge next: one already assigned to them and not yet
+     * judged, else the oldest task that needs more annotators and that they have never been given
+     * or judged, which is then durably assigned to them. Empty when there is none.
+     */
+    public CompletableFuture<Optional<ComparisonTask>> nextTask(String annotatorId) {
+        return submit(() -> new AssignNextTask(annotatorId));
+    }
+
+    private interface ChangeFactory<T> {
+        StoreChange<T> create();
+    }
+
+    private <T> CompletableFuture<T> submit(ChangeFactory<T> factory) {
+        try {
+            return committer.submit(factory.create());
+        } catch (ChangeRejectedException | IllegalStateException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    // ---- queries -------------------------------------------------------------------------------
+
+    public Optional<Prompt> prompt(String promptId) {
+        try (StoreReader reader = latestReader()) {
+            return reader.get(Column.PROMPTS, Keys.id(promptId), Prompt.parser());
+        }
+    }
+
+    public Optional<ComparisonTask> task(String taskId) {
+        try (StoreReader reader = latestReader()) {
+            return reader.get(Column.TASKS, Keys.id(taskId), ComparisonTask.parser());
+        }
+    }
+
+    public Optional<Judgment> judgment(String judgmentId) {
+        try (StoreReader reader = latestReader()) {
+            return reader.get(Column.JUDGMENTS, Keys.id(judgmentId), Judgment.parser());
+        }
+    }
+
+    /** Sequence number of the last acknowledged judgment; 0 when there is none. */
+    public long lastSequence() {
+        try (StoreReader reader = latestReader()) {
+            byte[] value = reader.get(Column.METADATA, MetadataKey.LAST_JUDGMENT_SEQUENCE.key());
+            return value == null ? 0 : Keys.toNumber(value);
+        }
+    }
+
+    /**
+     * Up to {@code limit} judgments with sequence numbers above {@code afterSequence}, in sequence
+     * order, read from one snapshot. Pass the last returned sequence to read the next page.
+     */
+    public List<Judgment> judgmentsSince(long afterSequence, int limit) {
+        if (limit < 0) {
+            throw new IllegalArgumentException("limit must not be negative but was: " + limit);
+        }
+        List<Judgment> judgments = new ArrayList<>();
+        if (limit == 0) {
+            return judgments;
+        }
+        try (StoreReader reader = snapshotReader()) {
+            reader.scan(Column.JUDGMENT_LOG, Keys.number(afterSequence + 1), (key, judgmentId) -> {
+                judgments.add(reader.get(Column.JUDGMENTS, judgmentId, Judgment.parser()).orElseThrow(() ->
+                        database.accessError("resolve log entry #" + Keys.toNumber(key), Column.JUDGMENTS,
+                                judgmentId, new IllegalStateException("judgment missing"))));
+                return judgments.size() < limit;
+            });
+        }
+        return judgments;
+    }
+
+    /** Number of judgments (skips included) per annotator, ordered by annotator id. */
+    public Map<String, Long> judgmentCountsByAnnotator() {
+        Map<String, Long> counts = new TreeMap<>();
+        try (StoreReader reader = snapshotReader()) {
+            reader.scan(Column.TASK_JUDGMENTS, new byte[0], (key, value) -> {
+                counts.merge(Keys.pairSecond(key), 1L, Long::sum);
+                return true;
+            });
+        }
+        return counts;
+    }
+
+    /** Cohen's kappa of two annotators over the comparisons both judged (skips left out). */
+    public Agreement cohensKappa(String firstAnnotator, String secondAnnotator) {
+        return ratings().cohen(firstAnnotator, secondAnnotator);
+    }
+
+    /** Fleiss' kappa over the comparisons judged (skips left out) by exactly {@code ratingsPerItem} annotators. */
+    public Agreement fleissKappa(int ratingsPerItem) {
+        return ratings().fleiss(ratingsPerItem);
+    }
+
+    private ComparisonRatings ratings() {
+        List<Judgment> all = new ArrayList<>();
+        try (StoreReader reader = snapshotReader()) {
+            reader.scan(Column.JUDGMENTS, new byte[0], (key, value) -> {
+                all.add(reader.parse(Column.JUDGMENTS, key, value, Judgment.parser()));
+                return true;
+            });
+        }
+        return new ComparisonRatings(all);
+    }
+
+    /**
+     * Inconsistencies between records and their indexes (a judgment without its log entry, a log
+     * entry without its judgment, ...); empty for a healthy store.
+     */
+    public List<String> integrityProblems() {
+        try (StoreReader reader = snapshotReader()) {
+            return new IntegrityCheck(reader).problems();
+        }
+    }
+
+    private StoreReader latestReader() {
+        requireOpen();
+        return StoreReader.latest(database);
+    }
+
+    private StoreReader snapshotReader() {
+        requireOpen();
+        return StoreReader.snapshot(database);
+    }
+
+    private void requireOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("preference store " + settings.path() + " is closed");
+        }
+    }
+
+    // ---- backup --------------------------------------------------------------------------------
+
+    /**
+     * Writes an online, consistent copy of the store to {@code target} (which must not exist) with
+     * RocksDB's Checkpoint; files are hard-linked where possible. Restore by opening a store at
+     * {@code target} (or a copy of it).
+     */
+    public void checkpoint(Path target) {
+        requireOpen();
+        database.checkpoint(target);
+        LOG.info("Checkpoint of preference store {} written to {}", settings.path(), target);
+    }
+
+    /** Commits every change already submitted, stops the writer thread, and closes the database. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        committer.close();
+        database.close();
+        LOG.info("Closed preference store {}", settings.path());
+    }
+}

@@ -1,0 +1,60 @@
+package dev.rlhf.store;
+
+import com.typesafe.config.Config;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Settings of a {@link PreferenceStore}, read once from the {@code rlhf.store} section of the
+ * configuration (defaults in the actors module's {@code reference.conf}).
+ *
+ * @param path directory of the RocksDB database
+ * @param annotationsPerTask distinct annotators a task gets unless it says otherwise
+ * @param rationaleMaxBytes largest accepted rationale in UTF-8 bytes
+ * @param strengthMax top of the Likert scale for a judgment's strength (scale 1..strengthMax)
+ * @param groupCommitMaxBatch most pending changes merged into one synced write
+ */
+public record PreferenceStoreSettings(
+        Path path, int annotationsPerTask, int rationaleMaxBytes, int strengthMax, int groupCommitMaxBatch) {
+
+    /** The configuration section these settings are read from. */
+    public static final String CONFIG_PATH = "rlhf.store";
+
+    /** @throws IllegalArgumentException naming the setting that is out of range */
+    public PreferenceStoreSettings {
+        Objects.requireNonNull(path, "path must not be null");
+        requirePositive(annotationsPerTask, "annotations-per-task");
+        requirePositive(rationaleMaxBytes, "rationale-max-bytes");
+        requirePositive(strengthMax, "strength-max");
+        requirePositive(groupCommitMaxBatch, "group-commit-max-batch");
+    }
+
+    /**
+     * Reads {@code rlhf.store} from {@code config}.
+     *
+     * @throws com.typesafe.config.ConfigException if a key is missing or has the wrong type
+     * @throws IllegalArgumentException if a value is out of range
+     */
+    public static PreferenceStoreSettings fromConfig(Config config) {
+        Config c = config.getConfig(CONFIG_PATH);
+        return new PreferenceStoreSettings(
+                Path.of(c.getString("path")),
+                c.getInt("annotations-per-task"),
+                c.getInt("rationale-max-bytes"),
+                c.getInt("strength-max"),
+                c.getInt("group-commit-max-batch"));
+    }
+
+    /** These settings with the database at {@code newPath}. */
+    public PreferenceStoreSettings withPath(Path newPath) {
+        return new PreferenceStoreSettings(
+                newPath, annotationsPerTask, rationaleMaxBytes, strengthMax, groupCommitMaxBatch);
+    }
+
+    private static void requirePositive(int value, String key) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(
+                    CONFIG_PATH + "." + key + " must be positive but was: " + value);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package dev.rlhf.store;
+
+import dev.rlhf.proto.v1.TaskProgress;
+
+/**
+ * Records that an annotator saw a task (was assigned it, or judged it unassigned, or skipped it)
+ * and keeps the task in {@link Column#OPEN_TASKS} exactly while it needs more annotators.
+ */
+final class TaskProgressUpdate {
+
+    private TaskProgressUpdate() {}
+
+    /** Adds {@code annotatorId} to the task's annotators unless present; counts a skip if {@code skipped}. */
+    static TaskProgress record(ChangeScope scope, TaskProgress progress, String annotatorId, boolean skipped) {
+        TaskProgress.Builder updated = progress.toBuilder();
+        if (!progress.getAnnotatorIdsList().contains(annotatorId)) {
+            updated.addAnnotatorIds(annotatorId);
+        }
+        if (skipped) {
+            updated.setSkips(progress.getSkips() + 1);
+        }
+        TaskProgress next = updated.build();
+        scope.put(Column.TASK_PROGRESS, Keys.id(next.getTaskId()), next);
+        byte[] openKey = Keys.numbered(next.getTaskNumber(), next.getTaskId());
+        if (isOpen(next)) {
+            scope.put(Column.OPEN_TASKS, openKey, new byte[0]);
+        } else {
+            scope.delete(Column.OPEN_TASKS, openKey);
+        }
+        return next;
+    }
+
+    /** Whether the task still needs annotators: skips do not count towards the annotations needed. */
+    static boolean isOpen(TaskProgress progress) {
+        return progress.getAnnotatorIdsCount() - progress.getSkips() < progress.getAnnotationsNeeded();
+    }
+}
