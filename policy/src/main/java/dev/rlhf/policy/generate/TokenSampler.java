@@ -19,16 +19,17 @@ final class TokenSampler {
     }
 
     /**
-     * @param logprobs the raw log-softmax, {@code vocab} entries from {@code offset}
+     * @param ranking any monotone image of the raw logits (log-softmax or probabilities at temperature 1),
+     *     {@code vocab} entries from {@code offset}; greedy rows take its arg-max
      * @param probs softmax at the sequence's temperature (same layout), or null when greedy
      * @param logits raw logits (same layout), or null when no repetition penalty applies
      * @param history the tokens already in the sequence (prompt and generated), for the repetition penalty
      */
-    int choose(float[] logprobs, float[] probs, float[] logits, int offset, int vocab, int[] history, int historyLength) {
+    int choose(float[] ranking, float[] probs, float[] logits, int offset, int vocab, int[] history, int historyLength) {
         boolean penalised = params.repetitionPenalty() != 1f;
         if (params.isGreedy()) {
             return penalised ? argMaxPenalised(logits, offset, vocab, history, historyLength)
-                    : argMax(logprobs, offset, vocab);
+                    : argMax(ranking, offset, vocab);
         }
         boolean filtered = penalised || params.topK() > 0 && params.topK() < vocab || params.topP() < 1f;
         if (!filtered) {
