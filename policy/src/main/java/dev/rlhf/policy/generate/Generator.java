@@ -63,7 +63,11 @@ public final class Generator {
             for (int slot = promptLength; ; slot++) {
                 int row = 0;
                 for (Sequence sequence : active) {
-                    sequence.advance(distribution, row++, config, decoder, slot + 1 >= capacity);
+                    // a finished row stays in the batch until compaction pays off; it must not grow meanwhile
+                    if (sequence.finishReason == null) {
+                        sequence.advance(distribution, row, config, decoder, slot + 1 >= capacity);
+                    }
+                    row++;
                 }
                 List<Sequence> running = active.stream().filter(s -> s.finishReason == null).toList();
                 if (running.isEmpty()) {
