@@ -154,6 +154,26 @@ class KvCacheGenerationTest {
         assertLogprobsMatchFullForward(requests, completions);
     }
 
+    @Test
+    void shortPromptBesideLongOneGetsItsWholeBudgetWithMatchingLogprobs() {
+        // context 16: the 12-token prompt has room for 4 tokens, the 2-token prompt for all 12 it asks for,
+        // although left padding puts the latter's tokens in slots 12..23 of the cache
+        int context = model.config().contextLength();
+        int[] longPrompt = {3, 14, 15, 9, 26, 5, 35, 8, 9, 7, 9, 32};
+        List<GenerationRequest> requests = List.of(
+                new GenerationRequest(new int[] {10, 20}, SamplingParams.sample(12, 61L)),
+                new GenerationRequest(longPrompt, SamplingParams.sample(12, 62L)));
+
+        List<Completion> completions = new Generator(model, null).generate(requests);
+
+        assertEquals(12, completions.get(0).tokenIds().length, "tokens of the short prompt (max_new_tokens 12)");
+        assertEquals(FinishReason.LENGTH, completions.get(0).finishReason(), "finish reason of the short prompt");
+        assertEquals(context - longPrompt.length, completions.get(1).tokenIds().length,
+                "tokens of the long prompt, bounded by the context");
+        assertEquals(FinishReason.LENGTH, completions.get(1).finishReason(), "finish reason of the long prompt");
+        assertLogprobsMatchFullForward(requests, completions);
+    }
+
     private static void checkEarlyStopsAndLogprobs(List<SamplingParams> params) {
         Generator generator = new Generator(model, null);
         List<GenerationRequest> free = new ArrayList<>();
