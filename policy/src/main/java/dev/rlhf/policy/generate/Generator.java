@@ -45,16 +45,18 @@ public final class Generator {
             return List.of();
         }
         int promptLength = 0;
-        int longest = 0;
         for (GenerationRequest request : requests) {
             validate(request, config);
             promptLength = Math.max(promptLength, request.promptIds().length);
-            longest = Math.max(longest, request.params().maxNewTokens());
         }
-        int capacity = Math.min(config.contextLength(), promptLength + longest);
+        // each row's budget is bounded by its own real length, not by its companions' padding
+        int capacity = 0;
+        for (GenerationRequest request : requests) {
+            capacity = Math.max(capacity, promptLength + budget(request, config));
+        }
         List<Sequence> sequences = new ArrayList<>(batch);
         for (GenerationRequest request : requests) {
-            sequences.add(new Sequence(request, promptLength, capacity));
+            sequences.add(new Sequence(request, promptLength, capacity, budget(request, config)));
         }
         try (NDManager manager = model.weights().manager().newSubManager();
                 KvCache cache = KvCache.allocate(manager, config, batch, capacity)) {
@@ -63,7 +65,11 @@ public final class Generator {
             for (int slot = promptLength; ; slot++) {
                 int row = 0;
                 for (Sequence sequence : active) {
-                    sequence.advance(distribution, row++, config, decoder, slot + 1 >= capacity);
+                    // a finished row stays in the batch until compaction pays off; it must not grow meanwhile
+                    if (sequence.finishReason == null) {
+                        sequence.advance(distribution, row, config, decoder);
+                    }
+                    row++;
                 }
                 List<Sequence> running = active.stream().filter(s -> s.finishReason == null).toList();
                 if (running.isEmpty()) {
@@ -81,6 +87,11 @@ public final class Generator {
             completions.add(sequence.toCompletion(decoder));
         }
         return completions;
+    }
+
+    /** Most tokens a request may generate: its own limit, or what is left of the context after its prompt. */
+    private static int budget(GenerationRequest request, GptConfig config) {
+        return Math.min(request.params().maxNewTokens(), config.contextLength() - request.promptIds().length);
     }
 
     private void validate(GenerationRequest request, GptConfig config) {
@@ -168,7 +179,7 @@ public final class Generator {
         FinishReason finishReason;
         int stopCut = -1;
 
-        Sequence(GenerationRequest request, int promptLength, int capacity) {
+        Sequence(GenerationRequest request, int promptLength, int capacity, int maxNew) {
             this.prompt = request.promptIds();
             this.params = request.params();
             this.sampler = new TokenSampler(params);
@@ -176,7 +187,6 @@ public final class Generator {
             this.slotBias = new float[capacity];
             Arrays.fill(slotBias, AttentionBias.MASKED);
             Arrays.fill(slotBias, promptLength - prompt.length, promptLength, 0f);
-            int maxNew = Math.min(params.maxNewTokens(), capacity - promptLength);
             this.history = Arrays.copyOf(prompt, prompt.length + maxNew);
             this.logprobs = new float[maxNew];
         }
@@ -185,9 +195,8 @@ public final class Generator {
             return history[prompt.length + generated - 1];
         }
 
-        /** Picks this row's next token; {@code contextFull} says no further slot is left after it. */
-        void advance(StepDistribution distribution, int row, GptConfig config, TokenDecoder decoder,
-                boolean contextFull) {
+        /** Picks this row's next token. */
+        void advance(StepDistribution distribution, int row, GptConfig config, TokenDecoder decoder) {
             int token = distribution.choose(sampler, row, history, prompt.length + generated);
             history[prompt.length + generated] = token;
             logprobs[generated] = distribution.logprob(row, token);
@@ -200,7 +209,7 @@ public final class Generator {
                 finishReason = FinishReason.STOP;
             } else if (!params.stopStrings().isEmpty() && stopStringFound(decoder)) {
                 finishReason = FinishReason.STOP;
-            } else if (generated >= logprobs.length || contextFull) {
+            } else if (generated >= logprobs.length) {
                 finishReason = FinishReason.LENGTH;
             }
         }

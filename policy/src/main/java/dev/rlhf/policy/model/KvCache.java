@@ -32,14 +32,16 @@ public final class KvCache implements AutoCloseable {
     }
 
     /**
-     * Allocates a zeroed cache in a new sub-manager of {@code parent}.
+     * Allocates a zeroed cache in a new sub-manager of {@code parent}. A slot holds one column of a padded batch,
+     * so a left-padded batch may need more slots than the context length (its padded prompt plus the longest
+     * row's budget); positions, not slots, are bounded by the context length.
      *
-     * @throws IllegalArgumentException if {@code capacity} exceeds the model's context length
+     * @throws IllegalArgumentException if {@code capacity} is not positive or exceeds twice the context length
      */
     public static KvCache allocate(NDManager parent, GptConfig config, int batchSize, int capacity) {
-        if (capacity > config.contextLength()) {
-            throw new IllegalArgumentException("capacity " + capacity + " exceeds the context length "
-                    + config.contextLength());
+        if (capacity <= 0 || capacity > 2 * config.contextLength()) {
+            throw new IllegalArgumentException("capacity " + capacity + " must be in [1, 2 * context length "
+                    + config.contextLength() + "]");
         }
         return new KvCache(parent.newSubManager(), config, batchSize, capacity);
     }
