@@ -58,10 +58,10 @@ public final class GptModel implements AutoCloseable {
     }
 
     /**
-     * Final (post-LayerNorm) hidden states {@code [batch, length, dModel]}; with a cache, also writes every
-     * position's keys and values into it (the prefill of generation).
+     * Final (post-LayerNorm) hidden states {@code [batch, length, dModel]}; with a cache region, also writes every
+     * position's keys and values there (the prefill of generation).
      */
-    public NDArray hiddenStates(NDArray tokenIds, NDArray attentionMask, KvCache cache) {
+    public NDArray hiddenStates(NDArray tokenIds, NDArray attentionMask, KvCache.Region cache) {
         Shape shape = tokenIds.getShape();
         int batch = Math.toIntExact(shape.get(0));
         int length = Math.toIntExact(shape.get(1));
@@ -93,15 +93,18 @@ public final class GptModel implements AutoCloseable {
     }
 
     /**
-     * One decoding step: each row's newest token attends over the cache, whose slot {@code slot} it fills.
+     * One decoding step for cache rows {@code 0..n-1}: each row's newest token attends over cache columns
+     * {@code firstColumn..column}, of which it fills {@code column}.
      *
-     * @param tokens {@code [batch]} int64, the token at {@code slot}
-     * @param positions {@code [batch]} int64 position ids
-     * @param bias {@code [batch, 1, 1, capacity]} additive mask over cache slots (slot {@code slot} included)
-     * @return final hidden states {@code [batch, dModel]}
+     * @param tokens {@code [n]} int64, the tokens to place at {@code column}
+     * @param positions {@code [n]} int64 position ids
+     * @param bias {@code [n, 1, 1, column - firstColumn + 1]} additive mask over those columns
+     * @return final hidden states {@code [n, dModel]}
      */
-    public NDArray decodeStep(NDArray tokens, NDArray positions, NDArray bias, KvCache cache, int slot) {
-        int batch = cache.batchSize();
+    public NDArray decodeStep(NDArray tokens, NDArray positions, NDArray bias, KvCache cache, int firstColumn,
+            int column) {
+        NDManager scope = tokens.getManager();
+        int n = Math.toIntExact(tokens.getShape().get(0));
         int d = config.dModel();
         NDArray x = embed(tokens, positions);
         for (int i = 0; i < config.layers(); i++) {
@@ -109,10 +112,12 @@ public final class GptModel implements AutoCloseable {
             // attention over the cache, this token's keys and values written first
             NDArray h = layerNorm(x, w.ln1Gamma(), w.ln1Beta());
             NDList qkv = linear(h, w.attnWeight(), w.attnBias()).split(3, 1);
-            cache.write(i, slot, qkv.get(1), qkv.get(2));
-            NDArray q = qkv.get(0).reshape(batch, config.heads(), 1, config.headDim());
-            NDArray scores = q.matMul(cache.keys(i)).muli(attentionScale).addi(bias);
-            NDArray context = scores.softmax(-1).matMul(cache.values(i)).reshape(batch, d);
+            cache.writeColumn(i, column, qkv.get(1), qkv.get(2));
+            NDArray q = qkv.get(0).reshape(n, config.heads(), 1, config.headDim());
+            NDArray scores = q.matMul(cache.keys(i, n, firstColumn, column + 1, scope))
+                    .muli(attentionScale).addi(bias);
+            NDArray context = scores.softmax(-1)
+                    .matMul(cache.values(i, n, firstColumn, column + 1, scope)).reshape(n, d);
             // add residual
             x.addi(linear(context, w.attnProjWeight(), w.attnProjBias()));
             // MLP
@@ -123,7 +128,7 @@ public final class GptModel implements AutoCloseable {
         return layerNorm(x, weights.get("ln_f.weight"), weights.get("ln_f.bias"));
     }
 
-    private NDArray block(NDArray x, Layer w, NDArray bias, KvCache cache, int layer) {
+    private NDArray block(NDArray x, Layer w, NDArray bias, KvCache.Region cache, int layer) {
         Shape shape = x.getShape();
         long batch = shape.get(0);
         long length = shape.get(1);
@@ -136,7 +141,7 @@ public final class GptModel implements AutoCloseable {
         NDArray k = heads.get(1);
         NDArray v = heads.get(2);
         if (cache != null) {
-            cache.writePrefix(layer, k, v);
+            cache.cache().writePrefix(cache, layer, k, v);
         }
         // scaled dot-product attention with the causal + padding bias
         NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(attentionScale).add(bias);

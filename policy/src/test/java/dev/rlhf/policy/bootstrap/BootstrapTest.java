@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 class BootstrapTest {
     /** A miniature of the embedded default: small enough for a unit test, same code path. */
     private static final BootstrapSettings TINY =
-            new BootstrapSettings(7, 400, 64, 32, 1, 2, 16, 400, 200, 1e-2f, 200, 20, 1e-3f);
+            new BootstrapSettings(7, 400, 64, 32, 1, 2, 8, 400, 150, 1e-2f, 200, 20, 1e-3f);
 
     @Test
     void sameSeedGivesByteIdenticalCheckpointThatLoadsAndGenerates(@TempDir Path dir) throws Exception {

@@ -1,8 +1,11 @@
 package dev.rlhf.policy.generate;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.rlhf.policy.model.GptModel;
+import java.util.List;
 
 /** Logits of one unpadded sequence from the model's full forward pass: no cache, no batch companions. */
 final class FullForward {
@@ -52,5 +55,24 @@ final class FullForward {
         int[] all = java.util.Arrays.copyOf(prompt, prompt.length + generated.length);
         System.arraycopy(generated, 0, all, prompt.length, generated.length);
         return all;
+    }
+
+    /** Every returned log-prob equals log-softmax of a full forward's logits at the chosen token (1e-4). */
+    static void assertLogprobsMatch(GptModel model, List<GenerationRequest> requests, List<Completion> completions) {
+        for (int b = 0; b < requests.size(); b++) {
+            int[] prompt = requests.get(b).promptIds();
+            Completion c = completions.get(b);
+            assertEquals(c.tokenIds().length, c.logprobs().length, "one logprob per token in row " + b);
+            float[][] logits = FullForward.logits(model, FullForward.concat(prompt, c.tokenIds()));
+            for (int j = 0; j < c.tokenIds().length; j++) {
+                double expected = FullForward.logSoftmax(logits[prompt.length - 1 + j])[c.tokenIds()[j]];
+                double diff = Math.abs(expected - c.logprobs()[j]);
+                if (!(diff <= 1e-4)) {
+                    throw new AssertionError("row " + b + ", generated token " + j + " (id " + c.tokenIds()[j]
+                            + "): logprob " + c.logprobs()[j] + " but the full forward gives " + expected
+                            + " (difference " + diff + ")");
+                }
+            }
+        }
     }
 }

@@ -73,7 +73,8 @@ class KvCacheGenerationTest {
             float[] logits;
             try (NDManager step = m.newSubManager()) {
                 Shape shape = new Shape(batch, promptLength);
-                NDArray hidden = model.hiddenStates(step.create(ids, shape), step.create(mask, shape), cache);
+                NDArray hidden = model.hiddenStates(step.create(ids, shape), step.create(mask, shape),
+                        new KvCache.Region(cache, 0, 0));
                 logits = model.logits(hidden.get(":, -1, :")).toFloatArray();
             }
             assertStepMatchesFullForward(logits, rows, sequences, vocab, "prefill");
@@ -81,14 +82,15 @@ class KvCacheGenerationTest {
             for (int s = 0; s < steps; s++) {
                 int slot = promptLength + s;
                 if (s == 3) {
-                    // drop the middle row and swap the others, as the generator compacts finished rows away
-                    cache.keepRows(new long[] {2, 0});
-                    rows = new int[] {rows[2], rows[0]};
+                    // drop the middle row, moving the last into its place, as the engine compacts finished rows
+                    cache.copyRow(2, 1, 0, slot);
+                    rows = new int[] {rows[0], rows[2]};
                 }
                 int active = rows.length;
                 long[] tokens = new long[active];
                 long[] positions = new long[active];
-                float[] bias = new float[active * capacity];
+                int width = slot + 1;
+                float[] bias = new float[active * width];
                 Arrays.fill(bias, AttentionBias.MASKED);
                 for (int r = 0; r < active; r++) {
                     int row = rows[r];
@@ -99,11 +101,11 @@ class KvCacheGenerationTest {
                     tokens[r] = token;
                     positions[r] = grown.length - 1;
                     int pad = promptLength - PROMPTS[row].length;
-                    Arrays.fill(bias, r * capacity + pad, r * capacity + slot + 1, 0f);
+                    Arrays.fill(bias, r * width + pad, r * width + slot + 1, 0f);
                 }
                 try (NDManager step = m.newSubManager()) {
                     NDArray hidden = model.decodeStep(step.create(tokens), step.create(positions),
-                            step.create(bias, new Shape(active, 1, 1, capacity)), cache, slot);
+                            step.create(bias, new Shape(active, 1, 1, width)), cache, 0, slot);
                     logits = model.logits(hidden).toFloatArray();
                 }
                 assertStepMatchesFullForward(logits, rows, sequences, vocab, "decoding step " + s);
@@ -127,8 +129,8 @@ class KvCacheGenerationTest {
     }
 
     @Test
-    void rowsFinishedBeforeCompactionKeepTheirStop() {
-        // with five rows, one finished row does not yet trigger compaction: it must still be left alone
+    void rowStoppedAtItsFirstTokenLeavesTheOthersUnaffected() {
+        // row 0 leaves the batch after one token; the last row moves into its cache row
         int[][] prompts = {{3, 9}, {14, 2, 7}, {30}, {8, 8, 8, 1}, {22, 40}};
         List<GenerationRequest> free = new ArrayList<>();
         for (int b = 0; b < prompts.length; b++) {
@@ -151,7 +153,7 @@ class KvCacheGenerationTest {
             assertArrayEquals(unstopped.get(b).tokenIds(), completions.get(b).tokenIds(),
                     "row " + b + " must not be affected by row 0 stopping");
         }
-        assertLogprobsMatchFullForward(requests, completions);
+        FullForward.assertLogprobsMatch(model, requests, completions);
     }
 
     @Test
@@ -171,7 +173,7 @@ class KvCacheGenerationTest {
         assertEquals(context - longPrompt.length, completions.get(1).tokenIds().length,
                 "tokens of the long prompt, bounded by the context");
         assertEquals(FinishReason.LENGTH, completions.get(1).finishReason(), "finish reason of the long prompt");
-        assertLogprobsMatchFullForward(requests, completions);
+        FullForward.assertLogprobsMatch(model, requests, completions);
     }
 
     private static void checkEarlyStopsAndLogprobs(List<SamplingParams> params) {
@@ -181,7 +183,7 @@ class KvCacheGenerationTest {
             free.add(new GenerationRequest(PROMPTS[b], params.get(b)));
         }
         List<Completion> unstopped = generator.generate(free);
-        assertLogprobsMatchFullForward(free, unstopped);
+        FullForward.assertLogprobsMatch(model, free, unstopped);
 
         // rows 1 and 2 stop at the token they produced at step 1 and step 3; row 0 runs to its length
         List<GenerationRequest> requests = new ArrayList<>(free);
@@ -193,7 +195,7 @@ class KvCacheGenerationTest {
 
         List<Completion> completions = generator.generate(requests);
 
-        assertLogprobsMatchFullForward(requests, completions);
+        FullForward.assertLogprobsMatch(model, requests, completions);
         assertArrayEquals(unstopped.get(0).tokenIds(), completions.get(0).tokenIds(),
                 "row 0 has no stop token and must generate what it generated alone with its companions");
         assertEquals(FinishReason.LENGTH, completions.get(0).finishReason(), "finish reason of row 0");
@@ -211,24 +213,6 @@ class KvCacheGenerationTest {
     }
 
     /** Each returned logprob equals log-softmax of a cache-free, padding-free forward at the chosen token. */
-    static void assertLogprobsMatchFullForward(List<GenerationRequest> requests, List<Completion> completions) {
-        for (int b = 0; b < requests.size(); b++) {
-            int[] prompt = requests.get(b).promptIds();
-            Completion c = completions.get(b);
-            assertEquals(c.tokenIds().length, c.logprobs().length, "one logprob per token in row " + b);
-            float[][] logits = FullForward.logits(model, FullForward.concat(prompt, c.tokenIds()));
-            for (int j = 0; j < c.tokenIds().length; j++) {
-                double expected = FullForward.logSoftmax(logits[prompt.length - 1 + j])[c.tokenIds()[j]];
-                double diff = Math.abs(expected - c.logprobs()[j]);
-                if (!(diff <= TOLERANCE)) {
-                    throw new AssertionError("row " + b + ", generated token " + j + " (id " + c.tokenIds()[j]
-                            + "): logprob " + c.logprobs()[j] + " but the full forward gives " + expected
-                            + " (difference " + diff + ")");
-                }
-            }
-        }
-    }
-
     private static void assertStepMatchesFullForward(
             float[] logits, int[] rows, List<int[]> sequences, int vocab, String step) {
         for (int r = 0; r < rows.length; r++) {
