@@ -270,6 +270,16 @@ class GeneratorSamplingTest {
     }
 
     @Test
+    void emptyPromptAndStopStringsWithoutDecoderAreRejected() {
+        assertThrows(IllegalArgumentException.class, () -> new GenerationRequest(new int[0], SamplingParams.greedy(1)),
+                "an empty prompt");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Generator(model, null)
+                .generate(List.of(new GenerationRequest(PROMPTS[0],
+                        SamplingParams.greedy(4).withStopStrings(List.of("ab"))))));
+        assertTrue(e.getMessage().contains("stop strings"), "message should name stop strings: " + e.getMessage());
+    }
+
+    @Test
     void promptAsLongAsTheContextIsRejected() {
         int[] prompt = new int[model.config().contextLength()];
         Executable call = () -> generator.generate(List.of(new GenerationRequest(prompt, SamplingParams.greedy(1))));
