@@ -27,11 +27,12 @@ class GenerationMemoryTest {
     private static final int WARM_UP = 15 * PERIOD;
     private static final int CALLS = 200;
     /**
-     * Measured on the 2-core CI machine: after the warm-up, RSS outside the Java heap still moves by up to 17 MB
-     * (JIT compiler and malloc arenas settling; a 3000-call run stays within that band), while one KV cache leaked
-     * per call would add about 120 MB over the loop.
+     * Measured on the shared 2-core machine: after the warm-up, RSS outside the Java heap still moves by up to
+     * 21 MB over the loop (JIT compiler threads, malloc arenas and G1 bookkeeping settling, in bursts; a longer
+     * warm-up does not remove it, and a 3000-call run stays within that band), while one KV cache leaked per call
+     * adds about 106 MB over the loop (checked by leaking one on purpose).
      */
-    private static final long RSS_SLACK_KB = 32 * 1024;
+    private static final long RSS_SLACK_KB = 40 * 1024;
 
     @TempDir
     static Path dir;
