@@ -1,5 +1,6 @@
 package dev.rlhf.policy.checkpoint;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,7 +14,12 @@ import dev.rlhf.policy.model.GptWeights;
 import dev.rlhf.policy.model.ScalarGpt2Reference;
 import dev.rlhf.policy.model.TinyGpt2Checkpoint;
 import dev.rlhf.policy.model.TinyGpt2Checkpoint.StoredTensor;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,6 +70,40 @@ class GptCheckpointTest {
                 }
             }
         }
+    }
+
+    @Test
+    void savedCheckpointHasTheHuggingFaceLayout() throws IOException {
+        try (GptModel model = TinyGpt2Checkpoint.load(
+                TinyGpt2Checkpoint.write(dir.resolve("hf"), CONFIG, TENSORS), manager)) {
+            GptCheckpoint.save(model.weights(), dir.resolve("saved"));
+        }
+        byte[] file = Files.readAllBytes(dir.resolve("saved").resolve(GptCheckpoint.WEIGHTS_FILE));
+        ByteBuffer buffer = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
+        int headerLength = Math.toIntExact(buffer.getLong());
+        assertEquals(0, (8 + headerLength) % 8, "tensor data must start on an 8-byte boundary");
+        JsonObject header = JsonParser.parseString(new String(file, 8, headerLength, StandardCharsets.UTF_8))
+                .getAsJsonObject();
+        assertEquals("pt", header.getAsJsonObject("__metadata__").get("format").getAsString(), "metadata format");
+        assertEquals(TENSORS.size() + 1, header.size(), "tensors in the header (plus __metadata__): "
+                + header.keySet());
+        TENSORS.forEach((name, expected) -> {
+            String stored = name.startsWith("v_head.") ? name : "transformer." + name;
+            JsonObject info = header.getAsJsonObject(stored);
+            assertTrue(info != null, "saved checkpoint lacks " + stored + "; it has " + header.keySet());
+            assertEquals("F32", info.get("dtype").getAsString(), "dtype of " + stored);
+            long[] shape = new long[info.getAsJsonArray("shape").size()];
+            for (int i = 0; i < shape.length; i++) {
+                shape[i] = info.getAsJsonArray("shape").get(i).getAsLong();
+            }
+            assertArrayEquals(TinyGpt2Checkpoint.shape(CONFIG, name), shape, "shape of " + stored);
+            long begin = info.getAsJsonArray("data_offsets").get(0).getAsLong();
+            FloatBuffer data = ByteBuffer.wrap(file, 8 + headerLength + Math.toIntExact(begin), expected.length * 4)
+                    .order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+            float[] actual = new float[expected.length];
+            data.get(actual);
+            assertArrayEquals(expected, actual, stored + " must be saved exactly as Hugging Face lays it out");
+        });
     }
 
     @ParameterizedTest(name = "{0}, transformer. prefix: {1}")

@@ -105,6 +105,36 @@ class GeneratorSamplingTest {
     }
 
     @Test
+    void greedyRepetitionPenaltyPicksTheArgMaxOfPenalisedFullForwardLogits() {
+        float penalty = 2.5f;
+        List<Completion> completions = generateAll(SamplingParams.greedy(8).withRepetitionPenalty(penalty));
+        boolean changed = false;
+        for (int b = 0; b < PROMPTS.length; b++) {
+            int[] tokens = completions.get(b).tokenIds();
+            int[] all = FullForward.concat(PROMPTS[b], tokens);
+            float[][] logits = FullForward.logits(model, all);
+            for (int j = 0; j < tokens.length; j++) {
+                int at = PROMPTS[b].length - 1 + j;
+                float[] step = logits[at].clone();
+                // HF: every distinct token of the prompt and the completion so far, once
+                boolean[] seen = new boolean[step.length];
+                for (int t = 0; t <= at; t++) {
+                    if (!seen[all[t]]) {
+                        seen[all[t]] = true;
+                        step[all[t]] = step[all[t]] > 0 ? step[all[t]] / penalty : step[all[t]] * penalty;
+                    }
+                }
+                int best = argMax(step);
+                changed |= best != argMax(logits[at]);
+                assertTrue(step[tokens[j]] >= step[best] - TOLERANCE, "row " + b + ", step " + j + ": chose "
+                        + tokens[j] + " (penalised logit " + step[tokens[j]] + ") but the penalised arg-max is "
+                        + best + " (" + step[best] + ")");
+            }
+        }
+        assertTrue(changed, "a penalty of " + penalty + " should change at least one of the 24 greedy choices");
+    }
+
+    @Test
     void topKOneEqualsGreedy() {
         assertSameTokens(generateAll(SamplingParams.greedy(8)),
                 generateAll(SamplingParams.sample(8, 5L).withTemperature(1.5f).withTopK(1)), "top_k = 1");
@@ -237,6 +267,16 @@ class GeneratorSamplingTest {
             assertTrue(e.getMessage().contains(String.valueOf(bad)), "message should name id " + bad + ": "
                     + e.getMessage());
         }
+    }
+
+    @Test
+    void emptyPromptAndStopStringsWithoutDecoderAreRejected() {
+        assertThrows(IllegalArgumentException.class, () -> new GenerationRequest(new int[0], SamplingParams.greedy(1)),
+                "an empty prompt");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Generator(model, null)
+                .generate(List.of(new GenerationRequest(PROMPTS[0],
+                        SamplingParams.greedy(4).withStopStrings(List.of("ab"))))));
+        assertTrue(e.getMessage().contains("stop strings"), "message should name stop strings: " + e.getMessage());
     }
 
     @Test

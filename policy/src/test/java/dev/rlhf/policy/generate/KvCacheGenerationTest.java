@@ -116,7 +116,7 @@ class KvCacheGenerationTest {
     @Test
     void sampledLogprobsMatchFullForwardWhenRowsStopEarly() {
         List<SamplingParams> params = List.of(
-                SamplingParams.sample(7, 101L), SamplingParams.sample(7, 202L).withTemperature(0.7f),
+                SamplingParams.sample(7, 101L), SamplingParams.sample(7, 202L).withTemperature(0.7f).withRepetitionPenalty(1.3f),
                 SamplingParams.sample(7, 303L).withTopK(5));
         checkEarlyStopsAndLogprobs(params);
     }
