@@ -1,7 +1,6 @@
 package dev.rlhf.policy.model;
 
 import ai.djl.ndarray.NDManager;
-import ai.djl.pytorch.jni.JniUtils;
 import dev.rlhf.policy.checkpoint.GptCheckpoint;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -109,14 +108,8 @@ public final class TinyGpt2Checkpoint {
         return dir;
     }
 
-    /**
-     * Loads a checkpoint directory into a model whose weights live in a sub-manager of {@code parent}. Also pins
-     * PyTorch to one intra-op thread for the test JVM: a tiny model gains nothing from more, and on a busy
-     * two-core machine every operation's barrier then waits on a descheduled thread (a generate loop measured
-     * 3 ms per call with one thread and up to 300 ms with two).
-     */
+    /** Loads a checkpoint directory into a model whose weights live in a sub-manager of {@code parent}. */
     public static GptModel load(Path dir, NDManager parent) {
-        JniUtils.setNumThreads(1);
         return new GptModel(GptCheckpoint.load(dir, parent));
     }
 
