@@ -1,0 +1,112 @@
+package dev.rlhf.actors;
+
+import dev.rlhf.policy.generate.Completion;
+import dev.rlhf.policy.generate.GenerationRequest;
+import dev.rlhf.policy.generate.Generator;
+import dev.rlhf.policy.model.GptModel;
+import dev.rlhf.policy.model.WeightsSnapshot;
+import dev.rlhf.policy.tokenizer.TextTokenizer;
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * Holds a copy of the policy at a known weight version and generates completions with it. Every rollout it
+ * returns carries the version that produced it, so no caller mixes versions without knowing.
+ */
+public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command> {
+
+    /** What a rollout worker handles. */
+    public sealed interface Command permits Generate, LoadWeights {}
+
+    /**
+     * Generates one completion per request.
+     *
+     * @param chunk the caller's id for this share of the iteration's prompts
+     */
+    public record Generate(int chunk, List<GenerationRequest> requests, ActorRef<Rollout> replyTo)
+            implements Command {}
+
+    /** Replaces the weights with a published snapshot. */
+    public record LoadWeights(WeightsSnapshot snapshot, ActorRef<WeightsLoaded> replyTo) implements Command {}
+
+    /** The completions of a {@link Generate}, in request order, and the weight version that produced them. */
+    public record Rollout(int chunk, int worker, long weightVersion, List<Completion> completions, double seconds) {}
+
+    /** Acknowledges a {@link LoadWeights}. */
+    public record WeightsLoaded(int worker, long weightVersion) {}
+
+    private final int id;
+    private final PolicyReplica replica;
+    private final Generator generator;
+
+    private RolloutWorker(ActorContext<Command> context, int id, PolicyReplica replica) {
+        super(context);
+        this.id = id;
+        this.replica = replica;
+        TextTokenizer tokenizer = replica.tokenizer();
+        this.generator = new Generator(replica.model(), tokenizer::decode);
+    }
+
+    /**
+     * @param replicas makes this worker's private copy of the policy (called again after a restart)
+     */
+    public static Behavior<Command> create(int id, PolicyReplica.Factory replicas) {
+        return Behaviors.setup(context -> new RolloutWorker(context, id, replicas.create()));
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(Generate.class, this::onGenerate)
+                .onMessage(LoadWeights.class, this::onLoadWeights)
+                .onSignal(PostStop.class, signal -> onStop())
+                .build();
+    }
+
+    private Behavior<Command> onGenerate(Generate message) {
+        long start = System.nanoTime();
+        List<Completion> completions = generator.generate(message.requests());
+        double seconds = (System.nanoTime() - start) / 1e9;
+        getContext().getLog().debug("worker {} generated chunk {} ({} sequences) with weights v{} in {} s",
+                id, message.chunk(), completions.size(), replica.version(), seconds);
+        message.replyTo().tell(new Rollout(message.chunk(), id, replica.version(), completions, seconds));
+        return this;
+    }
+
+    private Behavior<Command> onLoadWeights(LoadWeights message) {
+        replica.load(message.snapshot());
+        message.replyTo().tell(new WeightsLoaded(id, replica.version()));
+        return this;
+    }
+
+    private Behavior<Command> onStop() {
+        replica.close();
+        return this;
+    }
+
+    /** The worker's own copy of the policy weights (and the tokenizer it decodes with). */
+    public interface PolicyReplica extends AutoCloseable {
+        GptModel model();
+
+        TextTokenizer tokenizer();
+
+        long version();
+
+        void load(WeightsSnapshot snapshot);
+
+        @Override
+        void close();
+
+        /** Makes a fresh replica at the latest published version. */
+        @FunctionalInterface
+        interface Factory {
+            PolicyReplica create();
+        }
+    }
+}
