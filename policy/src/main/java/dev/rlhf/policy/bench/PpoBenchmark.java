@@ -1,0 +1,100 @@
+package dev.rlhf.policy.bench;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import dev.rlhf.policy.model.GptModel;
+import dev.rlhf.policy.model.GptWeights;
+import dev.rlhf.policy.ppo.Experience;
+import dev.rlhf.policy.ppo.KlController;
+import dev.rlhf.policy.ppo.PpoSettings;
+import dev.rlhf.policy.ppo.PpoStats;
+import dev.rlhf.policy.ppo.PpoUpdater;
+import dev.rlhf.policy.ppo.RolloutScorer;
+import dev.rlhf.policy.ppo.RolloutSequences;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * PPO learner throughput with random weights: one update is the scoring of a rollout batch (policy log-probs and
+ * values, reference log-probs) and the PPO epochs over it (forward, backward, AdamW per minibatch). Prompts and
+ * responses are random and full length; scores are random. Early stopping is off so every update does all epochs.
+ */
+public final class PpoBenchmark {
+    private PpoBenchmark() {}
+
+    /** Runs {@code updates} timed updates after {@code warmup} untimed ones; returns the figures as a map. */
+    public static Map<String, Object> run(BenchShape shape, PpoSettings configured, int warmup, int updates) {
+        PpoSettings settings = withoutEarlyStop(configured);
+        try (NDManager manager = NDManager.newBaseManager();
+                GptModel policy = new GptModel(GptWeights.random(shape.modelConfig(), true, manager, 1));
+                GptModel reference = new GptModel(policy.weights().copy(manager));
+                PpoUpdater updater = new PpoUpdater(policy, settings, KlController.create(settings.kl()))) {
+            RolloutScorer scorer = new RolloutScorer(policy, reference, settings.forwardBatchSize());
+            SplittableRandom random = new SplittableRandom(7);
+            for (int i = 0; i < warmup; i++) {
+                updater.update(scorer.score(batch(shape, random), scores(shape, random)));
+            }
+            double[] scoring = new double[updates];
+            double[] training = new double[updates];
+            PpoStats stats = null;
+            for (int i = 0; i < updates; i++) {
+                RolloutSequences sequences = batch(shape, random);
+                float[] scores = scores(shape, random);
+                long start = System.nanoTime();
+                Experience experience = scorer.score(sequences, scores);
+                long scored = System.nanoTime();
+                stats = updater.update(experience);
+                scoring[i] = (scored - start) / 1e9;
+                training[i] = (System.nanoTime() - scored) / 1e9;
+            }
+            double total = Arrays.stream(scoring).sum() + Arrays.stream(training).sum();
+            double best = Double.POSITIVE_INFINITY;
+            for (int i = 0; i < updates; i++) {
+                best = Math.min(best, scoring[i] + training[i]);
+            }
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("benchmark", "ppo");
+            result.put("config", shape.asMap());
+            result.put("epochs", settings.epochs());
+            result.put("minibatches", settings.minibatches());
+            result.put("engine", Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion());
+            result.put("threads", Runtime.getRuntime().availableProcessors());
+            result.put("updates", updates);
+            result.put("samples_per_s", shape.batch() * updates / total);
+            result.put("best_samples_per_s", shape.batch() / best);
+            result.put("scoring_seconds_per_update", Arrays.stream(scoring).sum() / updates);
+            result.put("training_seconds_per_update", Arrays.stream(training).sum() / updates);
+            result.put("last_approx_kl", stats.approxKl());
+            return result;
+        }
+    }
+
+    private static PpoSettings withoutEarlyStop(PpoSettings s) {
+        return new PpoSettings(s.learningRate(), s.weightDecay(), s.maxGradNorm(), s.epochs(), s.minibatches(),
+                s.clipRange(), s.valueClipRange(), s.valueCoef(), s.entropyCoef(), s.gamma(), s.lambda(),
+                s.whitenAdvantages(), s.shiftAdvantageMean(), 0, s.scoreClip(), s.whitenScores(),
+                s.forwardBatchSize(), s.seed(), s.kl());
+    }
+
+    private static RolloutSequences batch(BenchShape shape, SplittableRandom random) {
+        List<int[]> prompts = new ArrayList<>(shape.batch());
+        List<int[]> responses = new ArrayList<>(shape.batch());
+        for (int b = 0; b < shape.batch(); b++) {
+            prompts.add(random.ints(shape.promptLength(), 0, shape.vocab()).toArray());
+            responses.add(random.ints(shape.newTokens(), 0, shape.vocab()).toArray());
+        }
+        return RolloutSequences.pack(prompts, responses, 0);
+    }
+
+    private static float[] scores(BenchShape shape, SplittableRandom random) {
+        float[] scores = new float[shape.batch()];
+        for (int b = 0; b < scores.length; b++) {
+            scores[b] = (float) (random.nextDouble() * 2 - 1);
+        }
+        return scores;
+    }
+}

@@ -1,0 +1,172 @@
+package dev.rlhf.policy.ppo;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import dev.rlhf.policy.model.GptModel;
+import dev.rlhf.policy.train.AdamW;
+import java.util.SplittableRandom;
+
+/**
+ * The learner's side of PPO: from a scored batch it shapes the per-token rewards with the KL controller's β,
+ * estimates advantages with GAE, then runs up to {@code epochs} passes over shuffled minibatches, each a forward,
+ * a backward and an AdamW step on the policy (value head included), and finally feeds the observed KL to the
+ * reference back to the controller. An epoch whose mean approximate KL exceeds {@code earlyStopApproxKl} ends the
+ * update. Each minibatch runs in its own sub-manager, so native memory is the same after any number of updates.
+ */
+public final class PpoUpdater implements AutoCloseable {
+    private static final int STAT_COUNT = 6;
+
+    private final GptModel policy;
+    private final PpoSettings settings;
+    private final KlController klController;
+    private final AdamW optimizer;
+    private final PpoLoss loss;
+    private final GaeEstimator gae;
+    private final SplittableRandom random;
+
+    /**
+     * @param policy the trainable policy; must have a value head. Its tensors are trained in place.
+     * @throws IllegalArgumentException if the policy has no value head
+     */
+    public PpoUpdater(GptModel policy, PpoSettings settings, KlController klController) {
+        if (!policy.weights().hasValueHead()) {
+            throw new IllegalArgumentException("policy must have a value head");
+        }
+        this.policy = policy;
+        this.settings = settings;
+        this.klController = klController;
+        this.optimizer = new AdamW(policy.weights().tensors(), settings.optimizer());
+        this.loss = PpoLoss.of(settings);
+        this.gae = new GaeEstimator(settings.gamma(), settings.lambda());
+        this.random = new SplittableRandom(settings.seed());
+    }
+
+    /**
+     * One PPO update on a scored batch.
+     *
+     * @throws IllegalArgumentException if the batch has fewer sequences than {@code minibatches}, or fewer than two
+     *     response tokens in all
+     */
+    public PpoStats update(Experience experience) {
+        RolloutSequences sequences = experience.sequences();
+        int batch = sequences.batch();
+        if (batch < settings.minibatches()) {
+            throw new IllegalArgumentException("batch of " + batch + " sequences cannot be split into "
+                    + settings.minibatches() + " minibatches");
+        }
+        float[] mask = sequences.responseMask();
+        double beta = klController.coefficient();
+        float[] rewards = TokenRewards.shape(experience.scores(), experience.logprobs(), experience.refLogprobs(),
+                mask, beta, settings.whitenScores(), settings.scoreClip());
+        GaeEstimator.Estimate estimate = gae.estimate(rewards, experience.values(), mask, batch);
+        float[] advantages = settings.whitenAdvantages()
+                ? MaskedWhitening.whiten(estimate.advantages(), mask, settings.shiftAdvantageMean())
+                : estimate.advantages();
+        MinibatchData data = new MinibatchData(
+                sequences, experience.logprobs(), experience.values(), advantages, estimate.returns(), mask);
+
+        double[] sums = new double[STAT_COUNT];
+        double gradNorms = 0;
+        int steps = 0;
+        int epochsRun = 0;
+        for (int epoch = 0; epoch < settings.epochs(); epoch++) {
+            int[] order = permutation(batch);
+            double epochKl = 0;
+            for (int m = 0; m < settings.minibatches(); m++) {
+                int from = (int) ((long) batch * m / settings.minibatches());
+                int to = (int) ((long) batch * (m + 1) / settings.minibatches());
+                int[] rows = java.util.Arrays.copyOfRange(order, from, to);
+                float[] stats = step(data.rows(rows));
+                for (int s = 0; s < STAT_COUNT; s++) {
+                    sums[s] += stats[s];
+                }
+                gradNorms += stats[STAT_COUNT];
+                epochKl += stats[3];
+                steps++;
+            }
+            epochsRun++;
+            if (settings.earlyStopApproxKl() > 0 && epochKl / settings.minibatches() > settings.earlyStopApproxKl()) {
+                break;
+            }
+        }
+        double klToReference =
+                TokenRewards.sequenceKl(experience.logprobs(), experience.refLogprobs(), mask, batch);
+        klController.update(klToReference, batch);
+        double meanScore = 0;
+        for (float score : experience.scores()) {
+            meanScore += score;
+        }
+        return new PpoStats(sums[0] / steps, sums[1] / steps, sums[2] / steps, sums[3] / steps, sums[4] / steps,
+                sums[5] / steps, gradNorms / steps, klToReference, beta, meanScore / batch, epochsRun, steps);
+    }
+
+    /** The controller whose β shapes the next batch (its state belongs in a checkpoint). */
+    public KlController klController() {
+        return klController;
+    }
+
+    /** The optimiser (its moments and step count belong in a checkpoint). */
+    public AdamW optimizer() {
+        return optimizer;
+    }
+
+    /** Forward, backward and one AdamW step on a minibatch; returns the six loss statistics and the grad norm. */
+    private float[] step(MinibatchData mb) {
+        RolloutSequences sequences = mb.sequences();
+        int rows = sequences.batch();
+        try (NDManager manager = policy.weights().manager().newSubManager()) {
+            Shape full = new Shape(rows, sequences.length());
+            Shape response = new Shape(rows, sequences.responseLength());
+            NDArray ids = manager.create(sequences.tokenIds(), full);
+            NDArray attention = manager.create(sequences.attentionMask(), full);
+            PpoLoss.Targets targets = new PpoLoss.Targets(
+                    manager.create(mb.oldLogprobs(), response),
+                    manager.create(mb.oldValues(), response),
+                    manager.create(mb.advantages(), response),
+                    manager.create(mb.returns(), response),
+                    manager.create(mb.mask(), response));
+            PpoLoss.Terms terms;
+            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                ResponseForward forward =
+                        ResponseForward.run(policy, ids, attention, sequences.promptLength(), true);
+                // without a bonus, entropy is only reported: keep it out of the autograd graph
+                NDArray entropy = ResponseForward.entropy(settings.entropyCoef() > 0
+                        ? forward.logSoftmax()
+                        : forward.logSoftmax().stopGradient());
+                terms = loss.compute(forward.logprobs(), forward.values(), entropy, targets);
+                collector.backward(terms.total());
+            }
+            AdamW.StepReport report = optimizer.step(settings.learningRate());
+            float[] stats = NDArrays.stack(new NDList(terms.policyLoss(), terms.valueLoss(), terms.entropy(),
+                    terms.approxKl(), terms.clipFraction(), terms.valueClipFraction())).toFloatArray();
+            float[] withNorm = java.util.Arrays.copyOf(stats, STAT_COUNT + 1);
+            withNorm[STAT_COUNT] = (float) report.gradNorm();
+            return withNorm;
+        }
+    }
+
+    private int[] permutation(int n) {
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int swap = order[i];
+            order[i] = order[j];
+            order[j] = swap;
+        }
+        return order;
+    }
+
+    /** Closes the optimiser's state; the policy stays open. */
+    @Override
+    public void close() {
+        optimizer.close();
+    }
+}

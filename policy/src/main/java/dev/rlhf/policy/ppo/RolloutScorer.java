@@ -1,0 +1,82 @@
+package dev.rlhf.policy.ppo;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.rlhf.policy.model.GptModel;
+
+/**
+ * Turns a rollout batch into {@link Experience}: log π_old and values from the policy that is about to be updated,
+ * log π_ref from the frozen reference, in forward passes of at most {@code forwardBatchSize} sequences, each in a
+ * sub-manager that is closed before the next.
+ */
+public final class RolloutScorer {
+    private final GptModel policy;
+    private final GptModel reference;
+    private final int forwardBatchSize;
+
+    /**
+     * @param policy the trainable policy; must have a value head
+     * @param reference the frozen reference (the SFT model)
+     * @param forwardBatchSize sequences per forward pass
+     * @throws IllegalArgumentException if the policy has no value head, the vocabularies differ, or
+     *     {@code forwardBatchSize} is not positive
+     */
+    public RolloutScorer(GptModel policy, GptModel reference, int forwardBatchSize) {
+        if (!policy.weights().hasValueHead()) {
+            throw new IllegalArgumentException("policy must have a value head");
+        }
+        if (policy.config().vocabSize() != reference.config().vocabSize()) {
+            throw new IllegalArgumentException("policy and reference vocabularies differ: "
+                    + policy.config().vocabSize() + " vs " + reference.config().vocabSize());
+        }
+        if (forwardBatchSize <= 0) {
+            throw new IllegalArgumentException("forwardBatchSize must be positive but was " + forwardBatchSize);
+        }
+        this.policy = policy;
+        this.reference = reference;
+        this.forwardBatchSize = forwardBatchSize;
+    }
+
+    /**
+     * Scores a batch.
+     *
+     * @param scores one reward-model score per sequence
+     * @throws IllegalArgumentException if {@code scores} does not hold one entry per sequence
+     */
+    public Experience score(RolloutSequences sequences, float[] scores) {
+        int batch = sequences.batch();
+        int responseLength = sequences.responseLength();
+        int length = sequences.length();
+        float[] logprobs = new float[batch * responseLength];
+        float[] refLogprobs = new float[batch * responseLength];
+        float[] values = new float[batch * responseLength];
+        float[] mask = sequences.responseMask();
+        for (int start = 0; start < batch; start += forwardBatchSize) {
+            int rows = Math.min(forwardBatchSize, batch - start);
+            try (NDManager chunk = policy.weights().manager().newSubManager()) {
+                Shape shape = new Shape(rows, length);
+                NDArray ids = chunk.create(slice(sequences.tokenIds(), start, rows, length), shape);
+                NDArray attention = chunk.create(slice(sequences.attentionMask(), start, rows, length), shape);
+                ResponseForward own = ResponseForward.run(policy, ids, attention, sequences.promptLength(), true);
+                ResponseForward ref = ResponseForward.run(reference, ids, attention, sequences.promptLength(), false);
+                int offset = start * responseLength;
+                System.arraycopy(own.logprobs().toFloatArray(), 0, logprobs, offset, rows * responseLength);
+                System.arraycopy(ref.logprobs().toFloatArray(), 0, refLogprobs, offset, rows * responseLength);
+                System.arraycopy(own.values().toFloatArray(), 0, values, offset, rows * responseLength);
+            }
+        }
+        for (int i = 0; i < mask.length; i++) {
+            logprobs[i] *= mask[i];
+            refLogprobs[i] *= mask[i];
+            values[i] *= mask[i];
+        }
+        return new Experience(sequences, logprobs, refLogprobs, values, scores.clone());
+    }
+
+    private static long[] slice(long[] rowMajor, int startRow, int rows, int length) {
+        long[] out = new long[rows * length];
+        System.arraycopy(rowMajor, startRow * length, out, 0, rows * length);
+        return out;
+    }
+}
