@@ -14,7 +14,11 @@ import java.io.InputStream;
 import java.io.BufferedInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -28,6 +32,10 @@ import org.slf4j.LoggerFactory;
  * {@code lm_head.weight} (checked, then dropped) and buffers such as {@code attn.bias} (ignored); half-precision
  * tensors are widened to float32. Writing produces the {@code GPT2LMHeadModel} layout with the value head, if
  * any, under TRL's {@code v_head.summary.*} names.
+ *
+ * <p>A checkpoint may carry head tensors beside the trunk (a reward model's {@code score.weight}, as Hugging
+ * Face's {@code GPT2ForSequenceClassification} names it): the weights hold them under their own names, saving
+ * writes them unprefixed and as they are, and loading requires exactly the heads the caller names.
  */
 public final class GptCheckpoint {
     public static final String WEIGHTS_FILE = "model.safetensors";
@@ -42,6 +50,17 @@ public final class GptCheckpoint {
      * @throws CheckpointException naming the file, tensor and shapes when the checkpoint is malformed
      */
     public static GptWeights load(Path dir, NDManager parent) {
+        return load(dir, parent, List.of());
+    }
+
+    /**
+     * Loads the weights of a checkpoint directory that also holds the head tensors {@code heads} (stored
+     * unprefixed, in memory layout); the returned weights hold them beside the trunk.
+     *
+     * @throws CheckpointException naming the file, tensor and shapes when the checkpoint is malformed or lacks a
+     *     head
+     */
+    public static GptWeights load(Path dir, NDManager parent, List<TensorSpec> heads) {
         GptConfig config = GptConfig.read(dir);
         Path file = dir.resolve(WEIGHTS_FILE);
         if (!Files.isRegularFile(file)) {
@@ -52,7 +71,9 @@ public final class GptCheckpoint {
             Map<String, NDArray> stored = readTensors(file, manager);
             boolean valueHead = stored.containsKey(GptWeights.VALUE_HEAD_WEIGHT);
             Map<String, NDArray> tensors = new LinkedHashMap<>();
-            for (TensorSpec spec : GptWeights.specs(config, valueHead)) {
+            List<TensorSpec> specs = new ArrayList<>(GptWeights.specs(config, valueHead));
+            specs.addAll(heads);
+            for (TensorSpec spec : specs) {
                 NDArray array = stored.remove(spec.name());
                 if (array == null) {
                     throw new CheckpointException("checkpoint " + file + " is missing tensor " + spec.name()
@@ -77,13 +98,18 @@ public final class GptCheckpoint {
         }
     }
 
-    /** Writes {@code config.json} and {@code model.safetensors} into {@code dir} (created if needed). */
+    /**
+     * Writes {@code config.json} and {@code model.safetensors} into {@code dir} (created if needed); tensors of
+     * the weights beyond the trunk and value head are written after them under their own names.
+     */
     public static void save(GptWeights weights, Path dir) throws IOException {
         Files.createDirectories(dir);
         weights.config().write(dir);
         try (NDManager scratch = weights.manager().newSubManager()) {
             Map<String, NDArray> out = new LinkedHashMap<>();
+            Set<String> trunk = new HashSet<>();
             for (TensorSpec spec : GptWeights.specs(weights.config(), weights.hasValueHead())) {
+                trunk.add(spec.name());
                 NDArray array = weights.get(spec.name());
                 if (spec.conv1d()) {
                     array = array.transpose().toType(DataType.FLOAT32, true);
@@ -92,6 +118,11 @@ public final class GptCheckpoint {
                 String name = spec.name().startsWith("v_head.") ? spec.name() : PREFIX + spec.name();
                 out.put(name, array);
             }
+            weights.tensors().forEach((name, array) -> {
+                if (!trunk.contains(name)) {
+                    out.put(name, array);
+                }
+            });
             SafetensorsWriter.write(dir.resolve(WEIGHTS_FILE), out);
         }
     }

@@ -1,0 +1,191 @@
+package dev.rlhf.rewardmodel;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import dev.rlhf.policy.train.AdamW;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Trains a {@link RewardModel} on preference pairs with the {@link BradleyTerryLoss}, AdamW and global gradient
+ * clipping, in minibatches; keeps a held-out split and stops early once its loss stops improving, leaving the
+ * model with the weights of the best epoch.
+ *
+ * <p>Ties and skipped comparisons carry no order and never become {@link PreferenceExample}s, so they are left
+ * out of training (see {@code PreferenceExamples}); the Bradley–Terry likelihood has no term for them.
+ *
+ * <p>Each step scores chosen and rejected sequences in one forward pass over a batch of {@code 2 × pairs}, inside a
+ * sub-manager closed at the end of the step.
+ */
+public final class RewardModelTrainer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RewardModelTrainer.class);
+
+    private final RewardModel model;
+    private final RewardTrainingSettings settings;
+    private final AdamW optimizer;
+
+    public RewardModelTrainer(RewardModel model, RewardTrainingSettings settings) {
+        this.model = model;
+        this.settings = settings;
+        this.optimizer = new AdamW(model.weights().tensors(), settings.optimizer());
+    }
+
+    /**
+     * One optimiser step on {@code pairs}; returns their mean loss before the update.
+     *
+     * @throws IllegalArgumentException if {@code pairs} is empty
+     */
+    public float step(List<PreferenceExample> pairs) {
+        if (pairs.isEmpty()) {
+            throw new IllegalArgumentException("pairs must not be empty");
+        }
+        float rate = settings.learningRate() * Math.min(1f, (optimizer.steps() + 1f) / (settings.warmupSteps() + 1f));
+        try (NDManager step = model.weights().manager().newSubManager()) {
+            float loss;
+            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                NDArray value = loss(pairs, step);
+                loss = value.getFloat();
+                collector.backward(value);
+            }
+            optimizer.step(rate);
+            return loss;
+        }
+    }
+
+    /** Loss and accuracy on {@code pairs}, without gradients, {@code scoreBatchSize} sequences per pass. */
+    public PairEvaluation evaluate(List<PreferenceExample> pairs) {
+        int chunk = Math.max(1, settings.scoreBatchSize() / 2);
+        double lossSum = 0;
+        int correct = 0;
+        for (int start = 0; start < pairs.size(); start += chunk) {
+            List<PreferenceExample> part = pairs.subList(start, Math.min(pairs.size(), start + chunk));
+            try (NDManager step = model.weights().manager().newSubManager()) {
+                NDArray scores = scores(part, step);
+                NDArray chosen = scores.get("0:{}", part.size());
+                NDArray rejected = scores.get("{}:", part.size());
+                lossSum += BradleyTerryLoss.loss(chosen, rejected, margins(part, step)).getFloat() * part.size();
+                correct += (int) chosen.gt(rejected).sum().getLong();
+            }
+        }
+        int n = pairs.size();
+        return new PairEvaluation(n == 0 ? Double.NaN : lossSum / n, n == 0 ? Double.NaN : (double) correct / n, n);
+    }
+
+    /**
+     * Splits {@code examples} into training and held-out pairs (seeded), trains for up to {@code maxEpochs}
+     * epochs, logs an {@link EpochReport} per epoch, stops after {@code patience} epochs without a lower
+     * held-out loss, and restores the weights of the best epoch.
+     *
+     * @throws IllegalArgumentException if the split leaves either side empty
+     */
+    public TrainingResult fit(List<PreferenceExample> examples) {
+        List<PreferenceExample> shuffled = new ArrayList<>(examples);
+        Collections.shuffle(shuffled, new Random(settings.seed()));
+        int heldOutSize = (int) Math.round(shuffled.size() * settings.heldOutFraction());
+        if (heldOutSize == 0 || heldOutSize == shuffled.size()) {
+            throw new IllegalArgumentException("a held-out fraction of " + settings.heldOutFraction() + " of "
+                    + shuffled.size() + " pairs leaves no pairs on one side");
+        }
+        List<PreferenceExample> heldOut = List.copyOf(shuffled.subList(0, heldOutSize));
+        List<PreferenceExample> train = new ArrayList<>(shuffled.subList(heldOutSize, shuffled.size()));
+        Random order = new Random(settings.seed() + 1);
+
+        List<EpochReport> reports = new ArrayList<>();
+        int bestEpoch = 0;
+        double bestLoss = Double.POSITIVE_INFINITY;
+        try (NDManager snapshots = model.weights().manager().newSubManager()) {
+            Map<String, NDArray> best = null;
+            for (int epoch = 1; epoch <= settings.maxEpochs(); epoch++) {
+                long started = System.nanoTime();
+                Collections.shuffle(train, order);
+                double lossSum = 0;
+                int steps = 0;
+                for (int start = 0; start < train.size(); start += settings.batchSize()) {
+                    lossSum += step(train.subList(start, Math.min(train.size(), start + settings.batchSize())));
+                    steps++;
+                }
+                PairEvaluation held = evaluate(heldOut);
+                EpochReport report = new EpochReport(epoch, lossSum / steps, held.loss(), held.accuracy(),
+                        (System.nanoTime() - started) / 1e9);
+                reports.add(report);
+                LOG.info("reward model epoch {}: train loss {} held-out loss {} accuracy {} ({} s)", epoch,
+                        fmt(report.trainLoss()), fmt(report.heldOutLoss()), fmt(report.heldOutAccuracy()),
+                        String.format("%.1f", report.seconds()));
+                if (held.loss() < bestLoss) {
+                    bestLoss = held.loss();
+                    bestEpoch = epoch;
+                    if (best != null) {
+                        best.values().forEach(NDArray::close);
+                    }
+                    best = snapshot(snapshots);
+                } else if (epoch - bestEpoch >= settings.patience()) {
+                    LOG.info("reward model: held-out loss has not improved for {} epochs; stopping, best epoch {}",
+                            settings.patience(), bestEpoch);
+                    break;
+                }
+            }
+            if (bestEpoch != reports.size()) {
+                restore(best);
+            }
+        }
+        return new TrainingResult(reports, bestEpoch, train.size(), heldOut.size());
+    }
+
+    public AdamW optimizer() {
+        return optimizer;
+    }
+
+    private NDArray loss(List<PreferenceExample> pairs, NDManager manager) {
+        NDArray scores = scores(pairs, manager);
+        return BradleyTerryLoss.loss(scores.get("0:{}", pairs.size()), scores.get("{}:", pairs.size()),
+                margins(pairs, manager));
+    }
+
+    /** Scores of chosen then rejected sequences, one forward pass over both: {@code [2 * pairs]}. */
+    private NDArray scores(List<PreferenceExample> pairs, NDManager manager) {
+        List<int[]> sequences = new ArrayList<>(2 * pairs.size());
+        pairs.forEach(p -> sequences.add(p.chosen()));
+        pairs.forEach(p -> sequences.add(p.rejected()));
+        TokenBatch batch = TokenBatch.rightPadded(sequences, manager);
+        return model.scores(batch.tokenIds(), batch.attentionMask());
+    }
+
+    private NDArray margins(List<PreferenceExample> pairs, NDManager manager) {
+        float[] margins = new float[pairs.size()];
+        for (int i = 0; i < margins.length; i++) {
+            margins[i] = settings.margin(pairs.get(i).strength());
+        }
+        return manager.create(margins);
+    }
+
+    private Map<String, NDArray> snapshot(NDManager manager) {
+        Map<String, NDArray> copies = new LinkedHashMap<>();
+        model.weights().tensors().forEach((name, array) -> {
+            NDArray copy = array.duplicate();
+            copy.attach(manager);
+            copies.put(name, copy);
+        });
+        return copies;
+    }
+
+    private void restore(Map<String, NDArray> snapshot) {
+        snapshot.forEach((name, copy) -> copy.copyTo(model.weights().get(name)));
+    }
+
+    private static String fmt(double value) {
+        return String.format("%.4f", value);
+    }
+
+    @Override
+    public void close() {
+        optimizer.close();
+    }
+}

@@ -1,0 +1,49 @@
+package dev.rlhf.rewardmodel.annotators;
+
+import dev.rlhf.policy.bootstrap.GoldScore;
+import dev.rlhf.rewardmodel.Comparison;
+import dev.rlhf.rewardmodel.Judgment;
+import dev.rlhf.rewardmodel.Verdict;
+import java.util.SplittableRandom;
+
+/**
+ * An annotator whose hidden taste is the {@link GoldScore}: it skips with its skip rate, calls a tie when the gold
+ * difference is inside its tie band, and otherwise samples the winner from Bradley–Terry on the gold difference
+ * at its temperature; the strength comes from the gold difference alone. Its draws come from its own seeded
+ * stream, so the same seed and the same comparisons in the same order give the same judgments.
+ */
+public final class SimulatedAnnotator {
+    private final AnnotatorProfile profile;
+    private final AnnotatorPanelSettings panel;
+    private final GoldScore gold;
+    private final SplittableRandom random;
+
+    SimulatedAnnotator(AnnotatorProfile profile, AnnotatorPanelSettings panel, GoldScore gold, long seed) {
+        this.profile = profile;
+        this.panel = panel;
+        this.gold = gold;
+        this.random = new SplittableRandom(seed);
+    }
+
+    public AnnotatorProfile profile() {
+        return profile;
+    }
+
+    /** Judges one comparison. */
+    public Judgment judge(Comparison comparison) {
+        // draw both numbers every time, so one judgment's outcome never shifts the stream of the next
+        double skipDraw = random.nextDouble();
+        double winnerDraw = random.nextDouble();
+        if (skipDraw < profile.skipRate()) {
+            return new Judgment(profile.id(), Verdict.SKIP, 0);
+        }
+        double difference = gold.score(comparison.prompt(), comparison.responseA())
+                - gold.score(comparison.prompt(), comparison.responseB());
+        if (Math.abs(difference) < profile.tieBand()) {
+            return new Judgment(profile.id(), Verdict.TIE, 0);
+        }
+        double probabilityA = 1 / (1 + Math.exp(-difference / profile.temperature()));
+        Verdict verdict = winnerDraw < probabilityA ? Verdict.A : Verdict.B;
+        return new Judgment(profile.id(), verdict, panel.strength(difference));
+    }
+}
