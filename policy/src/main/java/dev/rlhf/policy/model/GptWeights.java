@@ -180,6 +180,24 @@ public final class GptWeights implements AutoCloseable {
         return get("wpe.weight");
     }
 
+    /**
+     * A deep copy in a new sub-manager of {@code parent} with a freshly initialised value head (zero weights and
+     * bias, so values start at 0), replacing any the weights had: the PPO learner's starting point.
+     */
+    public GptWeights copyWithValueHead(NDManager parent) {
+        NDManager target = parent.newSubManager();
+        Map<String, NDArray> copies = new LinkedHashMap<>();
+        for (TensorSpec spec : specs(config, true)) {
+            NDArray copy = spec.name().startsWith("v_head.")
+                    ? target.zeros(spec.memoryShape())
+                    : tensors.get(spec.name()).duplicate();
+            copy.attach(target);
+            copy.setName(spec.name());
+            copies.put(spec.name(), copy);
+        }
+        return new GptWeights(config, target, copies);
+    }
+
     /** A deep copy in a new sub-manager of {@code parent} (for a frozen reference or a rollout worker's copy). */
     public GptWeights copy(NDManager parent) {
         NDManager target = parent.newSubManager();

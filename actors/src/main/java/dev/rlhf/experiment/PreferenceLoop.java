@@ -1,0 +1,141 @@
+package dev.rlhf.experiment;
+
+import dev.rlhf.proto.v1.Candidate;
+import dev.rlhf.proto.v1.Choice;
+import dev.rlhf.proto.v1.ComparisonTask;
+import dev.rlhf.proto.v1.JudgmentSubmission;
+import dev.rlhf.proto.v1.Prompt;
+import dev.rlhf.rewardmodel.Comparison;
+import dev.rlhf.rewardmodel.JudgedComparison;
+import dev.rlhf.rewardmodel.Judgment;
+import dev.rlhf.rewardmodel.Verdict;
+import dev.rlhf.rewardmodel.annotators.SimulatedAnnotator;
+import dev.rlhf.rewardmodel.annotators.SimulatedAnnotatorPanel;
+import dev.rlhf.store.PreferenceStore;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Human judgment's path through the system, with simulated annotators standing in for people: comparison tasks
+ * go into the preference store, each annotator asks the store for its next task and submits a judgment exactly
+ * as the labeling UI or a gRPC client would, and the reward-model trainer reads judged comparisons back.
+ */
+public final class PreferenceLoop {
+    private final PreferenceStore store;
+    private final SimulatedAnnotatorPanel panel;
+
+    public PreferenceLoop(PreferenceStore store, SimulatedAnnotatorPanel panel) {
+        this.store = store;
+        this.panel = panel;
+    }
+
+    /**
+     * Stores each comparison as a prompt and a two-candidate task; ids derive from {@code batchId}, so storing
+     * the same batch twice (after a resume) is harmless.
+     */
+    public void submit(String batchId, List<Comparison> comparisons, String policyVersion) {
+        List<CompletableFuture<?>> writes = new ArrayList<>();
+        for (int i = 0; i < comparisons.size(); i++) {
+            Comparison c = comparisons.get(i);
+            String id = batchId + "-" + i;
+            if (store.task(id).isPresent()) {
+                continue;
+            }
+            writes.add(store.addPrompt(Prompt.newBuilder().setPromptId(id).setText(c.prompt()).build())
+                    .thenCompose(prompt -> store.addTask(ComparisonTask.newBuilder()
+                            .setTaskId(id)
+                            .setPromptId(id)
+                            .addCandidates(candidate(c.responseA(), policyVersion))
+                            .addCandidates(candidate(c.responseB(), policyVersion))
+                            .build())));
+        }
+        CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
+    }
+
+    /** Lets every simulated annotator work through the tasks the store hands it; returns the judgments made. */
+    public int label() {
+        int made = 0;
+        for (SimulatedAnnotator annotator : panel.annotators()) {
+            String who = annotator.profile().id();
+            Optional<ComparisonTask> next;
+            while ((next = store.nextTask(who).join()).isPresent()) {
+                ComparisonTask task = next.get();
+                Prompt prompt = store.prompt(task.getPromptId()).orElseThrow();
+                Judgment judgment = annotator.judge(new Comparison(prompt.getText(),
+                        task.getCandidates(0).getText(), task.getCandidates(1).getText()));
+                JudgmentSubmission.Builder submission = JudgmentSubmission.newBuilder()
+                        .setJudgmentId(task.getTaskId() + "/" + who)
+                        .setTaskId(task.getTaskId())
+                        .setAnnotatorId(who)
+                        .setChoice(choice(judgment.verdict()))
+                        .setCandidateA(0)
+                        .setCandidateB(1);
+                if (judgment.strength() > 0) {
+                    submission.setStrength(judgment.strength());
+                }
+                store.submitJudgment(submission.build()).join();
+                made++;
+            }
+        }
+        return made;
+    }
+
+    /** Every judgment after sequence {@code afterSequence}, with the comparison it judged, in sequence order. */
+    public List<JudgedComparison> judgedSince(long afterSequence) {
+        List<JudgedComparison> judged = new ArrayList<>();
+        Map<String, Comparison> comparisons = new HashMap<>();
+        long cursor = afterSequence;
+        while (true) {
+            List<dev.rlhf.proto.v1.Judgment> page = store.judgmentsSince(cursor, 1024);
+            if (page.isEmpty()) {
+                return judged;
+            }
+            for (dev.rlhf.proto.v1.Judgment stored : page) {
+                JudgmentSubmission s = stored.getSubmission();
+                Comparison comparison = comparisons.computeIfAbsent(s.getTaskId(), this::comparisonOf);
+                Verdict verdict = verdict(s.getChoice());
+                int strength = verdict == Verdict.A || verdict == Verdict.B ? Math.max(1, s.getStrength()) : 0;
+                judged.add(new JudgedComparison(stored.getSequence(), comparison,
+                        new Judgment(s.getAnnotatorId(), verdict, strength)));
+                cursor = stored.getSequence();
+            }
+        }
+    }
+
+    public long lastSequence() {
+        return store.lastSequence();
+    }
+
+    private Comparison comparisonOf(String taskId) {
+        ComparisonTask task = store.task(taskId).orElseThrow();
+        Prompt prompt = store.prompt(task.getPromptId()).orElseThrow();
+        return new Comparison(prompt.getText(), task.getCandidates(0).getText(), task.getCandidates(1).getText());
+    }
+
+    private static Candidate candidate(String text, String policyVersion) {
+        return Candidate.newBuilder().setText(text).setPolicyVersion(policyVersion).build();
+    }
+
+    private static Choice choice(Verdict verdict) {
+        return switch (verdict) {
+            case A -> Choice.CHOICE_A;
+            case B -> Choice.CHOICE_B;
+            case TIE -> Choice.CHOICE_TIE;
+            case SKIP -> Choice.CHOICE_SKIP;
+        };
+    }
+
+    private static Verdict verdict(Choice choice) {
+        return switch (choice) {
+            case CHOICE_A -> Verdict.A;
+            case CHOICE_B -> Verdict.B;
+            case CHOICE_TIE -> Verdict.TIE;
+            case CHOICE_SKIP -> Verdict.SKIP;
+            default -> throw new IllegalStateException("stored judgment has choice " + choice);
+        };
+    }
+}
