@@ -23,7 +23,10 @@ public final class RunMetrics implements AutoCloseable {
     private final Optional<ConsoleProgress> console;
     private final InstantSource clock;
 
-    /** Records into the given writers, which it then owns and closes, stamping each iteration with {@code clock}'s time. */
+    /**
+     * Records into the given writers, which it then owns and closes, stamping each iteration with
+     * {@code clock}'s time.
+     */
     public RunMetrics(MetricsJsonlWriter jsonl, TensorBoardEventWriter tensorBoard,
             Optional<ConsoleProgress> console, InstantSource clock) {
         this.jsonl = jsonl;

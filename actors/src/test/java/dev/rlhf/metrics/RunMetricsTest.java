@@ -45,7 +45,8 @@ class RunMetricsTest {
         }
 
         List<String> lines = Files.readAllLines(dir.resolve(MetricsJsonlWriter.FILE_NAME));
-        List<Event> written = TensorBoardEventReader.read(dir.resolve("events.out.tfevents.1718000000.trainer")).events();
+        List<Event> written =
+                TensorBoardEventReader.read(dir.resolve("events.out.tfevents.1718000000.trainer")).events();
         assertEquals(2, lines.size());
         assertEquals(3, written.size());
         for (int i = 0; i < 2; i++) {
@@ -66,8 +67,8 @@ class RunMetricsTest {
         ByteArrayOutputStream console = new ByteArrayOutputStream();
         Path runDir = dir.resolve("runs").resolve("ppo-1");
 
-        try (RunMetrics metrics = RunMetrics.open(runDir,
-                new ConsoleProgress(new PrintStream(console, true, StandardCharsets.UTF_8), 2, List.of("ppo/entropy")))) {
+        PrintStream consoleStream = new PrintStream(console, true, StandardCharsets.UTF_8);
+        try (RunMetrics metrics = RunMetrics.open(runDir, new ConsoleProgress(consoleStream, 2, List.of("ppo/entropy")))) {
             metrics.record(1, Map.of("ppo/entropy", 2.5));
         }
 

@@ -171,7 +171,8 @@ class TensorBoardEventWriterTest {
             first.writeScalars(1, CREATED, scalarsAt(1));
             long size = Files.size(first.file());
 
-            assertThrows(FileAlreadyExistsException.class, () -> TensorBoardEventWriter.create(dir, CREATED, "trainer"));
+            assertThrows(FileAlreadyExistsException.class,
+                    () -> TensorBoardEventWriter.create(dir, CREATED, "trainer"));
             assertEquals(size, Files.size(first.file()));
         }
     }
