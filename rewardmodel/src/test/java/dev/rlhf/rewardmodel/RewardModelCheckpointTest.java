@@ -34,7 +34,7 @@ class RewardModelCheckpointTest {
             GptConfig config = TinyRewardModels.config(tokenizer.vocabSize());
             double[] before;
             try (RewardModel model = TinyRewardModels.withRandomHead(config, manager, 8)) {
-                before = new RewardScorer(model, new SequenceEncoder(tokenizer, 64), INFO.normalizer(), 8)
+                before = new RewardScorer(model, new SequenceEncoder(tokenizer, TinyRewardModels.CONTEXT), INFO.normalizer(), 8)
                         .scores(pairs);
                 RewardModelCheckpoint.save(model, INFO, tokenizerDir, saved);
             }

@@ -23,7 +23,7 @@ class RewardNormalizerTest {
                 TextTokenizer tokenizer = TextTokenizer.load(tokenizerDir);
                 RewardModel model = TinyRewardModels.withRandomHead(
                         TinyRewardModels.config(tokenizer.vocabSize()), manager, 6)) {
-            RewardScorer raw = new RewardScorer(model, new SequenceEncoder(tokenizer, 64),
+            RewardScorer raw = new RewardScorer(model, new SequenceEncoder(tokenizer, TinyRewardModels.CONTEXT),
                     RewardNormalizer.IDENTITY, 32);
 
             RewardNormalizer normalizer = raw.fitNormalizer(reference);

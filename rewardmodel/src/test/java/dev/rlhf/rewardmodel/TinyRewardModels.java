@@ -11,10 +11,13 @@ import java.util.SplittableRandom;
 
 /** Small random reward models and a tokenizer for the fast tests. */
 final class TinyRewardModels {
+    /** Long enough for corpus pairs under the small test tokenizer, which splits words finely. */
+    static final int CONTEXT = 128;
+
     private TinyRewardModels() {}
 
     static GptConfig config(int vocab) {
-        return GptConfig.of(vocab, 64, 16, 2, 2, vocab - 1);
+        return GptConfig.of(vocab, CONTEXT, 16, 2, 2, vocab - 1);
     }
 
     /** A random model whose score head is random too (a fresh model's head is zero, so every score would tie). */
