@@ -24,7 +24,8 @@ public class ScratchRlhf {
         int iters = Integer.parseInt(System.getProperty("iters", "20"));
         try (NDManager m = NDManager.newBaseManager(); Policy sft = Policy.load(Path.of("models/embedded-sft"), m)) {
             List<String> rmPrompts = corpus.prompts(nComparisons, 77);
-            List<Comparison> comps = ComparisonSource.fromPolicy(sft, rmPrompts, 40, 5);
+            List<Comparison> comps = new ArrayList<>(ComparisonSource.fromPolicy(sft, rmPrompts, 40, 5));
+            comps.addAll(ComparisonSource.fromCorpus(corpus, Integer.parseInt(System.getProperty("corpusCmp", "0")), 4, 9));
             SimulatedAnnotatorPanel panel = new SimulatedAnnotatorPanel(AnnotatorPanelSettings.from(config));
             List<JudgedComparison> judged = panel.judgeAll(comps, 1);
             SequenceEncoder encoder = new SequenceEncoder(sft.tokenizer(), sft.model().config().contextLength());

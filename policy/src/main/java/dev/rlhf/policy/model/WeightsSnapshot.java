@@ -28,7 +28,8 @@ public record WeightsSnapshot(long version, Map<String, float[]> tensors) {
     }
 
     /**
-     * Overwrites {@code weights} in place with this snapshot.
+     * Overwrites every tensor of {@code weights} in place with this snapshot's tensor of the same name; tensors
+     * only the snapshot has (a learner's value head, for a rollout copy) are left out.
      *
      * @throws IllegalArgumentException if a tensor is missing or its size differs
      */

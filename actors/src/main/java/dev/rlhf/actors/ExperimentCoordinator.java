@@ -1,0 +1,487 @@
+package dev.rlhf.actors;
+
+import dev.rlhf.actors.PpoLearnerActor.Learned;
+import dev.rlhf.actors.PreferenceCollector.Collected;
+import dev.rlhf.actors.PreferenceCollector.Judged;
+import dev.rlhf.actors.RewardScorerActor.Scored;
+import dev.rlhf.actors.RewardTrainerActor.Trained;
+import dev.rlhf.actors.RolloutWorker.Rollout;
+import dev.rlhf.actors.RolloutWorker.WeightsLoaded;
+import dev.rlhf.experiment.RewardModelBuilder;
+import dev.rlhf.policy.bootstrap.PromptResponse;
+import dev.rlhf.policy.generate.Completion;
+import dev.rlhf.policy.generate.FinishReason;
+import dev.rlhf.policy.generate.GenerationRequest;
+import dev.rlhf.policy.model.WeightsSnapshot;
+import dev.rlhf.policy.ppo.PpoStats;
+import dev.rlhf.rewardmodel.Comparison;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * The ExperimentCoordinator role: runs the loop. Before PPO it samples the SFT policy for the evaluation and for
+ * the first reward model's comparisons, has them judged and trains reward model v1. Each iteration then splits the
+ * prompts over the rollout workers, sends every finished chunk to the scorer at once (scoring overlaps the other
+ * chunks' generation), hands the scored batch to the learner, and publishes the new weights to every worker
+ * before the next rollout, so no rollout mixes versions. A chunk whose worker fails or times out is retried on
+ * the next worker (supervision restarts the failed one). With iterated RLHF, pairs of fresh completions go to the
+ * preference collector; once enough new judgments are in, a new reward model trains in the background and the
+ * scorer switches to it two iterations after the training began (waiting for it if need be), so runs with the
+ * same seed switch at the same iteration.
+ */
+public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoordinator.Command> {
+    private static final Duration CHUNK_TIMEOUT = Duration.ofMinutes(5);
+    private static final Duration STEP_TIMEOUT = Duration.ofMinutes(30);
+    private static final int MAX_ATTEMPTS = 3;
+
+    /** What the coordinator handles: its own start, and the adapted replies of the roles it drives. */
+    public sealed interface Command permits Start, ChunkDone, ChunkFailed, ChunkScored, BatchLearned,
+            WeightsPublished, PairsCollected, JudgmentsRead, RewardModelReady, StepFailed {}
+
+    /** Starts the run; {@code replyTo} hears about every iteration and the end. */
+    public record Start(ActorRef<Event> replyTo) implements Command {}
+
+    record ChunkDone(Rollout rollout) implements Command {}
+
+    record ChunkFailed(int chunk, int attempt, Throwable cause) implements Command {}
+
+    record ChunkScored(Scored scored) implements Command {}
+
+    record BatchLearned(Learned learned) implements Command {}
+
+    record WeightsPublished(WeightsLoaded loaded) implements Command {}
+
+    record PairsCollected(Collected collected) implements Command {}
+
+    record JudgmentsRead(Judged judged) implements Command {}
+
+    record RewardModelReady(Trained trained) implements Command {}
+
+    record StepFailed(String step, Throwable cause) implements Command {}
+
+    /** What the coordinator reports to whoever started it. */
+    public sealed interface Event permits Evaluated, RewardModelTrained, IterationDone, Finished, Failed {}
+
+    /** Gold evaluation of the policy at {@code weightVersion} (0 is the SFT policy). */
+    public record Evaluated(long weightVersion, List<String> prompts, List<Completion> completions) implements Event {}
+
+    /** A reward-model version is in use from iteration {@code fromIteration} on. */
+    public record RewardModelTrained(RewardModelBuilder.Version version, int fromIteration) implements Event {}
+
+    /** One iteration's statistics and scalar metrics. */
+    public record IterationDone(int iteration, PpoStats stats, Map<String, Double> scalars) implements Event {}
+
+    /** The run ended after {@code iterations} iterations with the final weights. */
+    public record Finished(int iterations, WeightsSnapshot finalWeights) implements Event {}
+
+    /** The run could not go on. */
+    public record Failed(String reason) implements Event {}
+
+    private enum Purpose { EVALUATE_BEFORE, COMPARISONS, TRAIN, EVALUATE_AFTER }
+
+    private final ExperimentSettings settings;
+    private final ExperimentPlan plan;
+    private final List<ActorRef<RolloutWorker.Command>> workers;
+    private final ActorRef<RewardScorerActor.Command> scorer;
+    private final ActorRef<PpoLearnerActor.Command> learner;
+    private final ActorRef<PreferenceCollector.Command> collector;
+    private final ActorRef<RewardTrainerActor.Command> trainer;
+    private final WeightsBoard board;
+    private ActorRef<Event> listener;
+
+    // the rollout in flight
+    private Purpose purpose;
+    private ExperimentPlan.Batch batch;
+    private List<List<GenerationRequest>> chunkRequests;
+    private Rollout[] rollouts;
+    private float[][] chunkScores;
+    private int chunksPending;
+    private long rolloutStart;
+    private double scoringSeconds;
+
+    // the iteration in flight
+    private int iteration;
+    private long iterationStart;
+    private final Map<String, Double> phaseSeconds = new LinkedHashMap<>();
+    private int publishesPending;
+    private long publishStart;
+    private Learned lastLearned;
+
+    // reward models
+    private int rewardModelVersion;
+    private boolean retraining;
+    private int swapDueIteration = -1;
+    private Trained pendingVersion;
+    private boolean waitingForRewardModel;
+
+    private ExperimentCoordinator(ActorContext<Command> context, ExperimentSettings settings, ExperimentPlan plan,
+            Roles roles, WeightsBoard board) {
+        super(context);
+        this.settings = settings;
+        this.plan = plan;
+        this.workers = roles.workers();
+        this.scorer = roles.scorer();
+        this.learner = roles.learner();
+        this.collector = roles.collector();
+        this.trainer = roles.trainer();
+        this.board = board;
+    }
+
+    /** The actors the coordinator drives. */
+    public record Roles(List<ActorRef<RolloutWorker.Command>> workers, ActorRef<RewardScorerActor.Command> scorer,
+            ActorRef<PpoLearnerActor.Command> learner, ActorRef<PreferenceCollector.Command> collector,
+            ActorRef<RewardTrainerActor.Command> trainer) {}
+
+    public static Behavior<Command> create(ExperimentSettings settings, ExperimentPlan plan, Roles roles,
+            WeightsBoard board) {
+        return Behaviors.setup(context -> new ExperimentCoordinator(context, settings, plan, roles, board));
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(Start.class, this::onStart)
+                .onMessage(ChunkDone.class, this::onChunkDone)
+                .onMessage(ChunkFailed.class, this::onChunkFailed)
+                .onMessage(ChunkScored.class, this::onChunkScored)
+                .onMessage(BatchLearned.class, this::onBatchLearned)
+                .onMessage(WeightsPublished.class, this::onWeightsPublished)
+                .onMessage(PairsCollected.class, this::onPairsCollected)
+                .onMessage(JudgmentsRead.class, this::onJudgmentsRead)
+                .onMessage(RewardModelReady.class, this::onRewardModelReady)
+                .onMessage(StepFailed.class, this::onStepFailed)
+                .build();
+    }
+
+    private Behavior<Command> onStart(Start message) {
+        listener = message.replyTo();
+        startRollout(Purpose.EVALUATE_BEFORE, plan.evaluation());
+        return this;
+    }
+
+    // --- rollouts, chunked over the workers -------------------------------------------------------------------
+
+    private void startRollout(Purpose next, ExperimentPlan.Batch nextBatch) {
+        purpose = next;
+        batch = nextBatch;
+        int n = workers.size();
+        chunkRequests = new ArrayList<>();
+        int size = (batch.requests().size() + n - 1) / n;
+        for (int start = 0; start < batch.requests().size(); start += size) {
+            chunkRequests.add(batch.requests().subList(start, Math.min(batch.requests().size(), start + size)));
+        }
+        rollouts = new Rollout[chunkRequests.size()];
+        chunkScores = new float[chunkRequests.size()][];
+        chunksPending = chunkRequests.size();
+        scoringSeconds = 0;
+        rolloutStart = System.nanoTime();
+        for (int chunk = 0; chunk < chunkRequests.size(); chunk++) {
+            sendChunk(chunk, 1);
+        }
+    }
+
+    private void sendChunk(int chunk, int attempt) {
+        ActorRef<RolloutWorker.Command> worker = workers.get((chunk + attempt - 1) % workers.size());
+        List<GenerationRequest> requests = chunkRequests.get(chunk);
+        getContext().ask(Rollout.class, worker, CHUNK_TIMEOUT,
+                replyTo -> new RolloutWorker.Generate(chunk, requests, replyTo),
+                (rollout, failure) -> rollout != null
+                        ? new ChunkDone(rollout) : new ChunkFailed(chunk, attempt, failure));
+    }
+
+    private Behavior<Command> onChunkFailed(ChunkFailed failed) {
+        if (failed.attempt() >= MAX_ATTEMPTS) {
+            return fail("chunk " + failed.chunk() + " failed " + MAX_ATTEMPTS + " times: " + failed.cause());
+        }
+        getContext().getLog().warn("chunk {} failed ({}); retrying on another worker", failed.chunk(),
+                failed.cause().toString());
+        sendChunk(failed.chunk(), failed.attempt() + 1);
+        return this;
+    }
+
+    private Behavior<Command> onChunkDone(ChunkDone done) {
+        Rollout rollout = done.rollout();
+        if (rollouts[rollout.chunk()] != null) {
+            return this; // a late reply to an attempt that was already retried
+        }
+        long expected = board.latest().version();
+        if (rollout.weightVersion() != expected) {
+            getContext().getLog().warn("chunk {} was generated with weights v{} while v{} is published",
+                    rollout.chunk(), rollout.weightVersion(), expected);
+        }
+        rollouts[rollout.chunk()] = rollout;
+        if (purpose == Purpose.TRAIN) {
+            // score this chunk now, while the other chunks are still generating
+            int chunk = rollout.chunk();
+            List<PromptResponse> pairs = pairsOf(chunk, rollout.completions());
+            getContext().ask(Scored.class, scorer, STEP_TIMEOUT,
+                    replyTo -> new RewardScorerActor.Score(chunk, pairs, replyTo),
+                    (scored, failure) -> scored != null ? new ChunkScored(scored) : new StepFailed("scoring", failure));
+            return this;
+        }
+        if (--chunksPending == 0) {
+            return rolloutComplete();
+        }
+        return this;
+    }
+
+    private Behavior<Command> onChunkScored(ChunkScored message) {
+        Scored scored = message.scored();
+        chunkScores[scored.chunk()] = scored.scores();
+        scoringSeconds += scored.seconds();
+        if (--chunksPending == 0) {
+            return rolloutComplete();
+        }
+        return this;
+    }
+
+    private Behavior<Command> rolloutComplete() {
+        List<Completion> completions = new ArrayList<>();
+        for (Rollout rollout : rollouts) {
+            completions.addAll(rollout.completions());
+        }
+        double seconds = (System.nanoTime() - rolloutStart) / 1e9;
+        switch (purpose) {
+            case EVALUATE_BEFORE -> {
+                listener.tell(new Evaluated(0, batch.prompts(), completions));
+                startRollout(Purpose.COMPARISONS, plan.comparisons());
+            }
+            case COMPARISONS -> {
+                List<Comparison> comparisons = new ArrayList<>();
+                for (int i = 0; i + 1 < completions.size(); i += 2) {
+                    comparisons.add(new Comparison(batch.prompts().get(i), responseText(completions.get(i)),
+                            responseText(completions.get(i + 1))));
+                }
+                retraining = true;
+                swapDueIteration = 0;
+                collect("initial", comparisons, 0);
+            }
+            case TRAIN -> learn(completions, seconds);
+            case EVALUATE_AFTER -> {
+                listener.tell(new Evaluated(board.latest().version(), batch.prompts(), completions));
+                listener.tell(new Finished(iteration, board.latest()));
+                return Behaviors.stopped();
+            }
+        }
+        return this;
+    }
+
+    // --- an iteration --------------------------------------------------------------------------------------------
+
+    private void startIteration() {
+        if (iteration == swapDueIteration) {
+            if (pendingVersion == null) {
+                waitingForRewardModel = true; // resumes in onRewardModelReady
+                return;
+            }
+            useRewardModel(pendingVersion);
+        }
+        if (iteration == settings.iterations()) {
+            startRollout(Purpose.EVALUATE_AFTER, plan.evaluation());
+            return;
+        }
+        iterationStart = System.nanoTime();
+        phaseSeconds.clear();
+        startRollout(Purpose.TRAIN, plan.iteration(iteration, settings.pairs()));
+    }
+
+    private void learn(List<Completion> completions, double rolloutSeconds) {
+        phaseSeconds.put("time/rollout_s", rolloutSeconds);
+        phaseSeconds.put("time/scoring_s", scoringSeconds);
+        float[] scores = new float[completions.size()];
+        int offset = 0;
+        for (float[] chunk : chunkScores) {
+            System.arraycopy(chunk, 0, scores, offset, chunk.length);
+            offset += chunk.length;
+        }
+        List<int[]> prompts = batch.requests().stream().map(GenerationRequest::promptIds).toList();
+        int at = iteration;
+        getContext().ask(Learned.class, learner, STEP_TIMEOUT,
+                replyTo -> new PpoLearnerActor.Learn(at, prompts, completions, scores, replyTo),
+                (learned, failure) -> learned != null ? new BatchLearned(learned) : new StepFailed("ppo", failure));
+        if (settings.iterated()) {
+            sendPairs(completions);
+        }
+        lastCompletions = completions;
+        lastScores = scores;
+    }
+
+    private List<Completion> lastCompletions;
+    private float[] lastScores;
+
+    private void sendPairs(List<Completion> completions) {
+        int pairs = settings.pairs();
+        int distinct = completions.size() - pairs;
+        List<Comparison> comparisons = new ArrayList<>(pairs);
+        for (int i = 0; i < pairs; i++) {
+            comparisons.add(new Comparison(batch.prompts().get(i), responseText(completions.get(i)),
+                    responseText(completions.get(distinct + i))));
+        }
+        collect("iter-" + iteration, comparisons, board.latest().version());
+    }
+
+    private void collect(String batchId, List<Comparison> comparisons, long policyVersion) {
+        getContext().ask(Collected.class, collector, STEP_TIMEOUT,
+                replyTo -> new PreferenceCollector.Collect(batchId, comparisons, "v" + policyVersion, replyTo),
+                (collected, failure) -> collected != null
+                        ? new PairsCollected(collected) : new StepFailed("preference collection", failure));
+    }
+
+    private Behavior<Command> onBatchLearned(BatchLearned message) {
+        lastLearned = message.learned();
+        phaseSeconds.put("time/learn_s", lastLearned.seconds());
+        board.publish(lastLearned.update().snapshot());
+        publishesPending = workers.size();
+        publishStart = System.nanoTime();
+        WeightsSnapshot snapshot = lastLearned.update().snapshot();
+        for (ActorRef<RolloutWorker.Command> worker : workers) {
+            getContext().ask(WeightsLoaded.class, worker, STEP_TIMEOUT,
+                    replyTo -> new RolloutWorker.LoadWeights(snapshot, replyTo),
+                    (loaded, failure) -> loaded != null
+                            ? new WeightsPublished(loaded) : new StepFailed("weight publication", failure));
+        }
+        return this;
+    }
+
+    private Behavior<Command> onWeightsPublished(WeightsPublished message) {
+        if (--publishesPending > 0) {
+            return this;
+        }
+        phaseSeconds.put("time/publish_s", (System.nanoTime() - publishStart) / 1e9);
+        phaseSeconds.put("time/iteration_s", (System.nanoTime() - iterationStart) / 1e9);
+        listener.tell(new IterationDone(iteration, lastLearned.update().stats(), scalars()));
+        iteration++;
+        startIteration();
+        return this;
+    }
+
+    private Map<String, Double> scalars() {
+        PpoStats stats = lastLearned.update().stats();
+        Map<String, Double> scalars = new LinkedHashMap<>();
+        double[] scores = new double[lastScores.length];
+        for (int i = 0; i < scores.length; i++) {
+            scores[i] = lastScores[i];
+        }
+        scalars.put("reward/rm_mean", Arrays.stream(scores).average().orElse(Double.NaN));
+        scalars.put("reward/rm_std", std(scores));
+        scalars.put("reward/rm_version", (double) rewardModelVersion);
+        scalars.put("kl/to_reference", stats.klToReference());
+        scalars.put("kl/coefficient", stats.klCoefficient());
+        scalars.put("ppo/policy_loss", stats.policyLoss());
+        scalars.put("ppo/value_loss", stats.valueLoss());
+        scalars.put("ppo/entropy", stats.entropy());
+        scalars.put("ppo/clip_fraction", stats.clipFraction());
+        scalars.put("ppo/approx_kl", stats.approxKl());
+        scalars.put("ppo/grad_norm", stats.gradNorm());
+        scalars.put("ppo/epochs", (double) stats.epochsRun());
+        int tokens = lastCompletions.stream().mapToInt(c -> c.tokenIds().length).sum();
+        scalars.put("rollout/response_length", tokens / (double) lastCompletions.size());
+        scalars.put("perf/tokens_per_s", tokens / phaseSeconds.get("time/rollout_s"));
+        scalars.put("policy/weight_version", (double) lastLearned.update().snapshot().version());
+        scalars.putAll(phaseSeconds);
+        return scalars;
+    }
+
+    // --- reward models ---------------------------------------------------------------------------------------------
+
+    private Behavior<Command> onPairsCollected(PairsCollected message) {
+        Collected collected = message.collected();
+        if (collected.batchId().equals("initial") || collected.enough() && !retraining) {
+            if (!collected.batchId().equals("initial")) {
+                retraining = true;
+                // counted from the iteration that sent the pairs, not the one running when the reply lands
+                swapDueIteration = Integer.parseInt(collected.batchId().substring("iter-".length())) + 2;
+            }
+            getContext().ask(Judged.class, collector, STEP_TIMEOUT,
+                    replyTo -> new PreferenceCollector.ReadJudged(0, replyTo),
+                    (judged, failure) -> judged != null
+                            ? new JudgmentsRead(judged) : new StepFailed("reading judgments", failure));
+        }
+        return this;
+    }
+
+    private Behavior<Command> onJudgmentsRead(JudgmentsRead message) {
+        int version = rewardModelVersion + 1 + (pendingVersion != null ? 1 : 0);
+        getContext().ask(Trained.class, trainer, STEP_TIMEOUT,
+                replyTo -> new RewardTrainerActor.Train(version, message.judged().comparisons(), replyTo),
+                (trained, failure) -> trained != null
+                        ? new RewardModelReady(trained) : new StepFailed("reward-model training", failure));
+        return this;
+    }
+
+    private Behavior<Command> onRewardModelReady(RewardModelReady message) {
+        Trained trained = message.trained();
+        if (trained.result() == null) {
+            return fail("reward model v" + trained.version() + " failed to train: " + trained.failure());
+        }
+        pendingVersion = trained;
+        if (rewardModelVersion == 0) {
+            startIteration(); // v1 is due at iteration 0
+        } else if (waitingForRewardModel) {
+            waitingForRewardModel = false;
+            startIteration();
+        }
+        return this;
+    }
+
+    private void useRewardModel(Trained trained) {
+        rewardModelVersion = trained.version();
+        RewardModelBuilder.Version version = trained.result();
+        scorer.tell(new RewardScorerActor.UseVersion(version.info().version(), version.scorer(),
+                getContext().getSystem().ignoreRef()));
+        listener.tell(new RewardModelTrained(version, iteration));
+        pendingVersion = null;
+        retraining = false;
+        swapDueIteration = -1;
+    }
+
+    // --- helpers ---------------------------------------------------------------------------------------------------
+
+    private Behavior<Command> onStepFailed(StepFailed failed) {
+        return fail(failed.step() + " failed: " + failed.cause());
+    }
+
+    private Behavior<Command> fail(String reason) {
+        getContext().getLog().error("experiment stopped: {}", reason);
+        listener.tell(new Failed(reason));
+        return Behaviors.stopped();
+    }
+
+    private List<PromptResponse> pairsOf(int chunk, List<Completion> completions) {
+        int first = 0;
+        for (int c = 0; c < chunk; c++) {
+            first += chunkRequests.get(c).size();
+        }
+        List<PromptResponse> pairs = new ArrayList<>(completions.size());
+        for (int i = 0; i < completions.size(); i++) {
+            pairs.add(new PromptResponse(batch.prompts().get(first + i), responseText(completions.get(i))));
+        }
+        return pairs;
+    }
+
+    /** The response as the corpus writes it: an EOS that ended it stays in the text the reward model reads. */
+    static String responseText(Completion completion) {
+        return completion.finishReason() == FinishReason.EOS
+                ? completion.text() + dev.rlhf.policy.tokenizer.TextTokenizer.END_OF_TEXT
+                : completion.text();
+    }
+
+    private static double std(double[] values) {
+        double mean = Arrays.stream(values).average().orElse(0);
+        double sum = 0;
+        for (double v : values) {
+            sum += (v - mean) * (v - mean);
+        }
+        return Math.sqrt(sum / Math.max(1, values.length - 1));
+    }
+}

@@ -1,0 +1,73 @@
+package dev.rlhf.actors;
+
+import com.typesafe.config.Config;
+import dev.rlhf.policy.generate.SamplingParams;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One experiment, read from {@code rlhf.experiment} (see reference.conf for every key and its default).
+ *
+ * @param policyCheckpoint the SFT policy to tune; empty for the embedded default
+ */
+public record ExperimentSettings(
+        String policyCheckpoint,
+        Path runDir,
+        long seed,
+        int iterations,
+        int promptsPerIteration,
+        int rolloutWorkers,
+        int checkpointEvery,
+        SamplingParams sampling,
+        int evaluationPrompts,
+        int rewardComparisons,
+        boolean iterated,
+        int pairsPerIteration,
+        int retrainAfter) {
+
+    public ExperimentSettings {
+        requirePositive(iterations, "iterations");
+        requirePositive(promptsPerIteration, "prompts-per-iteration");
+        requirePositive(rolloutWorkers, "rollout-workers");
+        requirePositive(checkpointEvery, "checkpoint-every");
+        requirePositive(evaluationPrompts, "evaluation.prompts");
+        requirePositive(rewardComparisons, "reward.comparisons");
+        if (iterated && (pairsPerIteration <= 0 || 2 * pairsPerIteration > promptsPerIteration)) {
+            throw new IllegalArgumentException("iterated.pairs-per-iteration must be in 1.."
+                    + promptsPerIteration / 2 + " but was " + pairsPerIteration);
+        }
+    }
+
+    public static ExperimentSettings from(Config config) {
+        Config c = config.getConfig("rlhf.experiment");
+        Config s = c.getConfig("sampling");
+        SamplingParams sampling = new SamplingParams((float) s.getDouble("temperature"), s.getInt("top-k"),
+                (float) s.getDouble("top-p"), s.getInt("max-new-tokens"), 1f, Set.of(), List.of(), 0L);
+        return new ExperimentSettings(
+                c.getString("policy-checkpoint"),
+                Path.of(c.getString("run-dir")),
+                c.getLong("seed"),
+                c.getInt("iterations"),
+                c.getInt("prompts-per-iteration"),
+                c.getInt("rollout-workers"),
+                c.getInt("checkpoint-every"),
+                sampling,
+                c.getInt("evaluation.prompts"),
+                c.getInt("reward.comparisons"),
+                c.getBoolean("iterated.enabled"),
+                c.getInt("iterated.pairs-per-iteration"),
+                c.getInt("iterated.retrain-after"));
+    }
+
+    /** Pairs per iteration sent for judgment (0 when iterated RLHF is off). */
+    public int pairs() {
+        return iterated ? pairsPerIteration : 0;
+    }
+
+    private static void requirePositive(int value, String key) {
+        if (value <= 0) {
+            throw new IllegalArgumentException("rlhf.experiment." + key + " must be positive but was " + value);
+        }
+    }
+}

@@ -1,0 +1,25 @@
+package dev.rlhf.actors;
+
+import dev.rlhf.policy.model.WeightsSnapshot;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The latest published policy weights, readable from any thread: a rollout worker restarted by its supervisor
+ * rebuilds its replica from here, so it comes back at the current version rather than the SFT one.
+ */
+public final class WeightsBoard {
+    private final AtomicReference<WeightsSnapshot> latest;
+
+    public WeightsBoard(WeightsSnapshot initial) {
+        this.latest = new AtomicReference<>(initial);
+    }
+
+    public WeightsSnapshot latest() {
+        return latest.get();
+    }
+
+    /** Publishes {@code snapshot} if it is newer than the current one. */
+    public void publish(WeightsSnapshot snapshot) {
+        latest.accumulateAndGet(snapshot, (current, next) -> next.version() > current.version() ? next : current);
+    }
+}
