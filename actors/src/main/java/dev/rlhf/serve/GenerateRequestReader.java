@@ -124,6 +124,9 @@ final class GenerateRequestReader {
             case TEXT -> encode(input.getText(), field + ".text");
             case TOKEN_IDS -> {
                 List<Integer> list = input.getTokenIds().getIdsList();
+                if (list.isEmpty()) {
+                    throw invalid(field + ".token_ids must not be empty");
+                }
                 checkIds(list, field + ".token_ids");
                 yield list.stream().mapToInt(Integer::intValue).toArray();
             }
