@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         name = "bench",
         mixinStandardHelpOptions = true,
         description = "Run a benchmark; prints one JSON object.",
-        subcommands = {GenerateBenchCommand.class, StoreBenchCommand.class})
+        subcommands = {GenerateBenchCommand.class, StoreBenchCommand.class, ServeBenchCommand.class})
 public final class BenchCommand implements Runnable {
 
     @CommandLine.Spec private CommandLine.Model.CommandSpec spec;

@@ -15,6 +15,7 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +33,7 @@ public final class PolicyServer {
     private final ServeSettings settings;
     private final Optional<PreferenceStore> store;
     private final HealthStatusManager health = new HealthStatusManager();
+    private final CountDownLatch stopped = new CountDownLatch(1);
     private GenerationScheduler scheduler;
     private Server server;
 
@@ -96,22 +98,23 @@ public final class PolicyServer {
      * and stops the scheduler.
      */
     public void stop() throws InterruptedException {
-        if (server == null) {
-            return;
+        try {
+            if (server != null) {
+                health.enterTerminalState();
+                server.shutdown();
+                if (!server.awaitTermination(settings.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+                    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+                }
+                scheduler.close();
+            }
+        } finally {
+            stopped.countDown();
         }
-        health.enterTerminalState();
-        server.shutdown();
-        if (!server.awaitTermination(settings.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
-            server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        }
-        scheduler.close();
     }
 
-    /** Blocks until the server has terminated. */
+    /** Blocks until {@link #stop()} has finished: no call is served and the scheduler no longer uses the model. */
     public void blockUntilShutdown() throws InterruptedException {
-        if (server != null) {
-            server.awaitTermination();
-        }
+        stopped.await();
     }
 
     /** Parses requests itself (so bad UTF-8 answers INVALID_ARGUMENT), then checks the token if auth is on. */
