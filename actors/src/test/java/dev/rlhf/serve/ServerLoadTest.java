@@ -31,19 +31,22 @@ class ServerLoadTest {
                 RunningServer running = RunningServer.start(model, RunningServer.settings(16, 64),
                         Optional.empty())) {
             ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
-            BaseNDManager weights = (BaseNDManager) model.model().weights().manager();
-            PolicyServiceGrpc.PolicyServiceBlockingStub stub = PolicyServiceGrpc.newBlockingStub(running.channel);
-            runClients(clients, stub, 1);
-            int arraysBefore = weights.getManagedArrays().size();
+            try {
+                BaseNDManager weights = (BaseNDManager) model.model().weights().manager();
+                PolicyServiceGrpc.PolicyServiceBlockingStub stub = PolicyServiceGrpc.newBlockingStub(running.channel);
+                runClients(clients, stub, 1);
+                int arraysBefore = weights.getManagedArrays().size();
 
-            List<Integer> tokens = runClients(clients, stub, REQUESTS_PER_CLIENT);
+                List<Integer> tokens = runClients(clients, stub, REQUESTS_PER_CLIENT);
 
-            assertEquals(0, RunningServer.awaitZero(running.server::inFlightSequences), "sequences in flight");
-            assertEquals(CLIENTS * REQUESTS_PER_CLIENT, tokens.size(), "answered requests");
-            tokens.forEach(t -> assertEquals(16, t, "tokens per completion"));
-            assertEquals(arraysBefore, weights.getManagedArrays().size(),
-                    "native arrays under the model's manager after " + tokens.size() + " requests");
-            clients.shutdown();
+                assertEquals(0, RunningServer.awaitZero(running.server::inFlightSequences), "sequences in flight");
+                assertEquals(CLIENTS * REQUESTS_PER_CLIENT, tokens.size(), "answered requests");
+                tokens.forEach(t -> assertEquals(16, t, "tokens per completion"));
+                assertEquals(arraysBefore, weights.getManagedArrays().size(),
+                        "native arrays under the model's manager after " + tokens.size() + " requests");
+            } finally {
+                clients.shutdownNow();
+            }
         }
     }
 
