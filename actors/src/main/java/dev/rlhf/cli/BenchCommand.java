@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         description = "Run a benchmark; prints one JSON object.",
         subcommands = {GenerateBenchCommand.class, StoreBenchCommand.class, PpoBenchCommand.class,
-            RewardModelBenchCommand.class})
+            RewardModelBenchCommand.class, ServeBenchCommand.class})
 public final class BenchCommand implements Runnable {
 
     @CommandLine.Spec private CommandLine.Model.CommandSpec spec;

@@ -50,7 +50,7 @@ public final class GoldEvaluation {
     }
 
     /** Mean and 95% interval of gold scores. */
-    static Estimate estimate(double[] scores, List<Completion> completions) {
+    public static Estimate estimate(double[] scores, List<Completion> completions) {
         double mean = 0;
         for (double s : scores) {
             mean += s;

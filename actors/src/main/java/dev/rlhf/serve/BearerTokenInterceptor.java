@@ -1,0 +1,42 @@
+package dev.rlhf.serve;
+
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+
+/**
+ * Lets a call through only with {@code authorization: Bearer <token>}: none answers {@code UNAUTHENTICATED}, another
+ * token {@code PERMISSION_DENIED}. The token is compared in constant time.
+ */
+final class BearerTokenInterceptor implements ServerInterceptor {
+    static final Metadata.Key<String> AUTHORIZATION =
+            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+    private static final String SCHEME = "Bearer ";
+
+    private final byte[] token;
+
+    BearerTokenInterceptor(String token) {
+        this.token = token.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+            ServerCallHandler<Q, R> next) {
+        String authorization = headers.get(AUTHORIZATION);
+        if (authorization == null || !authorization.regionMatches(true, 0, SCHEME, 0, SCHEME.length())) {
+            call.close(Status.UNAUTHENTICATED.withDescription("missing \"authorization: Bearer <token>\" header"),
+                    new Metadata());
+            return new ServerCall.Listener<>() {};
+        }
+        byte[] presented = authorization.substring(SCHEME.length()).trim().getBytes(StandardCharsets.UTF_8);
+        if (!MessageDigest.isEqual(token, presented)) {
+            call.close(Status.PERMISSION_DENIED.withDescription("the bearer token is not accepted"), new Metadata());
+            return new ServerCall.Listener<>() {};
+        }
+        return next.startCall(call, headers);
+    }
+}

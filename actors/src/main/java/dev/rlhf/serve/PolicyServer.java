@@ -1,0 +1,124 @@
+package dev.rlhf.serve;
+
+import dev.rlhf.policy.generate.TokenDecoder;
+import dev.rlhf.proto.v1.PolicyServiceGrpc;
+import dev.rlhf.proto.v1.PreferenceServiceGrpc;
+import dev.rlhf.store.PreferenceStore;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves PolicyService (and PreferenceService when given a store) on the transport of the builder it is handed,
+ * with the grpc.health.v1 health service (one status per service, exempt from auth) and server reflection. The
+ * served model and the store stay the caller's to close.
+ */
+public final class PolicyServer {
+    private static final Logger LOG = LoggerFactory.getLogger(PolicyServer.class);
+
+    private final ServerBuilder<?> builder;
+    private final ServedModel served;
+    private final ServeSettings settings;
+    private final Optional<PreferenceStore> store;
+    private final HealthStatusManager health = new HealthStatusManager();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private GenerationScheduler scheduler;
+    private Server server;
+
+    /**
+     * @param builder the transport (Netty in production, see {@link NettyTransport}); its services are added here
+     * @param store the preference store to serve, or empty for PolicyService alone
+     */
+    public PolicyServer(ServerBuilder<?> builder, ServedModel served, ServeSettings settings,
+            Optional<PreferenceStore> store) {
+        this.builder = builder;
+        this.served = served;
+        this.settings = settings;
+        this.store = store;
+    }
+
+    /**
+     * Starts the scheduler and the server, then reports every service SERVING.
+     *
+     * @throws IOException if the server cannot bind
+     */
+    public PolicyServer start() throws IOException {
+        TokenDecoder decoder = served.tokenizer().<TokenDecoder>map(t -> t::decode).orElse(null);
+        scheduler = new GenerationScheduler(served.model(), decoder, settings.maxBatch(), settings.maxQueued());
+        List<ServerInterceptor> auth = settings.authRequired()
+                ? List.of(new BearerTokenInterceptor(settings.authToken()))
+                : List.of();
+        builder.addService(guarded(new PolicyGrpcService(served, scheduler, settings).bindService(), auth));
+        store.ifPresent(s -> builder.addService(guarded(new PreferenceGrpcService(s).bindService(), auth)));
+        builder.addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), auth));
+        builder.addService(health.getHealthService());
+        try {
+            server = builder.build().start();
+        } catch (IOException | RuntimeException e) {
+            scheduler.close();
+            throw e;
+        }
+        health.setStatus(PolicyServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+        store.ifPresent(s -> health.setStatus(PreferenceServiceGrpc.SERVICE_NAME, ServingStatus.SERVING));
+        health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
+        LOG.info("Serving {} on port {}{}", served.checkpointId(), port(),
+                store.map(s -> " with preference store " + s.settings().path()).orElse(""));
+        return this;
+    }
+
+    /** The port the server listens on (the one it picked when configured with 0); -1 for a non-socket transport. */
+    public int port() {
+        return server.getPort();
+    }
+
+    /** Sequences decoding in the running batch now. */
+    public int runningSequences() {
+        return scheduler.runningCount();
+    }
+
+    /** Sequences submitted and not yet finished or cancelled (running plus queued). */
+    public int inFlightSequences() {
+        return scheduler.inFlightCount();
+    }
+
+    /**
+     * Reports NOT_SERVING, refuses new calls, waits up to the shutdown grace for calls in flight, cancels the rest
+     * and stops the scheduler.
+     */
+    public void stop() throws InterruptedException {
+        try {
+            if (server != null) {
+                health.enterTerminalState();
+                server.shutdown();
+                if (!server.awaitTermination(settings.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+                    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+                }
+                scheduler.close();
+            }
+        } finally {
+            stopped.countDown();
+        }
+    }
+
+    /** Blocks until {@link #stop()} has finished: no call is served and the scheduler no longer uses the model. */
+    public void blockUntilShutdown() throws InterruptedException {
+        stopped.await();
+    }
+
+    /** Parses requests itself (so bad UTF-8 answers INVALID_ARGUMENT), then checks the token if auth is on. */
+    private static ServerServiceDefinition guarded(ServerServiceDefinition service, List<ServerInterceptor> auth) {
+        return ServerInterceptors.intercept(Utf8Validation.rejectingUnparsableRequests(service), auth);
+    }
+}

@@ -1,0 +1,119 @@
+package dev.rlhf.serve;
+
+import com.typesafe.config.Config;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Settings of the gRPC server, read once from {@code rlhf.serve} (documented in the actors module's
+ * {@code reference.conf}).
+ *
+ * @param host address to bind
+ * @param port TCP port; 0 picks a free one
+ * @param maxBatch most sequences decoded together
+ * @param maxQueued most sequences waiting for a batch row
+ * @param maxNewTokensCap largest max_new_tokens a request may ask for
+ * @param nCap largest n a request may ask for
+ * @param maxInboundMessageBytes largest request message accepted
+ * @param keepAliveTime interval of server keep-alive pings
+ * @param keepAliveTimeout how long a ping may go unanswered
+ * @param permitKeepAliveTime most frequent client pings tolerated
+ * @param authToken bearer token calls must carry; empty when auth is off
+ * @param tlsCertChain PEM certificate chain, when TLS is on
+ * @param tlsPrivateKey PEM private key, when TLS is on
+ * @param preferenceStore directory of the preference store to serve, if any
+ * @param shutdownGrace how long a graceful shutdown waits for calls in flight
+ */
+public record ServeSettings(
+        String host,
+        int port,
+        int maxBatch,
+        int maxQueued,
+        int maxNewTokensCap,
+        int nCap,
+        int maxInboundMessageBytes,
+        Duration keepAliveTime,
+        Duration keepAliveTimeout,
+        Duration permitKeepAliveTime,
+        String authToken,
+        Optional<Path> tlsCertChain,
+        Optional<Path> tlsPrivateKey,
+        Optional<Path> preferenceStore,
+        Duration shutdownGrace) {
+
+    /** The configuration section these settings are read from. */
+    public static final String CONFIG_PATH = "rlhf.serve";
+
+    /** @throws IllegalArgumentException naming the setting that is out of range */
+    public ServeSettings {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException(CONFIG_PATH + ".port must be in [0, 65535] but was: " + port);
+        }
+        requirePositive(maxBatch, "max-batch");
+        requirePositive(maxQueued, "max-queued");
+        requirePositive(maxNewTokensCap, "max-new-tokens-cap");
+        requirePositive(nCap, "n-cap");
+        requirePositive(maxInboundMessageBytes, "max-inbound-message-bytes");
+        if (tlsCertChain.isPresent() != tlsPrivateKey.isPresent()) {
+            throw new IllegalArgumentException(
+                    CONFIG_PATH + ".tls-cert-chain and tls-private-key must be set together");
+        }
+    }
+
+    /**
+     * Reads {@code rlhf.serve} from {@code config}.
+     *
+     * @throws com.typesafe.config.ConfigException if a key is missing or has the wrong type
+     * @throws IllegalArgumentException if a value is out of range
+     */
+    public static ServeSettings fromConfig(Config config) {
+        Config c = config.getConfig(CONFIG_PATH);
+        return new ServeSettings(
+                c.getString("host"),
+                c.getInt("port"),
+                c.getInt("max-batch"),
+                c.getInt("max-queued"),
+                c.getInt("max-new-tokens-cap"),
+                c.getInt("n-cap"),
+                c.getBytes("max-inbound-message-bytes").intValue(),
+                c.getDuration("keep-alive-time"),
+                c.getDuration("keep-alive-timeout"),
+                c.getDuration("permit-keep-alive-time"),
+                c.getString("auth-token"),
+                optionalPath(c, "tls-cert-chain"),
+                optionalPath(c, "tls-private-key"),
+                optionalPath(c, "preference-store"),
+                c.getDuration("shutdown-grace"));
+    }
+
+    /** These settings bound to {@code newPort}. */
+    public ServeSettings withPort(int newPort) {
+        return new ServeSettings(host, newPort, maxBatch, maxQueued, maxNewTokensCap, nCap, maxInboundMessageBytes,
+                keepAliveTime, keepAliveTimeout, permitKeepAliveTime, authToken, tlsCertChain, tlsPrivateKey,
+                preferenceStore, shutdownGrace);
+    }
+
+    /** These settings requiring {@code token} on every call but health checks; empty turns auth off. */
+    public ServeSettings withAuthToken(String token) {
+        return new ServeSettings(host, port, maxBatch, maxQueued, maxNewTokensCap, nCap, maxInboundMessageBytes,
+                keepAliveTime, keepAliveTimeout, permitKeepAliveTime, token, tlsCertChain, tlsPrivateKey,
+                preferenceStore, shutdownGrace);
+    }
+
+    /** Whether calls must carry {@link #authToken()}. */
+    public boolean authRequired() {
+        return !authToken.isEmpty();
+    }
+
+    private static Optional<Path> optionalPath(Config c, String key) {
+        String value = c.getString(key);
+        return value.isEmpty() ? Optional.empty() : Optional.of(Path.of(value));
+    }
+
+    private static void requirePositive(int value, String key) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(CONFIG_PATH + "." + key + " must be positive but was: " + value);
+        }
+    }
+}

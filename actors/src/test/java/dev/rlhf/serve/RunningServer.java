@@ -1,0 +1,67 @@
+package dev.rlhf.serve;
+
+import dev.rlhf.store.PreferenceStore;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+
+/** A {@link PolicyServer} on a real Netty socket on 127.0.0.1 (a free port) and one channel to it. */
+final class RunningServer implements AutoCloseable {
+    /** Test settings: a batch of 8, a queue of 24, caps of 200 new tokens and n = 4, auth off. */
+    static final ServeSettings SETTINGS = settings(8, 24);
+
+    /** Loopback on a free port, caps of 200 new tokens and n = 4, auth off, one second of shutdown grace. */
+    static ServeSettings settings(int maxBatch, int maxQueued) {
+        return new ServeSettings("127.0.0.1", 0, maxBatch, maxQueued, 200, 4, 1 << 20, Duration.ofMinutes(2),
+                Duration.ofSeconds(20), Duration.ofSeconds(30), "", Optional.empty(), Optional.empty(),
+                Optional.empty(), Duration.ofSeconds(1));
+    }
+
+    final PolicyServer server;
+    final ManagedChannel channel;
+
+    private RunningServer(PolicyServer server, ManagedChannel channel) {
+        this.server = server;
+        this.channel = channel;
+    }
+
+    static RunningServer start(ServedModel model, ServeSettings settings, Optional<PreferenceStore> store)
+            throws IOException {
+        PolicyServer server = new PolicyServer(NettyTransport.builder(settings), model, settings, store).start();
+        ManagedChannel channel =
+                Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(), InsecureChannelCredentials.create())
+                        .build();
+        return new RunningServer(server, channel);
+    }
+
+    static RunningServer start(ServedModel model) throws IOException {
+        return start(model, SETTINGS, Optional.empty());
+    }
+
+    /** Waits up to five seconds for {@code value} to reach 0; returns its last reading. */
+    static int awaitZero(IntSupplier value) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        int last = value.getAsInt();
+        while (last != 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+            last = value.getAsInt();
+        }
+        return last;
+    }
+
+    @Override
+    public void close() {
+        try {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            server.stop();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while shutting the test server down", e);
+        }
+    }
+}
