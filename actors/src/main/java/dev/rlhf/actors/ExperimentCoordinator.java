@@ -262,6 +262,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
                     comparisons.add(new Comparison(batch.prompts().get(i), responseText(completions.get(i)),
                             responseText(completions.get(i + 1))));
                 }
+                comparisons.addAll(plan.datasetComparisons());
                 retraining = true;
                 swapDueIteration = 0;
                 collect("initial", comparisons, 0);

@@ -3,6 +3,7 @@ package dev.rlhf.actors;
 import dev.rlhf.policy.generate.GenerationRequest;
 import dev.rlhf.policy.generate.SamplingParams;
 import dev.rlhf.policy.tokenizer.TextTokenizer;
+import dev.rlhf.rewardmodel.Comparison;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -11,8 +12,11 @@ import java.util.List;
  * iteration, so a resumed run draws exactly what an uninterrupted one would.
  *
  * @param prompts the prompt source (held-out prompts of the task, drawn with a seed)
+ * @param datasetComparisons pairs of responses from the SFT data set, judged with the policy's own pairs for the
+ *     first reward model (they span the whole quality range, where two samples of one policy often differ little)
  */
-public record ExperimentPlan(ExperimentSettings settings, PromptSource prompts, TextTokenizer tokenizer) {
+public record ExperimentPlan(ExperimentSettings settings, PromptSource prompts, TextTokenizer tokenizer,
+        List<Comparison> datasetComparisons) {
 
     /** Draws {@code count} prompts for a seed. */
     @FunctionalInterface

@@ -86,7 +86,8 @@ public final class ExperimentRunner {
                     RewardTrainingSettings.from(config), goldHeldOut, runDir.resolve("reward-models"));
             PolicyLearner learner = new PolicyLearner(sft.model().weights(), manager, ppo);
             WeightsBoard board = new WeightsBoard(learner.initialSnapshot());
-            ExperimentPlan plan = new ExperimentPlan(settings, corpus::prompts, sft.tokenizer());
+            ExperimentPlan plan = new ExperimentPlan(settings, corpus::prompts, sft.tokenizer(),
+                    ComparisonSource.fromCorpus(corpus, settings.datasetComparisons(), 4, settings.seed() + 7));
             RunRecorder recorder = new RunRecorder(metrics);
             CompletableFuture<ExperimentCoordinator.Finished> finished = new CompletableFuture<>();
 

@@ -22,6 +22,7 @@ public record ExperimentSettings(
         SamplingParams sampling,
         int evaluationPrompts,
         int rewardComparisons,
+        int datasetComparisons,
         boolean iterated,
         int pairsPerIteration,
         int retrainAfter) {
@@ -55,6 +56,7 @@ public record ExperimentSettings(
                 sampling,
                 c.getInt("evaluation.prompts"),
                 c.getInt("reward.comparisons"),
+                c.getInt("reward.dataset-comparisons"),
                 c.getBoolean("iterated.enabled"),
                 c.getInt("iterated.pairs-per-iteration"),
                 c.getInt("iterated.retrain-after"));
