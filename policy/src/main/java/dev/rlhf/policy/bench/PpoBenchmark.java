@@ -2,6 +2,7 @@ package dev.rlhf.policy.bench;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import dev.rlhf.policy.model.GptModel;
 import dev.rlhf.policy.model.GptWeights;
 import dev.rlhf.policy.ppo.Experience;
@@ -63,6 +64,8 @@ public final class PpoBenchmark {
             result.put("minibatches", settings.minibatches());
             result.put("engine", Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion());
             result.put("threads", Runtime.getRuntime().availableProcessors());
+            // what decides the speed on a shared machine: OpenMP threads spin-wait, so more than the free cores stalls
+            result.put("intra_op_threads", JniUtils.getNumThreads());
             result.put("updates", updates);
             result.put("samples_per_s", shape.batch() * updates / total);
             result.put("best_samples_per_s", shape.batch() / best);

@@ -8,10 +8,16 @@ package dev.rlhf.policy.ppo;
  * @param logprobs log π_old of each response token under the policy that is about to be updated
  * @param refLogprobs log π_ref of each response token under the frozen reference
  * @param values the policy's value head at the position that predicts each response token
+ * @param entropy entropy (nats) of π_old's distribution at the position that predicts each response token
  * @param scores one reward-model score per sequence
  */
 public record Experience(
-        RolloutSequences sequences, float[] logprobs, float[] refLogprobs, float[] values, float[] scores) {
+        RolloutSequences sequences,
+        float[] logprobs,
+        float[] refLogprobs,
+        float[] values,
+        float[] entropy,
+        float[] scores) {
 
     /** @throws IllegalArgumentException if an array does not match the sequences' shape */
     public Experience {
@@ -19,6 +25,7 @@ public record Experience(
         requireLength(logprobs, tokens, "logprobs");
         requireLength(refLogprobs, tokens, "refLogprobs");
         requireLength(values, tokens, "values");
+        requireLength(entropy, tokens, "entropy");
         requireLength(scores, sequences.batch(), "scores");
     }
 

@@ -43,7 +43,6 @@ public record PpoLoss(double clipRange, double valueClipRange, double valueCoef,
             NDArray total,
             NDArray policyLoss,
             NDArray valueLoss,
-            NDArray entropy,
             NDArray approxKl,
             NDArray clipFraction,
             NDArray valueClipFraction) {}
@@ -66,9 +65,24 @@ public record PpoLoss(double clipRange, double valueClipRange, double valueCoef,
     }
 
     /**
+     * The loss without an entropy bonus.
+     *
      * @param logprobs {@code [batch, responseLength]} log π of the policy being trained
      * @param values {@code [batch, responseLength]} its value head
-     * @param entropy {@code [batch, responseLength]} entropy of its distribution at each predicting position
+     * @throws IllegalStateException if this loss has an entropy bonus, which needs the entropy
+     */
+    public Terms compute(NDArray logprobs, NDArray values, Targets targets) {
+        if (entropyCoef > 0) {
+            throw new IllegalStateException("an entropy coefficient of " + entropyCoef + " needs the entropy");
+        }
+        return compute(logprobs, values, null, targets);
+    }
+
+    /**
+     * @param logprobs {@code [batch, responseLength]} log π of the policy being trained
+     * @param values {@code [batch, responseLength]} its value head
+     * @param entropy {@code [batch, responseLength]} entropy of its distribution at each predicting position; only
+     *     read with a positive {@code entropyCoef}
      */
     public Terms compute(NDArray logprobs, NDArray values, NDArray entropy, Targets targets) {
         NDArray mask = targets.mask();
@@ -87,16 +101,15 @@ public record PpoLoss(double clipRange, double valueClipRange, double valueCoef,
         NDArray clippedErrors = valueClipped.sub(targets.returns()).square();
         NDArray valueLoss = meanOver(valueErrors.maximum(clippedErrors), mask, tokens).mul(0.5f);
 
-        NDArray meanEntropy = meanOver(entropy, mask, tokens);
         NDArray total = policyLoss.add(valueLoss.mul((float) valueCoef));
         if (entropyCoef > 0) {
-            total = total.sub(meanEntropy.mul((float) entropyCoef));
+            total = total.sub(meanOver(entropy, mask, tokens).mul((float) entropyCoef));
         }
         NDArray approxKl = meanOver(logRatio.stopGradient().square(), mask, tokens).mul(0.5f);
         NDArray clipFraction = meanOver(clipped.gt(unclipped).toType(DataType.FLOAT32, false), mask, tokens);
         NDArray valueClipFraction =
                 meanOver(clippedErrors.gt(valueErrors).toType(DataType.FLOAT32, false), mask, tokens);
-        return new Terms(total, policyLoss, valueLoss, meanEntropy, approxKl, clipFraction, valueClipFraction);
+        return new Terms(total, policyLoss, valueLoss, approxKl, clipFraction, valueClipFraction);
     }
 
     private static NDArray meanOver(NDArray perToken, NDArray mask, NDArray tokens) {

@@ -1,12 +1,12 @@
 package dev.rlhf.policy.ppo;
 
 /**
- * What one {@link PpoUpdater#update} did. Loss terms, entropy, approximate KL, clip fractions and gradient norm are
- * means over the minibatches that ran; the KL to the reference and the score describe the rollout batch itself.
+ * What one {@link PpoUpdater#update} did. Loss terms, approximate KL, clip fractions and gradient norm are means
+ * over the minibatches that ran; entropy, the KL to the reference and the score describe the rollout batch itself.
  *
  * @param policyLoss clipped surrogate loss
  * @param valueLoss clipped value loss (before {@code valueCoef})
- * @param entropy mean entropy (nats) of the policy at response positions
+ * @param entropy mean entropy (nats) of the rollout policy π_old over response positions
  * @param approxKl {@code 0.5 mean((log π - log π_old)²)} per token
  * @param clipFraction share of response tokens whose policy ratio was clipped
  * @param valueClipFraction share of response tokens whose value was clipped

@@ -19,7 +19,7 @@ import java.util.SplittableRandom;
  * update. Each minibatch runs in its own sub-manager, so native memory is the same after any number of updates.
  */
 public final class PpoUpdater implements AutoCloseable {
-    private static final int STAT_COUNT = 6;
+    private static final int STAT_COUNT = 5;
 
     private final GptModel policy;
     private final PpoSettings settings;
@@ -86,7 +86,7 @@ public final class PpoUpdater implements AutoCloseable {
                     sums[s] += stats[s];
                 }
                 gradNorms += stats[STAT_COUNT];
-                epochKl += stats[3];
+                epochKl += stats[2];
                 steps++;
             }
             epochsRun++;
@@ -101,8 +101,9 @@ public final class PpoUpdater implements AutoCloseable {
         for (float score : experience.scores()) {
             meanScore += score;
         }
-        return new PpoStats(sums[0] / steps, sums[1] / steps, sums[2] / steps, sums[3] / steps, sums[4] / steps,
-                sums[5] / steps, gradNorms / steps, klToReference, beta, meanScore / batch, epochsRun, steps);
+        return new PpoStats(sums[0] / steps, sums[1] / steps, maskedMean(experience.entropy(), mask),
+                sums[2] / steps, sums[3] / steps, sums[4] / steps, gradNorms / steps, klToReference, beta,
+                meanScore / batch, epochsRun, steps);
     }
 
     /** The controller whose β shapes the next batch (its state belongs in a checkpoint). */
@@ -115,7 +116,7 @@ public final class PpoUpdater implements AutoCloseable {
         return optimizer;
     }
 
-    /** Forward, backward and one AdamW step on a minibatch; returns the six loss statistics and the grad norm. */
+    /** Forward, backward and one AdamW step on a minibatch; returns the five loss statistics and the grad norm. */
     private float[] step(MinibatchData mb) {
         RolloutSequences sequences = mb.sequences();
         int rows = sequences.batch();
@@ -134,20 +135,30 @@ public final class PpoUpdater implements AutoCloseable {
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                 ResponseForward forward =
                         ResponseForward.run(policy, ids, attention, sequences.promptLength(), true);
-                // without a bonus, entropy is only reported: keep it out of the autograd graph
-                NDArray entropy = ResponseForward.entropy(settings.entropyCoef() > 0
-                        ? forward.logSoftmax()
-                        : forward.logSoftmax().stopGradient());
-                terms = loss.compute(forward.logprobs(), forward.values(), entropy, targets);
+                // the entropy costs three passes over [rows, responseLength, vocab]: only a bonus pays for them
+                terms = settings.entropyCoef() > 0
+                        ? loss.compute(forward.logprobs(), forward.values(),
+                                ResponseForward.entropy(forward.logSoftmax()), targets)
+                        : loss.compute(forward.logprobs(), forward.values(), targets);
                 collector.backward(terms.total());
             }
             AdamW.StepReport report = optimizer.step(settings.learningRate());
-            float[] stats = NDArrays.stack(new NDList(terms.policyLoss(), terms.valueLoss(), terms.entropy(),
-                    terms.approxKl(), terms.clipFraction(), terms.valueClipFraction())).toFloatArray();
+            float[] stats = NDArrays.stack(new NDList(terms.policyLoss(), terms.valueLoss(), terms.approxKl(),
+                    terms.clipFraction(), terms.valueClipFraction())).toFloatArray();
             float[] withNorm = java.util.Arrays.copyOf(stats, STAT_COUNT + 1);
             withNorm[STAT_COUNT] = (float) report.gradNorm();
             return withNorm;
         }
+    }
+
+    private static double maskedMean(float[] values, float[] mask) {
+        double sum = 0;
+        double count = 0;
+        for (int i = 0; i < values.length; i++) {
+            sum += (double) values[i] * mask[i];
+            count += mask[i];
+        }
+        return sum / count;
     }
 
     private int[] permutation(int n) {

@@ -6,7 +6,8 @@ import ai.djl.ndarray.types.Shape;
 import dev.rlhf.policy.model.GptModel;
 
 /**
- * Turns a rollout batch into {@link Experience}: log π_old and values from the policy that is about to be updated,
+ * Turns a rollout batch into {@link Experience}: log π_old, its entropy and values from the policy that is about to
+ * be updated,
  * log π_ref from the frozen reference, in forward passes of at most {@code forwardBatchSize} sequences, each in a
  * sub-manager that is closed before the next.
  */
@@ -51,6 +52,7 @@ public final class RolloutScorer {
         float[] logprobs = new float[batch * responseLength];
         float[] refLogprobs = new float[batch * responseLength];
         float[] values = new float[batch * responseLength];
+        float[] entropy = new float[batch * responseLength];
         float[] mask = sequences.responseMask();
         for (int start = 0; start < batch; start += forwardBatchSize) {
             int rows = Math.min(forwardBatchSize, batch - start);
@@ -64,14 +66,17 @@ public final class RolloutScorer {
                 System.arraycopy(own.logprobs().toFloatArray(), 0, logprobs, offset, rows * responseLength);
                 System.arraycopy(ref.logprobs().toFloatArray(), 0, refLogprobs, offset, rows * responseLength);
                 System.arraycopy(own.values().toFloatArray(), 0, values, offset, rows * responseLength);
+                System.arraycopy(ResponseForward.entropy(own.logSoftmax()).toFloatArray(), 0, entropy, offset,
+                        rows * responseLength);
             }
         }
         for (int i = 0; i < mask.length; i++) {
             logprobs[i] *= mask[i];
             refLogprobs[i] *= mask[i];
             values[i] *= mask[i];
+            entropy[i] *= mask[i];
         }
-        return new Experience(sequences, logprobs, refLogprobs, values, scores.clone());
+        return new Experience(sequences, logprobs, refLogprobs, values, entropy, scores.clone());
     }
 
     private static long[] slice(long[] rowMajor, int startRow, int rows, int length) {

@@ -45,13 +45,15 @@ class RolloutScorerTest {
                         "log π_ref of row " + b);
                 assertArrayEquals(concat(own[1], padding), slice(experience.values(), b, width), 1e-4f,
                         "values of row " + b);
+                assertArrayEquals(concat(own[2], padding), slice(experience.entropy(), b, width), 1e-4f,
+                        "entropy of row " + b);
             }
             assertArrayEquals(scores, experience.scores());
             assertEquals(batch, experience.sequences());
         }
     }
 
-    /** Log-probs of the response tokens and values at the positions predicting them. */
+    /** Log-probs of the response tokens, values and entropies at the positions predicting them. */
     private static float[][] unpadded(GptModel model, long[] ids, int promptTokens, int responseTokens,
             NDManager parent) {
         try (NDManager manager = parent.newSubManager()) {
@@ -62,10 +64,14 @@ class RolloutScorerTest {
             GptModel.Output output = model.forward(tokens, manager.create(ones, shape), true);
             float[] all = CausalLmLoss.tokenLogProbs(output.logits(), tokens).toFloatArray();
             float[] values = output.values().toFloatArray();
+            // entropy -sum p log p from the softmax, independently of the scorer's log-softmax form
+            NDArray p = output.logits().softmax(-1);
+            float[] entropy = p.mul(p.log()).sum(new int[] {-1}).neg().toFloatArray();
             int from = promptTokens - 1;
             return new float[][] {
                 Arrays.copyOfRange(all, from, from + responseTokens),
-                Arrays.copyOfRange(values, from, from + responseTokens)
+                Arrays.copyOfRange(values, from, from + responseTokens),
+                Arrays.copyOfRange(entropy, from, from + responseTokens)
             };
         }
     }
