@@ -46,7 +46,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
 
     /** What the coordinator handles: its own start, and the adapted replies of the roles it drives. */
     public sealed interface Command permits Start, ChunkDone, ChunkFailed, ChunkScored, BatchLearned,
-            WeightsPublished, PairsCollected, JudgmentsRead, RewardModelReady, StepFailed {}
+            WeightsPublished, CheckpointDone, PairsCollected, JudgmentsRead, RewardModelReady, StepFailed {}
 
     /** Starts the run; {@code replyTo} hears about every iteration and the end. */
     public record Start(ActorRef<Event> replyTo) implements Command {}
@@ -60,6 +60,8 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     record BatchLearned(Learned learned) implements Command {}
 
     record WeightsPublished(WeightsLoaded loaded) implements Command {}
+
+    record CheckpointDone(PpoLearnerActor.CheckpointSaved saved) implements Command {}
 
     record PairsCollected(Collected collected) implements Command {}
 
@@ -119,6 +121,10 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
 
     // reward models
     private int rewardModelVersion;
+    private long trainedThrough = -1;
+    private RewardModelBuilder.Version currentVersion;
+    /** The newest judgment handed to a reward-model training. */
+    private long judgedForTraining;
     private boolean retraining;
     private int swapDueIteration = -1;
     private Trained pendingVersion;
@@ -156,6 +162,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
                 .onMessage(ChunkScored.class, this::onChunkScored)
                 .onMessage(BatchLearned.class, this::onBatchLearned)
                 .onMessage(WeightsPublished.class, this::onWeightsPublished)
+                .onMessage(CheckpointDone.class, this::onCheckpointDone)
                 .onMessage(PairsCollected.class, this::onPairsCollected)
                 .onMessage(JudgmentsRead.class, this::onJudgmentsRead)
                 .onMessage(RewardModelReady.class, this::onRewardModelReady)
@@ -362,6 +369,21 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         phaseSeconds.put("time/iteration_s", (System.nanoTime() - iterationStart) / 1e9);
         listener.tell(new IterationDone(iteration, lastLearned.update().stats(), scalars()));
         iteration++;
+        if (iteration % settings.checkpointEvery() == 0 || iteration == settings.iterations()) {
+            RunCheckpoint.State state = new RunCheckpoint.State(iteration, trainedThrough, rewardModelVersion);
+            getContext().ask(PpoLearnerActor.CheckpointSaved.class, learner, STEP_TIMEOUT,
+                    replyTo -> new PpoLearnerActor.SaveCheckpoint(state, replyTo),
+                    (saved, failure) -> saved != null ? new CheckpointDone(saved) : new StepFailed("checkpoint", failure));
+            return this;
+        }
+        startIteration();
+        return this;
+    }
+
+    private Behavior<Command> onCheckpointDone(CheckpointDone done) {
+        if (done.saved().failure() != null) {
+            return fail("checkpoint of iteration " + done.saved().iteration() + " failed: " + done.saved().failure());
+        }
         startIteration();
         return this;
     }
@@ -397,7 +419,8 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
 
     private Behavior<Command> onPairsCollected(PairsCollected message) {
         Collected collected = message.collected();
-        if (collected.batchId().equals("initial") || collected.enough() && !retraining) {
+        boolean enough = collected.lastSequence() - judgedForTraining >= settings.retrainAfter();
+        if (collected.batchId().equals("initial") || enough && !retraining) {
             if (!collected.batchId().equals("initial")) {
                 retraining = true;
                 // counted from the iteration that sent the pairs, not the one running when the reply lands
@@ -412,9 +435,11 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     }
 
     private Behavior<Command> onJudgmentsRead(JudgmentsRead message) {
-        int version = rewardModelVersion + 1 + (pendingVersion != null ? 1 : 0);
+        judgedForTraining = message.judged().lastSequence();
+        int version = rewardModelVersion + 1;
+        RewardModelBuilder.Version previous = currentVersion;
         getContext().ask(Trained.class, trainer, STEP_TIMEOUT,
-                replyTo -> new RewardTrainerActor.Train(version, message.judged().comparisons(), replyTo),
+                replyTo -> new RewardTrainerActor.Train(version, previous, message.judged().comparisons(), replyTo),
                 (trained, failure) -> trained != null
                         ? new RewardModelReady(trained) : new StepFailed("reward-model training", failure));
         return this;
@@ -437,6 +462,8 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
 
     private void useRewardModel(Trained trained) {
         rewardModelVersion = trained.version();
+        currentVersion = trained.result();
+        trainedThrough = trained.result().info().trainedThroughSequence();
         RewardModelBuilder.Version version = trained.result();
         scorer.tell(new RewardScorerActor.UseVersion(version.info().version(), version.scorer(),
                 getContext().getSystem().ignoreRef()));

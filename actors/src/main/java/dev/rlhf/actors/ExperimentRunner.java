@@ -1,6 +1,8 @@
 package dev.rlhf.actors;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
 import dev.rlhf.actors.ExperimentCoordinator.Event;
@@ -65,6 +67,9 @@ public final class ExperimentRunner {
     /** Runs the experiment to its end; returns the summary (also written to the run directory). */
     public RunSummary run() throws Exception {
         long start = System.nanoTime();
+        // rollout workers and the learner share the cores: one intra-op thread each keeps OpenMP from spinning
+        Engine.getInstance(); // loads libtorch, which the thread setting below goes to
+        JniUtils.setNumThreads(settings.intraOpThreads());
         Path runDir = settings.runDir();
         Files.createDirectories(runDir);
         Files.writeString(runDir.resolve("config.conf"),
@@ -106,8 +111,8 @@ public final class ExperimentRunner {
                         context.spawn(PpoLearnerActor.create(learner, new RunCheckpoint(runDir)), "ppo-learner",
                                 tensors),
                         context.spawn(PreferenceCollector.create(new PreferenceLoop(store,
-                                new SimulatedAnnotatorPanel(AnnotatorPanelSettings.from(config))),
-                                settings.retrainAfter(), 0), "preference-collector", tensors),
+                                new SimulatedAnnotatorPanel(AnnotatorPanelSettings.from(config)))),
+                                "preference-collector", tensors),
                         context.spawn(RewardTrainerActor.create(builder, manager), "reward-trainer", tensors));
                 ActorRef<ExperimentCoordinator.Command> coordinator = context.spawn(
                         ExperimentCoordinator.create(settings, plan, roles, board), "coordinator");

@@ -18,6 +18,7 @@ public record ExperimentSettings(
         int iterations,
         int promptsPerIteration,
         int rolloutWorkers,
+        int intraOpThreads,
         int checkpointEvery,
         SamplingParams sampling,
         int evaluationPrompts,
@@ -31,6 +32,7 @@ public record ExperimentSettings(
         requirePositive(iterations, "iterations");
         requirePositive(promptsPerIteration, "prompts-per-iteration");
         requirePositive(rolloutWorkers, "rollout-workers");
+        requirePositive(intraOpThreads, "intra-op-threads");
         requirePositive(checkpointEvery, "checkpoint-every");
         requirePositive(evaluationPrompts, "evaluation.prompts");
         requirePositive(rewardComparisons, "reward.comparisons");
@@ -52,6 +54,7 @@ public record ExperimentSettings(
                 c.getInt("iterations"),
                 c.getInt("prompts-per-iteration"),
                 c.getInt("rollout-workers"),
+                c.getInt("intra-op-threads"),
                 c.getInt("checkpoint-every"),
                 sampling,
                 c.getInt("evaluation.prompts"),

@@ -14,7 +14,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 /**
  * The PreferenceCollector role: owns the preference store and its labeling queue. Comparison tasks go in,
  * annotators (here the simulated panel, through the same store calls the labeling UI makes) judge them, every
- * judgment is durable before it counts, and once enough new judgments have arrived the collector says so.
+ * judgment is durable before it counts; the coordinator reads them back to train reward models.
  */
 public final class PreferenceCollector extends AbstractBehavior<PreferenceCollector.Command> {
 
@@ -30,35 +30,22 @@ public final class PreferenceCollector extends AbstractBehavior<PreferenceCollec
 
     /**
      * @param newJudgments judgments made for this batch
-     * @param sinceTraining judgments after {@code trainedThrough} of the collector so far
-     * @param enough whether {@code sinceTraining} has reached the retraining threshold
      * @param lastSequence the newest judgment's sequence number
      */
-    public record Collected(String batchId, int newJudgments, long sinceTraining, boolean enough,
-            long lastSequence) {}
+    public record Collected(String batchId, int newJudgments, long lastSequence) {}
 
     /** Judged comparisons, in sequence order. */
     public record Judged(List<JudgedComparison> comparisons, long lastSequence) {}
 
     private final PreferenceLoop loop;
-    private final int retrainAfter;
-    /** Judgments up to this sequence number have been handed to a reward-model training. */
-    private long trainedThrough;
 
-    private PreferenceCollector(ActorContext<Command> context, PreferenceLoop loop, int retrainAfter,
-            long trainedThrough) {
+    private PreferenceCollector(ActorContext<Command> context, PreferenceLoop loop) {
         super(context);
         this.loop = loop;
-        this.retrainAfter = retrainAfter;
-        this.trainedThrough = trainedThrough;
     }
 
-    /**
-     * @param retrainAfter new judgments that make a retraining worthwhile
-     * @param trainedThrough sequence number the current reward model was trained through
-     */
-    public static Behavior<Command> create(PreferenceLoop loop, int retrainAfter, long trainedThrough) {
-        return Behaviors.setup(context -> new PreferenceCollector(context, loop, retrainAfter, trainedThrough));
+    public static Behavior<Command> create(PreferenceLoop loop) {
+        return Behaviors.setup(context -> new PreferenceCollector(context, loop));
     }
 
     @Override
@@ -72,16 +59,13 @@ public final class PreferenceCollector extends AbstractBehavior<PreferenceCollec
     private Behavior<Command> onCollect(Collect message) {
         loop.submit(message.batchId(), message.comparisons(), message.policyVersion());
         int made = loop.label();
-        long last = loop.lastSequence();
-        long since = last - trainedThrough;
-        message.replyTo().tell(new Collected(message.batchId(), made, since, since >= retrainAfter, last));
+        message.replyTo().tell(new Collected(message.batchId(), made, loop.lastSequence()));
         return this;
     }
 
     private Behavior<Command> onReadJudged(ReadJudged message) {
         List<JudgedComparison> judged = loop.judgedSince(message.afterSequence());
         long last = judged.isEmpty() ? message.afterSequence() : judged.get(judged.size() - 1).sequence();
-        trainedThrough = Math.max(trainedThrough, last);
         message.replyTo().tell(new Judged(judged, last));
         return this;
     }

@@ -17,8 +17,9 @@ public final class RewardTrainerActor extends AbstractBehavior<RewardTrainerActo
     /** What the trainer handles. */
     public sealed interface Command permits Train {}
 
-    /** Trains version {@code version} on {@code judged}. */
-    public record Train(int version, List<JudgedComparison> judged, ActorRef<Trained> replyTo) implements Command {}
+    /** Trains version {@code version} on {@code judged}, continuing from {@code previous} (null for the first). */
+    public record Train(int version, RewardModelBuilder.Version previous, List<JudgedComparison> judged,
+            ActorRef<Trained> replyTo) implements Command {}
 
     /** A trained version, or the reason training failed. */
     public record Trained(int version, RewardModelBuilder.Version result, String failure, double seconds) {}
@@ -47,7 +48,7 @@ public final class RewardTrainerActor extends AbstractBehavior<RewardTrainerActo
         RewardModelBuilder.Version result = null;
         String failure = null;
         try {
-            result = builder.train(message.version(), message.judged(), manager);
+            result = builder.train(message.version(), message.previous(), message.judged(), manager);
             getContext().getLog().info("reward model v{} trained on {} judgments: {}", message.version(),
                     message.judged().size(), result.info().metrics());
         } catch (java.io.IOException | RuntimeException e) {

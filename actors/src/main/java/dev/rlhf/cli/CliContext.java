@@ -20,6 +20,11 @@ final class CliContext {
         return new CliContext(ConfigFactory.load());
     }
 
+    /** A context over an already resolved configuration. */
+    static CliContext of(Config config) {
+        return new CliContext(config);
+    }
+
     Config config() {
         return config;
     }

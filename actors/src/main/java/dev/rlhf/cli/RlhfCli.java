@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
             BootstrapCommand.class,
             GenerateCommand.class,
             QuickstartCommand.class,
+            TrainCommand.class,
             ServeCommand.class,
             BenchCommand.class,
         })

@@ -25,9 +25,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Trains one reward-model version from judged comparisons: a fresh score head on the SFT trunk, Bradley-Terry
- * training with early stopping, normalisation statistics from the judged responses (samples of the policy the
- * judgments came from), accuracy against gold on held-out comparisons, and a versioned checkpoint.
+ * Trains one reward-model version from judged comparisons, Bradley-Terry with early stopping: the first from a
+ * fresh score head on the SFT trunk, each later one continuing from its predecessor on the new judgments plus as
+ * many earlier ones replayed (so it follows the policy's drift without forgetting, at a fraction of the cost).
+ * Normalisation statistics come from the judged responses (samples of the policy the judgments came from);
+ * accuracy against gold is measured on held-out comparisons; every version is saved as a checkpoint.
  */
 public final class RewardModelBuilder {
     private final GptWeights sft;
@@ -61,9 +63,20 @@ public final class RewardModelBuilder {
         this.scoreBatchSize = settings.scoreBatchSize();
     }
 
-    /** Trains version {@code version} on {@code judged} in a sub-manager of {@code parent}. */
-    public Version train(int version, List<JudgedComparison> judged, NDManager parent) throws IOException {
-        RewardModel model = RewardModel.initialise(sft.copy(parent));
+    /**
+     * Trains version {@code version} in a sub-manager of {@code parent}.
+     *
+     * @param previous the version to continue from, or null for the first
+     * @param judged every judgment so far, in sequence order
+     */
+    public Version train(int version, Version previous, List<JudgedComparison> judged, NDManager parent)
+            throws IOException {
+        RewardModel model = previous == null
+                ? RewardModel.initialise(sft.copy(parent))
+                : RewardModel.of(previous.model().weights().copy(parent));
+        if (previous != null) {
+            judged = newWithReplay(judged, previous.info().trainedThroughSequence());
+        }
         try {
             TrainingResult result;
             try (RewardModelTrainer trainer = new RewardModelTrainer(model, settings)) {
@@ -82,6 +95,9 @@ public final class RewardModelBuilder {
             metrics.put("accuracy_against_gold", agreement.accuracy());
             metrics.put("judgments", (double) judged.size());
             long through = judged.stream().mapToLong(JudgedComparison::sequence).max().orElse(-1);
+            if (previous != null) {
+                through = Math.max(through, previous.info().trainedThroughSequence());
+            }
             RewardModelInfo info = new RewardModelInfo(version, through, scorer.normalizer(), metrics, result.epochs());
             RewardModelCheckpoint.save(model, info, sftDir, RewardModelCheckpoint.versionDirectory(versionsRoot, version));
             return new Version(model, scorer, info);
@@ -89,5 +105,17 @@ public final class RewardModelBuilder {
             model.close();
             throw e;
         }
+    }
+
+    /** The judgments after {@code through}, and an evenly spaced sample of the earlier ones as large. */
+    private static List<JudgedComparison> newWithReplay(List<JudgedComparison> judged, long through) {
+        List<JudgedComparison> fresh = judged.stream().filter(j -> j.sequence() > through).toList();
+        List<JudgedComparison> old = judged.stream().filter(j -> j.sequence() <= through).toList();
+        List<JudgedComparison> mixed = new ArrayList<>(fresh);
+        int stride = Math.max(1, old.size() / Math.max(1, fresh.size()));
+        for (int i = 0; i < old.size() && mixed.size() < 2 * fresh.size(); i += stride) {
+            mixed.add(old.get(i));
+        }
+        return mixed;
     }
 }

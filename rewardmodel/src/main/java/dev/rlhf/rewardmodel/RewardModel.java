@@ -1,5 +1,6 @@
 package dev.rlhf.rewardmodel;
 
+import dev.rlhf.policy.train.Gradients;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -140,6 +141,7 @@ public final class RewardModel implements AutoCloseable {
      *     positive
      */
     public float[] score(List<int[]> sequences, int batchSize) {
+        Gradients.inferenceOnly();
         if (batchSize <= 0) {
             throw new IllegalArgumentException("batchSize must be positive but was " + batchSize);
         }

@@ -1,6 +1,6 @@
 package dev.rlhf.rewardmodel;
 
-import ai.djl.engine.Engine;
+import dev.rlhf.policy.train.Gradients;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
@@ -50,7 +50,7 @@ public final class RewardModelTrainer implements AutoCloseable {
         float rate = settings.learningRate() * Math.min(1f, (optimizer.steps() + 1f) / (settings.warmupSteps() + 1f));
         try (NDManager step = model.weights().manager().newSubManager()) {
             float loss;
-            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            try (GradientCollector collector = Gradients.collect()) {
                 NDArray value = loss(pairs, step);
                 loss = value.getFloat();
                 collector.backward(value);

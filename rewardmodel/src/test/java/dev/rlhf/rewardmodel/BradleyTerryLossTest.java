@@ -1,9 +1,9 @@
 package dev.rlhf.rewardmodel;
 
+import dev.rlhf.policy.train.Gradients;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
@@ -35,7 +35,7 @@ class BradleyTerryLossTest {
             NDArray rejected = manager.create(new float[] {1f, 1f});
             chosen.setRequiresGradient(true);
             rejected.setRequiresGradient(true);
-            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            try (GradientCollector collector = Gradients.collect()) {
                 collector.backward(BradleyTerryLoss.loss(chosen, rejected, manager.zeros(chosen.getShape())));
             }
             float[] dChosen = chosen.getGradient().toFloatArray();

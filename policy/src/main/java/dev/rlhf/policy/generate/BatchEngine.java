@@ -1,5 +1,6 @@
 package dev.rlhf.policy.generate;
 
+import dev.rlhf.policy.train.Gradients;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -90,6 +91,7 @@ public final class BatchEngine implements AutoCloseable {
 
     /** Admits waiting sequences that fit, then decodes one token for every running sequence. */
     public void step() {
+        Gradients.inferenceOnly();
         removeFinished();
         admit();
         removeFinished();

@@ -1,5 +1,6 @@
 package dev.rlhf.policy.model;
 
+import dev.rlhf.policy.train.Gradients;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -185,6 +186,7 @@ public final class GptWeights implements AutoCloseable {
      * bias, so values start at 0), replacing any the weights had: the PPO learner's starting point.
      */
     public GptWeights copyWithValueHead(NDManager parent) {
+        Gradients.inferenceOnly();
         NDManager target = parent.newSubManager();
         Map<String, NDArray> copies = new LinkedHashMap<>();
         for (TensorSpec spec : specs(config, true)) {
@@ -200,6 +202,7 @@ public final class GptWeights implements AutoCloseable {
 
     /** A deep copy in a new sub-manager of {@code parent} (for a frozen reference or a rollout worker's copy). */
     public GptWeights copy(NDManager parent) {
+        Gradients.inferenceOnly();
         NDManager target = parent.newSubManager();
         Map<String, NDArray> copies = new LinkedHashMap<>();
         tensors.forEach((name, array) -> {

@@ -1,5 +1,6 @@
 package dev.rlhf.policy.model;
 
+import dev.rlhf.policy.train.Gradients;
 import ai.djl.ndarray.NDArray;
 import java.nio.FloatBuffer;
 import java.util.Collections;
@@ -34,6 +35,7 @@ public record WeightsSnapshot(long version, Map<String, float[]> tensors) {
      * @throws IllegalArgumentException if a tensor is missing or its size differs
      */
     public void loadInto(GptWeights weights) {
+        Gradients.inferenceOnly();
         for (Map.Entry<String, NDArray> entry : weights.tensors().entrySet()) {
             float[] values = tensors.get(entry.getKey());
             NDArray target = entry.getValue();

@@ -1,6 +1,6 @@
 package dev.rlhf.policy.ppo;
 
-import ai.djl.engine.Engine;
+import dev.rlhf.policy.train.Gradients;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -132,7 +132,7 @@ public final class PpoUpdater implements AutoCloseable {
                     manager.create(mb.returns(), response),
                     manager.create(mb.mask(), response));
             PpoLoss.Terms terms;
-            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            try (GradientCollector collector = Gradients.collect()) {
                 ResponseForward forward =
                         ResponseForward.run(policy, ids, attention, sequences.promptLength(), true);
                 // the entropy costs three passes over [rows, responseLength, vocab]: only a bonus pays for them

@@ -1,5 +1,6 @@
 package dev.rlhf.policy.ppo;
 
+import dev.rlhf.policy.train.Gradients;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -46,6 +47,7 @@ public final class RolloutScorer {
      * @throws IllegalArgumentException if {@code scores} does not hold one entry per sequence
      */
     public Experience score(RolloutSequences sequences, float[] scores) {
+        Gradients.inferenceOnly();
         int batch = sequences.batch();
         int responseLength = sequences.responseLength();
         int length = sequences.length();

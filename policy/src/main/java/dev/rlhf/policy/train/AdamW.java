@@ -4,6 +4,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +22,7 @@ import java.util.Map;
  * named tensors, so we drive the same kernel directly.
  */
 public final class AdamW implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AdamW.class);
     private final Map<String, NDArray> parameters;
     private final Settings settings;
     private final NDManager stateManager;
@@ -62,7 +68,8 @@ public final class AdamW implements AutoCloseable {
      * @param parameters tensors to train; their gradients are attached here
      */
     public AdamW(Map<String, NDArray> parameters, Settings settings) {
-        this.parameters = Map.copyOf(parameters);
+        // insertion order, so the update (and its float rounding) is the same in every run
+        this.parameters = Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
         this.settings = settings;
         NDArray any = parameters.values().iterator().next();
         this.stateManager = any.getManager().newSubManager();
@@ -104,6 +111,14 @@ public final class AdamW implements AutoCloseable {
                 norms.add(g.norm());
             }
             double norm = NDArrays.stack(norms).norm().getFloat();
+            if (!Double.isFinite(norm)) {
+                // an overflowing batch must not poison the weights and moments: drop it, as mixed-precision
+                // training drops inf/NaN steps
+                steps--;
+                parameters.values().forEach(p -> JniUtils.zeroGrad((PtNDArray) p));
+                LOG.warn("skipped an optimiser step: gradient norm is {}", norm);
+                return new StepReport(norm, false);
+            }
             boolean clip = settings.maxGradNorm() > 0 && norm > settings.maxGradNorm();
             float rescale = clip ? (float) (settings.maxGradNorm() / norm) : 1f;
             double correction1 = 1 - Math.pow(settings.beta1(), steps);
@@ -119,7 +134,7 @@ public final class AdamW implements AutoCloseable {
                         new NDList(weight),
                         learningRate, biasCorrectedRate, decay, rescale, -1f,
                         settings.beta1(), settings.beta2(), settings.epsilon(), true, true);
-                gradient.subi(gradient);
+                JniUtils.zeroGrad((PtNDArray) weight);
             }
             return new StepReport(norm, clip);
         }

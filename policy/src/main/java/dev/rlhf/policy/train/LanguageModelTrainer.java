@@ -1,6 +1,5 @@
 package dev.rlhf.policy.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -49,7 +48,7 @@ public final class LanguageModelTrainer implements AutoCloseable {
             Shape shape = new Shape(size, length);
             NDArray tokenIds = step.create(ids, shape);
             float loss;
-            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            try (GradientCollector collector = Gradients.collect()) {
                 NDArray logits = model.forward(tokenIds, step.create(mask, shape), false).logits();
                 NDArray value = CausalLmLoss.loss(logits, tokenIds, step.create(targets, shape));
                 loss = value.getFloat();

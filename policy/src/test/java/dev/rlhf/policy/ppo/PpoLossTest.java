@@ -1,9 +1,9 @@
 package dev.rlhf.policy.ppo;
 
+import dev.rlhf.policy.train.Gradients;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
@@ -56,7 +56,7 @@ class PpoLossTest {
         try (NDManager manager = NDManager.newBaseManager()) {
             NDArray logprobs = manager.create(LOGPROBS);
             logprobs.setRequiresGradient(true);
-            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            try (GradientCollector collector = Gradients.collect()) {
                 PpoLoss.Terms terms = loss.compute(logprobs, manager.create(VALUES), targets(manager));
                 collector.backward(terms.total());
             }

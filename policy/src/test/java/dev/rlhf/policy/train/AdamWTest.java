@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -33,7 +32,7 @@ class AdamWTest {
             try (AdamW optimizer = new AdamW(params, settings)) {
                 for (int step = 0; step < 2; step++) {
                     try (NDManager scratch = manager.newSubManager();
-                            GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                            GradientCollector collector = Gradients.collect()) {
                         NDArray loss = matrix.mul(scratch.create(c, new Shape(2, 2))).sum()
                                 .add(bias.mul(scratch.create(cb)).sum());
                         collector.backward(loss);
@@ -52,7 +51,7 @@ class AdamWTest {
             NDArray w = manager.create(new float[] {0f, 0f});
             try (AdamW optimizer = new AdamW(Map.of("w", w), new AdamW.Settings(0.1f, 0.9f, 0.999f, 1e-8f, 0f, 1f))) {
                 try (NDManager scratch = manager.newSubManager();
-                        GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                        GradientCollector collector = Gradients.collect()) {
                     collector.backward(w.mul(scratch.create(new float[] {3f, 4f})).sum());
                 }
                 AdamW.StepReport report = optimizer.step(0.1f);

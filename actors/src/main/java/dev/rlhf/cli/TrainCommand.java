@@ -1,0 +1,44 @@
+package dev.rlhf.cli;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.rlhf.actors.ExperimentRunner;
+import dev.rlhf.actors.RunSummary;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code rlhf train --config FILE}: runs the experiment one HOCON file describes. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Run the RLHF experiment described by a HOCON file (keys under rlhf.experiment, rlhf.ppo, "
+                + "rlhf.reward-model, rlhf.annotators; unset keys take their reference.conf defaults).")
+final class TrainCommand implements Callable<Integer> {
+
+    @Option(names = "--config", required = true, description = "Experiment HOCON file.")
+    private Path file;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!Files.isRegularFile(file)) {
+            System.err.println("no such config file: " + file);
+            return 2;
+        }
+        Config config = ConfigFactory.systemProperties()
+                .withFallback(ConfigFactory.parseFile(file.toFile()))
+                .withFallback(ConfigFactory.load())
+                .resolve();
+        CliContext context = CliContext.of(config);
+        String checkpoint = config.getString("rlhf.experiment.policy-checkpoint");
+        Path policy = checkpoint.isEmpty() ? context.embeddedModelDir() : Path.of(checkpoint);
+        if (checkpoint.isEmpty()) {
+            BootstrapCommand.ensureBuilt(context, policy);
+        }
+        RunSummary summary = new ExperimentRunner(config, policy, System.out).run();
+        ExperimentReport.print(summary, System.out);
+        System.out.println(Path.of(config.getString("rlhf.experiment.run-dir")).resolve(RunSummary.FILE_NAME)
+                .toAbsolutePath());
+        return 0;
+    }
+}
