@@ -419,12 +419,15 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
 
     private Behavior<Command> onPairsCollected(PairsCollected message) {
         Collected collected = message.collected();
+        boolean initial = collected.batchId().equals("initial");
+        // counted from the iteration that sent the pairs, not the one running when the reply lands
+        int due = initial ? 0 : Integer.parseInt(collected.batchId().substring("iter-".length())) + 2;
         boolean enough = collected.lastSequence() - judgedForTraining >= settings.retrainAfter();
-        if (collected.batchId().equals("initial") || enough && !retraining) {
-            if (!collected.batchId().equals("initial")) {
+        // a version that could not be used before the run ends is not worth training
+        if (initial || enough && !retraining && due < settings.iterations()) {
+            if (!initial) {
                 retraining = true;
-                // counted from the iteration that sent the pairs, not the one running when the reply lands
-                swapDueIteration = Integer.parseInt(collected.batchId().substring("iter-".length())) + 2;
+                swapDueIteration = due;
             }
             getContext().ask(Judged.class, collector, STEP_TIMEOUT,
                     replyTo -> new PreferenceCollector.ReadJudged(0, replyTo),

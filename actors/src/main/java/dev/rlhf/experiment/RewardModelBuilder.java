@@ -26,12 +26,15 @@ import java.util.Map;
 
 /**
  * Trains one reward-model version from judged comparisons, Bradley-Terry with early stopping: the first from a
- * fresh score head on the SFT trunk, each later one continuing from its predecessor on the new judgments plus as
- * many earlier ones replayed (so it follows the policy's drift without forgetting, at a fraction of the cost).
+ * fresh score head on the SFT trunk, each later one continuing from its predecessor on the new judgments plus
+ * three times as many earlier ones replayed (so it follows the policy's drift without forgetting, at a fraction of the cost).
  * Normalisation statistics come from the judged responses (samples of the policy the judgments came from);
  * accuracy against gold is measured on held-out comparisons; every version is saved as a checkpoint.
  */
 public final class RewardModelBuilder {
+    /** Earlier judgments replayed per new one when a version continues from its predecessor. */
+    private static final int REPLAY = 3;
+
     private final GptWeights sft;
     private final Path sftDir;
     private final SequenceEncoder encoder;
@@ -107,13 +110,13 @@ public final class RewardModelBuilder {
         }
     }
 
-    /** The judgments after {@code through}, and an evenly spaced sample of the earlier ones as large. */
+    /** The judgments after {@code through}, and an evenly spaced sample of {@link #REPLAY} times as many earlier ones. */
     private static List<JudgedComparison> newWithReplay(List<JudgedComparison> judged, long through) {
         List<JudgedComparison> fresh = judged.stream().filter(j -> j.sequence() > through).toList();
         List<JudgedComparison> old = judged.stream().filter(j -> j.sequence() <= through).toList();
         List<JudgedComparison> mixed = new ArrayList<>(fresh);
-        int stride = Math.max(1, old.size() / Math.max(1, fresh.size()));
-        for (int i = 0; i < old.size() && mixed.size() < 2 * fresh.size(); i += stride) {
+        int stride = Math.max(1, old.size() / Math.max(1, REPLAY * fresh.size()));
+        for (int i = 0; i < old.size() && mixed.size() < (1 + REPLAY) * fresh.size(); i += stride) {
             mixed.add(old.get(i));
         }
         return mixed;
