@@ -26,19 +26,19 @@ class QuickstartEndToEndTest {
     void tunedPolicyGainsGoldRewardOverTheSftPolicy(@TempDir Path dir) throws Exception {
         Path sft = dir.resolve("sft");
         try (NDManager manager = NDManager.newBaseManager()) {
-            new Bootstrap(new BootstrapSettings(3, 600, 64, 64, 2, 4, 32, 4000, 300, 3e-3f, 1000, 60, 1e-3f))
+            new Bootstrap(new BootstrapSettings(3, 600, 64, 64, 2, 4, 32, 6000, 400, 3e-3f, 1000, 80, 1e-3f))
                     .run(sft, manager);
         }
         Config config = ConfigFactory.parseMap(Map.ofEntries(
                         Map.entry("rlhf.experiment.run-dir", dir.resolve("run").toString()),
-                        Map.entry("rlhf.experiment.iterations", 16),
-                        Map.entry("rlhf.experiment.prompts-per-iteration", 48),
-                        Map.entry("rlhf.experiment.evaluation.prompts", 96),
-                        Map.entry("rlhf.experiment.reward.comparisons", 300),
-                        Map.entry("rlhf.experiment.reward.dataset-comparisons", 300),
+                        Map.entry("rlhf.experiment.iterations", 40),
+                        Map.entry("rlhf.experiment.prompts-per-iteration", 64),
+                        Map.entry("rlhf.experiment.evaluation.prompts", 128),
+                        Map.entry("rlhf.experiment.reward.comparisons", 400),
+                        Map.entry("rlhf.experiment.reward.dataset-comparisons", 400),
                         Map.entry("rlhf.experiment.iterated.pairs-per-iteration", 8),
-                        Map.entry("rlhf.experiment.iterated.retrain-after", 48),
-                        Map.entry("rlhf.experiment.checkpoint-every", 8),
+                        Map.entry("rlhf.experiment.iterated.retrain-after", 240),
+                        Map.entry("rlhf.experiment.checkpoint-every", 20),
                         Map.entry("rlhf.reward-model.max-epochs", 4)))
                 .withFallback(ConfigFactory.load());
         ByteArrayOutputStream console = new ByteArrayOutputStream();
@@ -46,6 +46,8 @@ class QuickstartEndToEndTest {
         RunSummary summary = new ExperimentRunner(config, sft,
                 new PrintStream(console, true, StandardCharsets.UTF_8)).run();
 
+        System.out.printf("gold reward: SFT %.3f ± %.3f, tuned %.3f ± %.3f, KL %.2f%n", summary.goldSft().mean(),
+                summary.goldSft().ci95(), summary.goldTuned().mean(), summary.goldTuned().ci95(), summary.klFinal());
         double gain = summary.goldTuned().mean() - summary.goldSft().mean();
         double standardError = Math.hypot(summary.goldTuned().ci95(), summary.goldSft().ci95()) / 1.96;
         assertTrue(gain > 2 * standardError, String.format(
@@ -54,10 +56,10 @@ class QuickstartEndToEndTest {
                 summary.goldTuned().ci95()));
         Path run = dir.resolve("run");
         assertTrue(Files.isRegularFile(run.resolve(RunSummary.FILE_NAME)), "summary.json written");
-        assertTrue(Files.readAllLines(run.resolve("metrics.jsonl")).size() == 16, "one metrics line per iteration");
+        assertTrue(Files.readAllLines(run.resolve("metrics.jsonl")).size() == 40, "one metrics line per iteration");
         assertTrue(Files.list(run).anyMatch(p -> p.getFileName().toString().startsWith("events.out.tfevents.")),
                 "TensorBoard event file written");
-        assertTrue(Files.isRegularFile(run.resolve("checkpoints/iter-00016").resolve(RunCheckpoint.STATE_FILE)),
+        assertTrue(Files.isRegularFile(run.resolve("checkpoints/iter-00040").resolve(RunCheckpoint.STATE_FILE)),
                 "the last iteration's checkpoint is written");
     }
 }
