@@ -10,11 +10,11 @@ import dev.rlhf.actors.RolloutWorker.WeightsLoaded;
 import dev.rlhf.experiment.RewardModelBuilder;
 import dev.rlhf.policy.bootstrap.PromptResponse;
 import dev.rlhf.policy.generate.Completion;
-import dev.rlhf.policy.generate.FinishReason;
 import dev.rlhf.policy.generate.GenerationRequest;
 import dev.rlhf.policy.model.WeightsSnapshot;
 import dev.rlhf.policy.ppo.PpoStats;
 import dev.rlhf.rewardmodel.Comparison;
+import dev.rlhf.rewardmodel.ComparisonSource;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -266,8 +266,9 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
             case COMPARISONS -> {
                 List<Comparison> comparisons = new ArrayList<>();
                 for (int i = 0; i + 1 < completions.size(); i += 2) {
-                    comparisons.add(new Comparison(batch.prompts().get(i), responseText(completions.get(i)),
-                            responseText(completions.get(i + 1))));
+                    comparisons.add(new Comparison(batch.prompts().get(i),
+                            ComparisonSource.responseText(completions.get(i)),
+                            ComparisonSource.responseText(completions.get(i + 1))));
                 }
                 comparisons.addAll(plan.datasetComparisons());
                 retraining = true;
@@ -332,8 +333,9 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         int distinct = completions.size() - pairs;
         List<Comparison> comparisons = new ArrayList<>(pairs);
         for (int i = 0; i < pairs; i++) {
-            comparisons.add(new Comparison(batch.prompts().get(i), responseText(completions.get(i)),
-                    responseText(completions.get(distinct + i))));
+            comparisons.add(new Comparison(batch.prompts().get(i),
+                    ComparisonSource.responseText(completions.get(i)),
+                    ComparisonSource.responseText(completions.get(distinct + i))));
         }
         collect("iter-" + iteration, comparisons, board.latest().version());
     }
@@ -495,16 +497,10 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         }
         List<PromptResponse> pairs = new ArrayList<>(completions.size());
         for (int i = 0; i < completions.size(); i++) {
-            pairs.add(new PromptResponse(batch.prompts().get(first + i), responseText(completions.get(i))));
+            pairs.add(new PromptResponse(batch.prompts().get(first + i),
+                    ComparisonSource.responseText(completions.get(i))));
         }
         return pairs;
-    }
-
-    /** The response as the corpus writes it: an EOS that ended it stays in the text the reward model reads. */
-    static String responseText(Completion completion) {
-        return completion.finishReason() == FinishReason.EOS
-                ? completion.text() + dev.rlhf.policy.tokenizer.TextTokenizer.END_OF_TEXT
-                : completion.text();
     }
 
     private static double std(double[] values) {

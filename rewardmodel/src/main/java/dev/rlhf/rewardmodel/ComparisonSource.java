@@ -79,7 +79,8 @@ public final class ComparisonSource {
         return comparisons;
     }
 
-    private static String responseText(Completion completion) {
+    /** A completion's text as the corpus writes responses: an EOS that ended it stays in the text. */
+    public static String responseText(Completion completion) {
         return completion.finishReason() == FinishReason.EOS
                 ? completion.text() + TextTokenizer.END_OF_TEXT : completion.text();
     }
