@@ -118,6 +118,8 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     private int publishesPending;
     private long publishStart;
     private Learned lastLearned;
+    private List<Completion> lastCompletions;
+    private float[] lastScores;
 
     // reward models
     private int rewardModelVersion;
@@ -324,9 +326,6 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         lastCompletions = completions;
         lastScores = scores;
     }
-
-    private List<Completion> lastCompletions;
-    private float[] lastScores;
 
     private void sendPairs(List<Completion> completions) {
         int pairs = settings.pairs();
