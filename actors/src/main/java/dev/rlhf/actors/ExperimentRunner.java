@@ -12,10 +12,10 @@ import dev.rlhf.experiment.PreferenceLoop;
 import dev.rlhf.experiment.RewardModelBuilder;
 import dev.rlhf.metrics.ConsoleProgress;
 import dev.rlhf.metrics.RunMetrics;
+import dev.rlhf.policy.DeviceChoice;
 import dev.rlhf.policy.Policy;
 import dev.rlhf.policy.bootstrap.GoldScore;
 import dev.rlhf.policy.bootstrap.ReviewCorpus;
-import dev.rlhf.policy.generate.Completion;
 import dev.rlhf.policy.ppo.PpoSettings;
 import dev.rlhf.rewardmodel.Comparison;
 import dev.rlhf.rewardmodel.ComparisonSource;
@@ -77,7 +77,8 @@ public final class ExperimentRunner {
                 StandardCharsets.UTF_8);
         ReviewCorpus corpus = new ReviewCorpus();
         PpoSettings ppo = PpoSettings.from(config);
-        try (NDManager manager = NDManager.newBaseManager();
+        try (NDManager manager = NDManager.newBaseManager(
+                        DeviceChoice.parse(config.getString("rlhf.device")).resolve());
                 Policy sft = Policy.load(policyDir, manager);
                 PreferenceStore store = PreferenceStore.open(
                         PreferenceStoreSettings.fromConfig(config).withPath(runDir.resolve("preferences")));
@@ -164,7 +165,7 @@ public final class ExperimentRunner {
         void onEvent(Event event) {
             try {
                 if (event instanceof ExperimentCoordinator.Evaluated e) {
-                    GoldEvaluation.Estimate estimate = estimate(e.prompts(), e.completions());
+                    GoldEvaluation.Estimate estimate = GoldEvaluation.of(gold, e.prompts(), e.completions());
                     evaluationPrompts = e.prompts();
                     if (e.weightVersion() == 0) {
                         before = estimate;
@@ -183,14 +184,6 @@ public final class ExperimentRunner {
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
-        }
-
-        private GoldEvaluation.Estimate estimate(List<String> prompts, List<Completion> completions) {
-            double[] scores = new double[completions.size()];
-            for (int i = 0; i < scores.length; i++) {
-                scores[i] = gold.score(prompts.get(i), completions.get(i).text());
-            }
-            return GoldEvaluation.estimate(scores, completions);
         }
 
         RunSummary summary(ExperimentPlan plan, int iterations, double klTarget, double seconds) {

@@ -112,8 +112,9 @@ public final class GptCheckpoint {
                 trunk.add(spec.name());
                 NDArray array = weights.get(spec.name());
                 if (spec.conv1d()) {
-                    array = array.transpose().toType(DataType.FLOAT32, true);
-                    array.attach(scratch);
+                    NDArray view = array.transpose();
+                    view.attach(scratch); // a view made from a weight would otherwise stay with the weights
+                    array = view.toType(DataType.FLOAT32, true);
                 }
                 String name = spec.name().startsWith("v_head.") ? spec.name() : PREFIX + spec.name();
                 out.put(name, array);

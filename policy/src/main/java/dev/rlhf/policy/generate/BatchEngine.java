@@ -85,10 +85,6 @@ public final class BatchEngine implements AutoCloseable {
         return running.size();
     }
 
-    public int pendingCount() {
-        return pending.size();
-    }
-
     /** Admits waiting sequences that fit, then decodes one token for every running sequence. */
     public void step() {
         Gradients.inferenceOnly();
