@@ -15,6 +15,7 @@ import dev.rlhf.policy.model.WeightsSnapshot;
 import dev.rlhf.policy.ppo.PpoStats;
 import dev.rlhf.rewardmodel.Comparison;
 import dev.rlhf.rewardmodel.ComparisonSource;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -38,18 +39,32 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * preference collector; once enough new judgments are in, a new reward model trains in the background and the
  * scorer switches to it two iterations after the training began (waiting for it if need be), so runs with the
  * same seed switch at the same iteration.
+ *
+ * <p>Checkpoints are written at iteration boundaries (every {@code checkpoint-every} iterations, at the end, and
+ * on request), once every batch sent for judgment has been judged, so a checkpoint's state is complete. A run
+ * resumed from one skips the SFT evaluation and the first reward model, restarts a reward-model training that
+ * was in flight, and goes on from the checkpoint's iteration. {@link Stop} ends a run at the next boundary with a
+ * checkpoint to resume from.
  */
 public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoordinator.Command> {
+    /** How long a chunk may take before it is retried elsewhere (a worker that fails answers at once). */
     private static final Duration CHUNK_TIMEOUT = Duration.ofMinutes(5);
     private static final Duration STEP_TIMEOUT = Duration.ofMinutes(30);
     private static final int MAX_ATTEMPTS = 3;
 
     /** What the coordinator handles: its own start, and the adapted replies of the roles it drives. */
-    public sealed interface Command permits Start, ChunkDone, ChunkFailed, ChunkScored, BatchLearned,
-            WeightsPublished, CheckpointDone, PairsCollected, JudgmentsRead, RewardModelReady, StepFailed {}
+    public sealed interface Command permits Start, Stop, CheckpointNow, ChunkDone, ChunkFailed, ChunkScored,
+            BatchLearned, WeightsPublished, CheckpointDone, PairsCollected, JudgmentsRead, RewardModelReady,
+            StepFailed {}
 
     /** Starts the run; {@code replyTo} hears about every iteration and the end. */
     public record Start(ActorRef<Event> replyTo) implements Command {}
+
+    /** Ends the run at the next iteration boundary with a checkpoint (then {@link Stopped}). */
+    public record Stop() implements Command {}
+
+    /** Writes a checkpoint at the next iteration boundary and replies once it is on disk. */
+    public record CheckpointNow(ActorRef<PpoLearnerActor.CheckpointSaved> replyTo) implements Command {}
 
     record ChunkDone(Rollout rollout) implements Command {}
 
@@ -72,7 +87,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     record StepFailed(String step, Throwable cause) implements Command {}
 
     /** What the coordinator reports to whoever started it. */
-    public sealed interface Event permits Evaluated, RewardModelTrained, IterationDone, Finished, Failed {}
+    public sealed interface Event permits Evaluated, RewardModelTrained, IterationDone, Finished, Stopped, Failed {}
 
     /** Gold evaluation of the policy at {@code weightVersion} (0 is the SFT policy). */
     public record Evaluated(long weightVersion, List<String> prompts, List<Completion> completions) implements Event {}
@@ -85,6 +100,15 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
 
     /** The run ended after {@code iterations} iterations with the final weights. */
     public record Finished(int iterations, WeightsSnapshot finalWeights) implements Event {}
+
+    /** The run was stopped after {@code iterations} iterations; {@code checkpoint} resumes it. */
+    public record Stopped(int iterations, Path checkpoint) implements Event {}
+
+    /**
+     * Where a resumed run picks up: a checkpoint's state and the reward-model version it was scoring with (null
+     * when the checkpoint precedes the first one).
+     */
+    public record Resume(RunCheckpoint.State state, RewardModelBuilder.Version rewardModel) {}
 
     /** The run could not go on. */
     public record Failed(String reason) implements Event {}
@@ -99,7 +123,14 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     private final ActorRef<PreferenceCollector.Command> collector;
     private final ActorRef<RewardTrainerActor.Command> trainer;
     private final WeightsBoard board;
+    private final Resume resume;
     private ActorRef<Event> listener;
+
+    // control at iteration boundaries
+    private boolean stopRequested;
+    private final List<ActorRef<PpoLearnerActor.CheckpointSaved>> checkpointRequests = new ArrayList<>();
+    private int collectsPending;
+    private boolean checkpointWaitsForJudgments;
 
     // the rollout in flight
     private Purpose purpose;
@@ -133,7 +164,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     private boolean waitingForRewardModel;
 
     private ExperimentCoordinator(ActorContext<Command> context, ExperimentSettings settings, ExperimentPlan plan,
-            Roles roles, WeightsBoard board) {
+            Roles roles, WeightsBoard board, Resume resume) {
         super(context);
         this.settings = settings;
         this.plan = plan;
@@ -143,6 +174,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         this.collector = roles.collector();
         this.trainer = roles.trainer();
         this.board = board;
+        this.resume = resume;
     }
 
     /** The actors the coordinator drives. */
@@ -150,15 +182,24 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
             ActorRef<PpoLearnerActor.Command> learner, ActorRef<PreferenceCollector.Command> collector,
             ActorRef<RewardTrainerActor.Command> trainer) {}
 
+    /** A coordinator for a run from its start. */
     public static Behavior<Command> create(ExperimentSettings settings, ExperimentPlan plan, Roles roles,
             WeightsBoard board) {
-        return Behaviors.setup(context -> new ExperimentCoordinator(context, settings, plan, roles, board));
+        return resume(settings, plan, roles, board, null);
+    }
+
+    /** A coordinator that continues a run from {@code resume} (from its start when null). */
+    public static Behavior<Command> resume(ExperimentSettings settings, ExperimentPlan plan, Roles roles,
+            WeightsBoard board, Resume resume) {
+        return Behaviors.setup(context -> new ExperimentCoordinator(context, settings, plan, roles, board, resume));
     }
 
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(Start.class, this::onStart)
+                .onMessage(Stop.class, this::onStop)
+                .onMessage(CheckpointNow.class, this::onCheckpointNow)
                 .onMessage(ChunkDone.class, this::onChunkDone)
                 .onMessage(ChunkFailed.class, this::onChunkFailed)
                 .onMessage(ChunkScored.class, this::onChunkScored)
@@ -174,7 +215,46 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
 
     private Behavior<Command> onStart(Start message) {
         listener = message.replyTo();
-        startRollout(Purpose.EVALUATE_BEFORE, plan.evaluation());
+        if (resume == null) {
+            startRollout(Purpose.EVALUATE_BEFORE, plan.evaluation());
+            return this;
+        }
+        RunCheckpoint.State state = resume.state();
+        iteration = state.iteration();
+        trainedThrough = state.preferenceSequence();
+        judgedForTraining = state.judgedForTraining();
+        if (resume.rewardModel() != null) {
+            rewardModelVersion = state.rewardModelVersion();
+            currentVersion = resume.rewardModel();
+            scorer.tell(new RewardScorerActor.UseVersion(rewardModelVersion, currentVersion.scorer(),
+                    getContext().getSystem().ignoreRef()));
+        }
+        if (state.retrainingDue() >= 0) {
+            // the training in flight at the checkpoint is redone on the same judgments
+            retraining = true;
+            swapDueIteration = state.retrainingDue();
+            readJudgedAndTrain(judgedForTraining);
+        }
+        getContext().getLog().info("resuming at iteration {} with reward model v{}", iteration, rewardModelVersion);
+        startIteration();
+        return this;
+    }
+
+    private Behavior<Command> onStop(Stop message) {
+        stopRequested = true;
+        if (waitingForRewardModel) {
+            waitingForRewardModel = false; // at a boundary already: stop here rather than after one more iteration
+            saveCheckpoint();
+        }
+        return this;
+    }
+
+    private Behavior<Command> onCheckpointNow(CheckpointNow message) {
+        checkpointRequests.add(message.replyTo());
+        if (waitingForRewardModel) {
+            waitingForRewardModel = false; // at a boundary already; startIteration waits again afterwards
+            saveCheckpoint();
+        }
         return this;
     }
 
@@ -202,7 +282,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     private void sendChunk(int chunk, int attempt) {
         ActorRef<RolloutWorker.Command> worker = workers.get((chunk + attempt - 1) % workers.size());
         List<GenerationRequest> requests = chunkRequests.get(chunk);
-        getContext().ask(Rollout.class, worker, CHUNK_TIMEOUT,
+        getContext().askWithStatus(Rollout.class, worker, CHUNK_TIMEOUT,
                 replyTo -> new RolloutWorker.Generate(chunk, requests, replyTo),
                 (rollout, failure) -> rollout != null
                         ? new ChunkDone(rollout) : new ChunkFailed(chunk, attempt, failure));
@@ -276,6 +356,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
                 retraining = true;
                 swapDueIteration = 0;
                 collect("initial", comparisons, 0);
+                startIteration(); // waits for reward model v1
             }
             case TRAIN -> learn(completions, seconds);
             case EVALUATE_AFTER -> {
@@ -292,6 +373,10 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     private void startIteration() {
         if (iteration == swapDueIteration) {
             if (pendingVersion == null) {
+                if (stopRequested || !checkpointRequests.isEmpty()) {
+                    saveCheckpoint(); // comes back here once it is written
+                    return;
+                }
                 waitingForRewardModel = true; // resumes in onRewardModelReady
                 return;
             }
@@ -340,6 +425,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     }
 
     private void collect(String batchId, List<Comparison> comparisons, long policyVersion) {
+        collectsPending++;
         getContext().ask(Collected.class, collector, STEP_TIMEOUT,
                 replyTo -> new PreferenceCollector.Collect(batchId, comparisons, "v" + policyVersion, replyTo),
                 (collected, failure) -> collected != null
@@ -370,20 +456,38 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         phaseSeconds.put("time/iteration_s", (System.nanoTime() - iterationStart) / 1e9);
         listener.tell(new IterationDone(iteration, lastLearned.update().stats(), scalars()));
         iteration++;
-        if (iteration % settings.checkpointEvery() == 0 || iteration == settings.iterations()) {
-            RunCheckpoint.State state = new RunCheckpoint.State(iteration, trainedThrough, rewardModelVersion);
-            getContext().ask(PpoLearnerActor.CheckpointSaved.class, learner, STEP_TIMEOUT,
-                    replyTo -> new PpoLearnerActor.SaveCheckpoint(state, replyTo),
-                    (saved, failure) -> saved != null ? new CheckpointDone(saved) : new StepFailed("checkpoint", failure));
-            return this;
+        boolean scheduled = iteration % settings.checkpointEvery() == 0 || iteration == settings.iterations();
+        if (scheduled || stopRequested || !checkpointRequests.isEmpty()) {
+            saveCheckpoint();
+        } else {
+            startIteration();
         }
-        startIteration();
         return this;
     }
 
+    /** Checkpoints this boundary once no batch awaits judgment (so the checkpoint's retraining state is final). */
+    private void saveCheckpoint() {
+        if (collectsPending > 0) {
+            checkpointWaitsForJudgments = true; // resumes in onPairsCollected
+            return;
+        }
+        RunCheckpoint.State state = new RunCheckpoint.State(iteration, trainedThrough, rewardModelVersion,
+                judgedForTraining, retraining ? swapDueIteration : -1);
+        getContext().ask(PpoLearnerActor.CheckpointSaved.class, learner, STEP_TIMEOUT,
+                replyTo -> new PpoLearnerActor.SaveCheckpoint(state, replyTo),
+                (saved, failure) -> saved != null ? new CheckpointDone(saved) : new StepFailed("checkpoint", failure));
+    }
+
     private Behavior<Command> onCheckpointDone(CheckpointDone done) {
+        checkpointRequests.forEach(requester -> requester.tell(done.saved()));
+        checkpointRequests.clear();
         if (done.saved().failure() != null) {
             return fail("checkpoint of iteration " + done.saved().iteration() + " failed: " + done.saved().failure());
+        }
+        if (stopRequested) {
+            getContext().getLog().info("stopped after iteration {}; resume from {}", iteration, done.saved().path());
+            listener.tell(new Stopped(iteration, done.saved().path()));
+            return Behaviors.stopped();
         }
         startIteration();
         return this;
@@ -420,26 +524,35 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
 
     private Behavior<Command> onPairsCollected(PairsCollected message) {
         Collected collected = message.collected();
+        collectsPending--;
         boolean initial = collected.batchId().equals("initial");
         // counted from the iteration that sent the pairs, not the one running when the reply lands
         int due = initial ? 0 : Integer.parseInt(collected.batchId().substring("iter-".length())) + 2;
-        boolean enough = collected.lastSequence() - judgedForTraining >= settings.retrainAfter();
+        long newest = Math.max(collected.lastSequence(), judgedForTraining);
+        boolean enough = newest - judgedForTraining >= settings.retrainAfter();
         // a version that could not be used before the run ends is not worth training
         if (initial || enough && !retraining && due < settings.iterations()) {
-            if (!initial) {
-                retraining = true;
-                swapDueIteration = due;
-            }
-            getContext().ask(Judged.class, collector, STEP_TIMEOUT,
-                    replyTo -> new PreferenceCollector.ReadJudged(0, replyTo),
-                    (judged, failure) -> judged != null
-                            ? new JudgmentsRead(judged) : new StepFailed("reading judgments", failure));
+            retraining = true;
+            swapDueIteration = due;
+            judgedForTraining = newest;
+            readJudgedAndTrain(newest);
+        }
+        if (checkpointWaitsForJudgments && collectsPending == 0) {
+            checkpointWaitsForJudgments = false;
+            saveCheckpoint();
         }
         return this;
     }
 
+    /** Reads the judgments through {@code throughSequence} (the same set on every run) and trains on them. */
+    private void readJudgedAndTrain(long throughSequence) {
+        getContext().ask(Judged.class, collector, STEP_TIMEOUT,
+                replyTo -> new PreferenceCollector.ReadJudged(0, throughSequence, replyTo),
+                (judged, failure) -> judged != null
+                        ? new JudgmentsRead(judged) : new StepFailed("reading judgments", failure));
+    }
+
     private Behavior<Command> onJudgmentsRead(JudgmentsRead message) {
-        judgedForTraining = message.judged().lastSequence();
         int version = rewardModelVersion + 1;
         RewardModelBuilder.Version previous = currentVersion;
         getContext().ask(Trained.class, trainer, STEP_TIMEOUT,
@@ -455,9 +568,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
             return fail("reward model v" + trained.version() + " failed to train: " + trained.failure());
         }
         pendingVersion = trained;
-        if (rewardModelVersion == 0) {
-            startIteration(); // v1 is due at iteration 0
-        } else if (waitingForRewardModel) {
+        if (waitingForRewardModel) {
             waitingForRewardModel = false;
             startIteration();
         }

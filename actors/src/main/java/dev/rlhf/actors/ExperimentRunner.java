@@ -7,6 +7,14 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
 import dev.rlhf.actors.ExperimentCoordinator.Event;
 import dev.rlhf.experiment.GoldEvaluation;
+import org.slf4j.LoggerFactory;
+import org.slf4j.Logger;
+import java.util.Optional;
+import java.io.UncheckedIOException;
+import dev.rlhf.rewardmodel.RewardModelInfo;
+import dev.rlhf.rewardmodel.RewardModelCheckpoint;
+import dev.rlhf.metrics.MetricsJsonlWriter;
+import dev.rlhf.experiment.EvaluationFile;
 import dev.rlhf.experiment.PolicyLearner;
 import dev.rlhf.experiment.PreferenceLoop;
 import dev.rlhf.experiment.RewardModelBuilder;
@@ -33,6 +41,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -43,66 +52,133 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 /**
  * Runs one experiment in this JVM: loads the SFT policy, opens the run directory's preference store, starts an
  * actor system with every role (rollout workers under restart supervision), drives it to the end while recording
- * metrics, and writes the before/after summary.
+ * metrics, and writes the before/after summary. A run can be started fresh or resumed from its run directory's
+ * newest checkpoint, and stopped (with a checkpoint) while it runs.
  */
 public final class ExperimentRunner {
+    private static final Logger LOG = LoggerFactory.getLogger(ExperimentRunner.class);
     private static final String TENSOR_DISPATCHER = "rlhf.tensor-dispatcher";
+    private static final String CONFIG_FILE = "config.conf";
 
     private final Config config;
     private final ExperimentSettings settings;
     private final Path policyDir;
     private final PrintStream console;
+    private final ReplicaWrapper replicas;
+
+    /** Wraps the policy-replica factory of each rollout worker: the identity, except where a test injects a fault. */
+    @FunctionalInterface
+    interface ReplicaWrapper {
+        RolloutWorker.PolicyReplica.Factory wrap(int worker, RolloutWorker.PolicyReplica.Factory factory);
+    }
 
     /**
      * @param policyDir the SFT checkpoint (the caller builds the embedded one first when needed)
      * @param console where the progress table and the result go
      */
     public ExperimentRunner(Config config, Path policyDir, PrintStream console) {
+        this(config, policyDir, console, (worker, factory) -> factory);
+    }
+
+    ExperimentRunner(Config config, Path policyDir, PrintStream console, ReplicaWrapper replicas) {
         this.config = config;
         this.settings = ExperimentSettings.from(config);
         this.policyDir = policyDir;
         this.console = console;
+        this.replicas = replicas;
     }
 
-    /** Runs the experiment to its end; returns the summary (also written to the run directory). */
+    /** How a run ended: finished with its summary, or stopped with a checkpoint to resume from. */
+    public record Outcome(int iterations, Optional<RunSummary> summary, Optional<Path> stoppedAt) {}
+
+    /** Runs a fresh experiment to its end; returns the summary (also written to the run directory). */
     public RunSummary run() throws Exception {
+        return start(false).await().summary().orElseThrow(() -> new IllegalStateException("the run was stopped"));
+    }
+
+    /**
+     * Starts the run on a thread of its own and returns at once.
+     *
+     * @param resume continue from the run directory's newest checkpoint (from the beginning if it has none)
+     *     rather than start a fresh run, which needs a run directory that holds no run yet
+     */
+    public ExperimentHandle start(boolean resume) {
+        return start(resume, event -> {});
+    }
+
+    /** Like {@link #start(boolean)}, with {@code listener} hearing every event from the first on. */
+    public ExperimentHandle start(boolean resume, Consumer<Event> listener) {
+        ExperimentHandle handle = new ExperimentHandle();
+        handle.addListener(listener);
+        Thread thread = new Thread(() -> {
+            try {
+                handle.complete(execute(resume, handle));
+            } catch (Throwable e) {
+                handle.fail(e);
+            }
+        }, "experiment");
+        thread.start();
+        return handle;
+    }
+
+    private Outcome execute(boolean resume, ExperimentHandle handle) throws Exception {
         long start = System.nanoTime();
         // rollout workers and the learner share the cores: one intra-op thread each keeps OpenMP from spinning
         Engine.getInstance(); // loads libtorch, which the thread setting below goes to
         JniUtils.setNumThreads(settings.intraOpThreads());
         Path runDir = settings.runDir();
-        Files.createDirectories(runDir);
-        Files.writeString(runDir.resolve("config.conf"),
-                config.getConfig("rlhf").root().render(ConfigRenderOptions.concise().setFormatted(true)),
-                StandardCharsets.UTF_8);
+        Optional<Path> checkpoint = prepareRunDirectory(runDir, resume);
+        RunCheckpoint.State resumedState = checkpoint.isPresent() ? RunCheckpoint.readState(checkpoint.get()) : null;
+        int iterationsDone = resumedState == null ? 0 : resumedState.iteration();
         ReviewCorpus corpus = new ReviewCorpus();
         PpoSettings ppo = PpoSettings.from(config);
+        ConsoleProgress progress = ConsoleProgress.onStderr(settings.iterations(),
+                List.of("reward/rm_mean", "kl/to_reference", "ppo/clip_fraction", "ppo/approx_kl",
+                        "rollout/response_length", "time/iteration_s"));
         try (NDManager manager = NDManager.newBaseManager(
                         DeviceChoice.parse(config.getString("rlhf.device")).resolve());
                 Policy sft = Policy.load(policyDir, manager);
                 PreferenceStore store = PreferenceStore.open(
                         PreferenceStoreSettings.fromConfig(config).withPath(runDir.resolve("preferences")));
-                RunMetrics metrics = RunMetrics.open(runDir, ConsoleProgress.onStderr(settings.iterations(),
-                        List.of("reward/rm_mean", "kl/to_reference", "ppo/clip_fraction", "ppo/approx_kl",
-                                "rollout/response_length", "time/iteration_s")))) {
+                RunMetrics metrics = resume
+                        ? RunMetrics.resume(runDir, progress, iterationsDone)
+                        : RunMetrics.open(runDir, progress)) {
             SequenceEncoder encoder = new SequenceEncoder(sft.tokenizer(), sft.model().config().contextLength());
             List<Comparison> goldHeldOut = ComparisonSource.fromPolicy(sft, corpus.prompts(200, settings.seed() + 5),
                     settings.sampling().maxNewTokens(), settings.seed() + 6);
+            Path versionsRoot = runDir.resolve("reward-models");
             RewardModelBuilder builder = new RewardModelBuilder(sft.model().weights(), policyDir, encoder,
-                    RewardTrainingSettings.from(config), goldHeldOut, runDir.resolve("reward-models"));
-            PolicyLearner learner = new PolicyLearner(sft.model().weights(), manager, ppo);
+                    RewardTrainingSettings.from(config), goldHeldOut, versionsRoot);
+            RunRecorder recorder = new RunRecorder(metrics, runDir.resolve(EvaluationFile.SFT));
+            ExperimentCoordinator.Resume resumePoint = null;
+            PolicyLearner learner;
+            if (resumedState != null) {
+                learner = RunCheckpoint.resumeLearner(checkpoint.get(), sft.model().weights(), manager, ppo);
+                RewardModelBuilder.Version rewardModel = null;
+                if (resumedState.rewardModelVersion() > 0) {
+                    rewardModel = builder.load(resumedState.rewardModelVersion(), manager);
+                    recorder.resumedWith(rewardModel, versionsRoot);
+                }
+                recorder.readSftEvaluation();
+                resumePoint = new ExperimentCoordinator.Resume(resumedState, rewardModel);
+                console.printf("resuming %s from %s (iteration %d of %d)%n", runDir, checkpoint.get().getFileName(),
+                        iterationsDone, settings.iterations());
+            } else {
+                learner = new PolicyLearner(sft.model().weights(), manager, ppo);
+            }
             WeightsBoard board = new WeightsBoard(learner.initialSnapshot());
             ExperimentPlan plan = new ExperimentPlan(settings, corpus::prompts, sft.tokenizer(),
                     ComparisonSource.fromCorpus(corpus, settings.datasetComparisons(), 4, settings.seed() + 7));
-            RunRecorder recorder = new RunRecorder(metrics);
-            CompletableFuture<ExperimentCoordinator.Finished> finished = new CompletableFuture<>();
+            CompletableFuture<Event> ended = new CompletableFuture<>();
+            ExperimentCoordinator.Resume from = resumePoint;
 
             Behavior<Event> guardian = Behaviors.setup(context -> {
                 DispatcherSelector tensors = DispatcherSelector.fromConfig(TENSOR_DISPATCHER);
                 List<ActorRef<RolloutWorker.Command>> workers = new ArrayList<>();
                 for (int i = 0; i < settings.rolloutWorkers(); i++) {
-                    Behavior<RolloutWorker.Command> worker = Behaviors.supervise(RolloutWorker.create(i,
-                                    LocalPolicyReplica.factory(sft.model().weights(), sft.tokenizer(), board, manager)))
+                    RolloutWorker.PolicyReplica.Factory factory = replicas.wrap(i,
+                            LocalPolicyReplica.factory(sft.model().weights(), sft.tokenizer(), board, manager));
+                    Behavior<RolloutWorker.Command> worker = Behaviors.supervise(RolloutWorker.create(i, factory))
                             .onFailure(SupervisorStrategy.restart());
                     workers.add(context.spawn(worker, "rollout-worker-" + i, tensors));
                 }
@@ -116,30 +192,42 @@ public final class ExperimentRunner {
                                 "preference-collector", tensors),
                         context.spawn(RewardTrainerActor.create(builder, manager), "reward-trainer", tensors));
                 ActorRef<ExperimentCoordinator.Command> coordinator = context.spawn(
-                        ExperimentCoordinator.create(settings, plan, roles, board), "coordinator");
+                        ExperimentCoordinator.resume(settings, plan, roles, board, from), "coordinator");
+                handle.attach(coordinator, context.getSystem());
                 coordinator.tell(new ExperimentCoordinator.Start(context.getSelf()));
                 return Behaviors.receive(Event.class)
                         .onMessage(ExperimentCoordinator.Finished.class, done -> {
-                            finished.complete(done);
+                            ended.complete(done);
+                            return Behaviors.stopped();
+                        })
+                        .onMessage(ExperimentCoordinator.Stopped.class, stopped -> {
+                            ended.complete(stopped);
                             return Behaviors.stopped();
                         })
                         .onMessage(ExperimentCoordinator.Failed.class, failed -> {
-                            finished.completeExceptionally(new IllegalStateException(failed.reason()));
+                            ended.completeExceptionally(new IllegalStateException(failed.reason()));
                             return Behaviors.stopped();
                         })
                         .onAnyMessage(event -> {
                             recorder.onEvent(event);
+                            handle.publish(event);
                             return Behaviors.same();
                         })
                         .build();
             });
             ActorSystem<Event> system = ActorSystem.create(guardian, "rlhf", config);
             try {
-                ExperimentCoordinator.Finished done = finished.get();
-                RunSummary summary = recorder.summary(plan, done.iterations(), ppo.kl().target(),
+                Event end = ended.get();
+                if (end instanceof ExperimentCoordinator.Stopped stopped) {
+                    console.printf("stopped after iteration %d; resume with --resume (checkpoint %s)%n",
+                            stopped.iterations(), stopped.checkpoint());
+                    return new Outcome(stopped.iterations(), Optional.empty(), Optional.of(stopped.checkpoint()));
+                }
+                ExperimentCoordinator.Finished done = (ExperimentCoordinator.Finished) end;
+                RunSummary summary = recorder.summary(done.iterations(), ppo.kl().target(),
                         (System.nanoTime() - start) / 1e9);
                 summary.write(runDir);
-                return summary;
+                return new Outcome(done.iterations(), Optional.of(summary), Optional.empty());
             } finally {
                 system.terminate();
                 system.getWhenTerminated().toCompletableFuture().get();
@@ -148,18 +236,73 @@ public final class ExperimentRunner {
         }
     }
 
+    /** Whether {@code runDir} already holds a run (which a fresh run must not overwrite). */
+    public static boolean holdsRun(Path runDir) {
+        return Files.exists(runDir.resolve(MetricsJsonlWriter.FILE_NAME)) || Files.exists(runDir.resolve(CONFIG_FILE));
+    }
+
+    /**
+     * Checks the run directory suits the request and records the configuration; returns the checkpoint to resume
+     * from, if any.
+     *
+     * @throws IllegalStateException if a fresh run is asked for in a directory that already holds one
+     */
+    private Optional<Path> prepareRunDirectory(Path runDir, boolean resume) throws IOException {
+        String rendered = config.getConfig("rlhf").root().render(ConfigRenderOptions.concise().setFormatted(true));
+        Path configFile = runDir.resolve(CONFIG_FILE);
+        if (!resume) {
+            if (holdsRun(runDir)) {
+                throw new IllegalStateException("run directory " + runDir + " already holds a run: resume it or "
+                        + "choose another run directory");
+            }
+            Files.createDirectories(runDir);
+            Files.writeString(configFile, rendered, StandardCharsets.UTF_8);
+            return Optional.empty();
+        }
+        Files.createDirectories(runDir);
+        if (Files.exists(configFile) && !Files.readString(configFile, StandardCharsets.UTF_8).equals(rendered)) {
+            LOG.warn("the configuration differs from the one {} was started with ({}); the resumed run will not "
+                    + "match an uninterrupted one", runDir, configFile);
+        } else if (!Files.exists(configFile)) {
+            Files.writeString(configFile, rendered, StandardCharsets.UTF_8);
+        }
+        Optional<Path> checkpoint = new RunCheckpoint(runDir).latest();
+        if (checkpoint.isEmpty()) {
+            console.printf("%s has no checkpoint yet: starting it from the beginning%n", runDir);
+        }
+        return checkpoint;
+    }
+
     /** Records what the coordinator reports: metrics per iteration, evaluations, reward-model versions. */
     private final class RunRecorder implements AutoCloseable {
         private final RunMetrics metrics;
+        private final Path sftEvaluationFile;
         private final GoldScore gold = new GoldScore();
-        private final List<RewardModelBuilder.Version> versions = new ArrayList<>();
+        private final List<RewardModelInfo> versions = new ArrayList<>();
+        private final List<RewardModelBuilder.Version> loaded = new ArrayList<>();
         private GoldEvaluation.Estimate before;
         private GoldEvaluation.Estimate after;
         private List<String> evaluationPrompts;
         private double lastKl = Double.NaN;
 
-        RunRecorder(RunMetrics metrics) {
+        RunRecorder(RunMetrics metrics, Path sftEvaluationFile) {
             this.metrics = metrics;
+            this.sftEvaluationFile = sftEvaluationFile;
+        }
+
+        /** A resumed run: the versions before {@code current} come from disk; {@code current} is closed at the end. */
+        void resumedWith(RewardModelBuilder.Version current, Path versionsRoot) {
+            for (int v = 1; v < current.info().version(); v++) {
+                versions.add(RewardModelInfo.read(RewardModelCheckpoint.versionDirectory(versionsRoot, v)));
+            }
+            versions.add(current.info());
+            loaded.add(current);
+        }
+
+        void readSftEvaluation() throws IOException {
+            EvaluationFile.Evaluation evaluation = EvaluationFile.read(sftEvaluationFile);
+            evaluationPrompts = evaluation.prompts();
+            before = GoldEvaluation.of(gold, evaluation.prompts(), evaluation.completions());
         }
 
         void onEvent(Event event) {
@@ -169,11 +312,14 @@ public final class ExperimentRunner {
                     evaluationPrompts = e.prompts();
                     if (e.weightVersion() == 0) {
                         before = estimate;
+                        EvaluationFile.write(sftEvaluationFile,
+                                new EvaluationFile.Evaluation(e.prompts(), e.completions()));
                     } else {
                         after = estimate;
                     }
                 } else if (event instanceof ExperimentCoordinator.RewardModelTrained t) {
-                    versions.add(t.version());
+                    versions.add(t.version().info());
+                    loaded.add(t.version());
                     console.printf("reward model v%d from iteration %d: held-out accuracy against gold %.3f%n",
                             t.version().info().version(), t.fromIteration(),
                             t.version().info().metrics().get("accuracy_against_gold"));
@@ -182,21 +328,20 @@ public final class ExperimentRunner {
                     metrics.record(d.iteration() + 1, d.scalars());
                 }
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
             }
         }
 
-        RunSummary summary(ExperimentPlan plan, int iterations, double klTarget, double seconds) {
+        RunSummary summary(int iterations, double klTarget, double seconds) {
             ReviewCorpus corpus = new ReviewCorpus();
             double[] best = new double[evaluationPrompts.size()];
             for (int i = 0; i < best.length; i++) {
                 String prompt = evaluationPrompts.get(i);
                 best[i] = gold.score(prompt, corpus.bestResponse(prompt, i));
             }
-            RewardModelBuilder.Version last = versions.get(versions.size() - 1);
+            RewardModelInfo last = versions.get(versions.size() - 1);
             RunSummary summary = new RunSummary(before, after, GoldEvaluation.estimate(best, List.of()), lastKl,
-                    klTarget, last.info().metrics().get("accuracy_against_gold"), versions.size(), iterations,
-                    seconds);
+                    klTarget, last.metrics().get("accuracy_against_gold"), versions.size(), iterations, seconds);
             printSamples();
             return summary;
         }
@@ -215,7 +360,7 @@ public final class ExperimentRunner {
 
         @Override
         public void close() {
-            versions.forEach(RewardModelBuilder.Version::close);
+            loaded.forEach(RewardModelBuilder.Version::close);
         }
     }
 }

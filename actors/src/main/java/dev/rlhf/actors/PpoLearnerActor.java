@@ -2,6 +2,7 @@ package dev.rlhf.actors;
 
 import dev.rlhf.experiment.PolicyLearner;
 import dev.rlhf.policy.generate.Completion;
+import java.nio.file.Path;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -35,8 +36,8 @@ public final class PpoLearnerActor extends AbstractBehavior<PpoLearnerActor.Comm
     /** The outcome of a {@link Learn}. */
     public record Learned(int iteration, PolicyLearner.Update update, double seconds) {}
 
-    /** A checkpoint was written (or failed, with the reason). */
-    public record CheckpointSaved(int iteration, String failure) {}
+    /** A checkpoint was written to {@code path}, or failed with the reason {@code failure}. */
+    public record CheckpointSaved(int iteration, Path path, String failure) {}
 
     private final PolicyLearner learner;
     private final RunCheckpoint checkpoints;
@@ -73,13 +74,14 @@ public final class PpoLearnerActor extends AbstractBehavior<PpoLearnerActor.Comm
 
     private Behavior<Command> onSaveCheckpoint(SaveCheckpoint message) {
         String failure = null;
+        Path path = null;
         try {
-            checkpoints.save(learner, message.state());
+            path = checkpoints.save(learner, message.state());
         } catch (java.io.IOException | RuntimeException e) {
             getContext().getLog().error("checkpoint of iteration {} failed", message.state().iteration(), e);
             failure = e.toString();
         }
-        message.replyTo().tell(new CheckpointSaved(message.state().iteration(), failure));
+        message.replyTo().tell(new CheckpointSaved(message.state().iteration(), path, failure));
         return this;
     }
 }

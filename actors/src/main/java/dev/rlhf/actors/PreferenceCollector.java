@@ -25,12 +25,12 @@ public final class PreferenceCollector extends AbstractBehavior<PreferenceCollec
     public record Collect(String batchId, List<Comparison> comparisons, String policyVersion,
             ActorRef<Collected> replyTo) implements Command {}
 
-    /** Reads every judged comparison after a sequence number (for reward-model training). */
-    public record ReadJudged(long afterSequence, ActorRef<Judged> replyTo) implements Command {}
+    /** Reads every judged comparison after a sequence number up to another (for reward-model training). */
+    public record ReadJudged(long afterSequence, long throughSequence, ActorRef<Judged> replyTo) implements Command {}
 
     /**
-     * @param newJudgments judgments made for this batch
-     * @param lastSequence the newest judgment's sequence number
+     * @param newJudgments judgments made for this batch now (0 when a resumed run re-sends a judged batch)
+     * @param lastSequence the newest sequence number among this batch's judgments, -1 if it has none
      */
     public record Collected(String batchId, int newJudgments, long lastSequence) {}
 
@@ -59,12 +59,13 @@ public final class PreferenceCollector extends AbstractBehavior<PreferenceCollec
     private Behavior<Command> onCollect(Collect message) {
         loop.submit(message.batchId(), message.comparisons(), message.policyVersion());
         int made = loop.label();
-        message.replyTo().tell(new Collected(message.batchId(), made, loop.lastSequence()));
+        message.replyTo().tell(new Collected(message.batchId(), made,
+                loop.newestJudgmentOf(message.batchId(), message.comparisons().size())));
         return this;
     }
 
     private Behavior<Command> onReadJudged(ReadJudged message) {
-        List<JudgedComparison> judged = loop.judgedSince(message.afterSequence());
+        List<JudgedComparison> judged = loop.judgedBetween(message.afterSequence(), message.throughSequence());
         long last = judged.isEmpty() ? message.afterSequence() : judged.get(judged.size() - 1).sequence();
         message.replyTo().tell(new Judged(judged, last));
         return this;

@@ -10,14 +10,18 @@ import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.pattern.StatusReply;
 
 /**
  * Holds a copy of the policy at a known weight version and generates completions with it. Every rollout it
- * returns carries the version that produced it, so no caller mixes versions without knowing.
+ * returns carries the version that produced it, so no caller mixes versions without knowing. A generation that
+ * fails is answered with an error reply at once (so the caller can retry elsewhere without waiting out a timeout)
+ * and then fails the worker, for its supervisor to restart it.
  */
 public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command> {
 
@@ -29,7 +33,7 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
      *
      * @param chunk the caller's id for this share of the iteration's prompts
      */
-    public record Generate(int chunk, List<GenerationRequest> requests, ActorRef<Rollout> replyTo)
+    public record Generate(int chunk, List<GenerationRequest> requests, ActorRef<StatusReply<Rollout>> replyTo)
             implements Command {}
 
     /** Replaces the weights with a published snapshot. */
@@ -66,16 +70,24 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
                 .onMessage(Generate.class, this::onGenerate)
                 .onMessage(LoadWeights.class, this::onLoadWeights)
                 .onSignal(PostStop.class, signal -> onStop())
+                .onSignal(PreRestart.class, signal -> onStop()) // the restarted worker builds a fresh replica
                 .build();
     }
 
     private Behavior<Command> onGenerate(Generate message) {
         long start = System.nanoTime();
-        List<Completion> completions = generator.generate(message.requests());
+        List<Completion> completions;
+        try {
+            completions = generator.generate(message.requests());
+        } catch (RuntimeException e) {
+            message.replyTo().tell(StatusReply.error("worker " + id + " failed on chunk " + message.chunk() + ": " + e));
+            throw e;
+        }
         double seconds = (System.nanoTime() - start) / 1e9;
         getContext().getLog().debug("worker {} generated chunk {} ({} sequences) with weights v{} in {} s",
                 id, message.chunk(), completions.size(), replica.version(), seconds);
-        message.replyTo().tell(new Rollout(message.chunk(), id, replica.version(), completions, seconds));
+        message.replyTo().tell(StatusReply.success(
+                new Rollout(message.chunk(), id, replica.version(), completions, seconds)));
         return this;
     }
 

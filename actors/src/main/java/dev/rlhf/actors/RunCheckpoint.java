@@ -1,9 +1,16 @@
 package dev.rlhf.actors;
 
+import ai.djl.ndarray.NDManager;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.rlhf.experiment.PolicyLearner;
 import dev.rlhf.policy.checkpoint.GptCheckpoint;
+import dev.rlhf.policy.checkpoint.SafetensorsReader;
 import dev.rlhf.policy.checkpoint.SafetensorsWriter;
+import dev.rlhf.policy.model.CheckpointException;
+import dev.rlhf.policy.model.GptWeights;
+import dev.rlhf.policy.ppo.PpoSettings;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,8 +23,10 @@ import java.util.Optional;
 /**
  * A run directory's checkpoints: {@code checkpoints/iter-NNNNN/} holds the policy with its value head (HF layout,
  * so the tuned policy can be taken out as it is), the optimiser's moments, and {@code state.json} (iteration,
- * weight version, optimiser steps, KL coefficient, preference sequence number, reward-model version). A
- * checkpoint is written to a temporary directory and renamed into place, so a crash never leaves half of one.
+ * weight version, optimiser steps, KL coefficient, preference sequence numbers, reward-model version and any
+ * reward-model training in flight). A checkpoint is written to a temporary directory and renamed into place, so a
+ * crash never leaves half of one. Every random stream of a run derives from its seed and a counter kept here
+ * (iteration, update count, task id), so a run resumed from a checkpoint goes on as the uninterrupted one did.
  */
 public final class RunCheckpoint {
     public static final String STATE_FILE = "state.json";
@@ -31,8 +40,12 @@ public final class RunCheckpoint {
      * @param iteration iterations completed
      * @param preferenceSequence the newest judgment the current reward model was trained through
      * @param rewardModelVersion the reward-model version scoring at this point
+     * @param judgedForTraining the newest judgment handed to a reward-model training so far
+     * @param retrainingDue the iteration a reward model in training (on judgments through {@code
+     *     judgedForTraining}) takes over at, or -1 when none is training
      */
-    public record State(int iteration, long preferenceSequence, int rewardModelVersion) {}
+    public record State(int iteration, long preferenceSequence, int rewardModelVersion, long judgedForTraining,
+            int retrainingDue) {}
 
     public RunCheckpoint(Path runDir) {
         this.root = runDir.resolve("checkpoints");
@@ -52,6 +65,8 @@ public final class RunCheckpoint {
         json.put("kl_coefficient", learner.updater().klController().coefficient());
         json.put("preference_sequence", state.preferenceSequence());
         json.put("reward_model_version", state.rewardModelVersion());
+        json.put("judged_for_training", state.judgedForTraining());
+        json.put("retraining_due", state.retrainingDue());
         Files.writeString(staging.resolve(STATE_FILE),
                 new GsonBuilder().setPrettyPrinting().create().toJson(json), StandardCharsets.UTF_8);
         if (Files.exists(target)) {
@@ -59,6 +74,44 @@ public final class RunCheckpoint {
         }
         Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
         return target;
+    }
+
+    /**
+     * Reads the coordinator's part of a checkpoint.
+     *
+     * @throws IOException if {@code state.json} cannot be read
+     * @throws CheckpointException naming the key when one is missing
+     */
+    public static State readState(Path checkpoint) throws IOException {
+        JsonObject json = readJson(checkpoint);
+        return new State(integer(json, "iteration", checkpoint), number(json, "preference_sequence", checkpoint).longValue(),
+                integer(json, "reward_model_version", checkpoint),
+                number(json, "judged_for_training", checkpoint).longValue(), integer(json, "retraining_due", checkpoint));
+    }
+
+    /**
+     * Rebuilds the learner a checkpoint saved: its policy and value head, optimiser moments and steps, KL
+     * coefficient and weight version, in sub-managers of {@code parent}.
+     *
+     * @param sft the SFT weights (the frozen reference)
+     * @throws IOException if {@code state.json} cannot be read
+     * @throws CheckpointException naming the file and tensor when the checkpoint is incomplete
+     */
+    public static PolicyLearner resumeLearner(Path checkpoint, GptWeights sft, NDManager parent, PpoSettings ppo)
+            throws IOException {
+        JsonObject json = readJson(checkpoint);
+        PolicyLearner.Saved saved;
+        GptWeights trained = GptCheckpoint.load(checkpoint, parent);
+        try (NDManager optimizer = parent.newSubManager()) {
+            saved = new PolicyLearner.Saved(number(json, "weight_version", checkpoint).longValue(),
+                    number(json, "kl_coefficient", checkpoint).doubleValue(),
+                    integer(json, "optimizer_steps", checkpoint),
+                    SafetensorsReader.read(checkpoint.resolve(OPTIMIZER_FILE), optimizer));
+            return PolicyLearner.resume(sft, trained, parent, ppo, saved);
+        } catch (RuntimeException e) {
+            trained.close();
+            throw e;
+        }
     }
 
     /** The newest complete checkpoint, if any. */
@@ -71,6 +124,22 @@ public final class RunCheckpoint {
                     .filter(p -> Files.isRegularFile(p.resolve(STATE_FILE)))
                     .max(Path::compareTo);
         }
+    }
+
+    private static JsonObject readJson(Path checkpoint) throws IOException {
+        return JsonParser.parseString(Files.readString(checkpoint.resolve(STATE_FILE), StandardCharsets.UTF_8))
+                .getAsJsonObject();
+    }
+
+    private static Number number(JsonObject json, String key, Path checkpoint) {
+        if (!json.has(key) || !json.get(key).isJsonPrimitive()) {
+            throw new CheckpointException(checkpoint.resolve(STATE_FILE) + " has no number " + key);
+        }
+        return json.get(key).getAsNumber();
+    }
+
+    private static int integer(JsonObject json, String key, Path checkpoint) {
+        return number(json, key, checkpoint).intValue();
     }
 
     private static void deleteRecursively(Path dir) throws IOException {

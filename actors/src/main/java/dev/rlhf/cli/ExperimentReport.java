@@ -1,14 +1,29 @@
 package dev.rlhf.cli;
 
+import dev.rlhf.actors.ExperimentRunner;
 import dev.rlhf.actors.RunSummary;
 import dev.rlhf.experiment.GoldEvaluation;
 import java.io.PrintStream;
+import java.nio.file.Path;
 
 /** The before/after table a run ends with. */
 final class ExperimentReport {
     private ExperimentReport() {}
 
-    static void print(RunSummary s, PrintStream out) {
+    /**
+     * Prints a finished run's table and, as the last line, the path of its {@code summary.json}; a stopped run has
+     * no table (its checkpoint was already reported). Returns the exit code.
+     */
+    static int printOutcome(ExperimentRunner.Outcome outcome, Path runDir, PrintStream out) {
+        if (outcome.summary().isEmpty()) {
+            return 0;
+        }
+        print(outcome.summary().get(), out);
+        out.println(runDir.resolve(RunSummary.FILE_NAME).toAbsolutePath());
+        return 0;
+    }
+
+    private static void print(RunSummary s, PrintStream out) {
         out.println();
         out.println("                 gold reward   95% CI");
         row(out, "SFT policy", s.goldSft());

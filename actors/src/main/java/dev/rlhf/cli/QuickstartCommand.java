@@ -27,8 +27,15 @@ final class QuickstartCommand implements Callable<Integer> {
     @Option(names = "--iterations", description = "PPO iterations (default: rlhf.experiment.iterations).")
     private Integer iterations;
 
+    @Option(names = "--resume", description = "Continue the run in --run-dir from its newest checkpoint.")
+    private boolean resume;
+
     @Override
     public Integer call() throws Exception {
+        if (resume && runDir == null) {
+            System.err.println("--resume needs the --run-dir of the run to continue");
+            return 2;
+        }
         CliContext context = CliContext.load();
         Path policy = context.embeddedModelDir();
         BootstrapCommand.ensureBuilt(context, policy);
@@ -38,9 +45,7 @@ final class QuickstartCommand implements Callable<Integer> {
         if (iterations != null) {
             config = config.withValue("rlhf.experiment.iterations", ConfigValueFactory.fromAnyRef(iterations));
         }
-        RunSummary summary = new ExperimentRunner(config, policy, System.out).run();
-        ExperimentReport.print(summary, System.out);
-        System.out.println(dir.resolve(RunSummary.FILE_NAME).toAbsolutePath());
-        return 0;
+        return ExperimentReport.printOutcome(new ExperimentRunner(config, policy, System.out).start(resume).await(),
+                dir, System.out);
     }
 }

@@ -19,6 +19,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--config", required = true, description = "Experiment HOCON file.")
     private Path file;
 
+    @Option(names = "--resume", description = "Continue the run in the configured run directory from its newest "
+            + "checkpoint (same seed, same results as an uninterrupted run).")
+    private boolean resume;
+
     @Override
     public Integer call() throws Exception {
         if (!Files.isRegularFile(file)) {
@@ -35,10 +39,7 @@ final class TrainCommand implements Callable<Integer> {
         if (checkpoint.isEmpty()) {
             BootstrapCommand.ensureBuilt(context, policy);
         }
-        RunSummary summary = new ExperimentRunner(config, policy, System.out).run();
-        ExperimentReport.print(summary, System.out);
-        System.out.println(Path.of(config.getString("rlhf.experiment.run-dir")).resolve(RunSummary.FILE_NAME)
-                .toAbsolutePath());
-        return 0;
+        return ExperimentReport.printOutcome(new ExperimentRunner(config, policy, System.out).start(resume).await(),
+                Path.of(config.getString("rlhf.experiment.run-dir")), System.out);
     }
 }

@@ -1,13 +1,12 @@
 package dev.rlhf.experiment;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.rlhf.policy.generate.Completion;
 import dev.rlhf.policy.model.GptModel;
 import dev.rlhf.policy.model.GptWeights;
 import dev.rlhf.policy.model.WeightsSnapshot;
-import dev.rlhf.policy.ppo.AdaptiveKlController;
 import dev.rlhf.policy.ppo.Experience;
-import dev.rlhf.policy.ppo.FixedKlController;
 import dev.rlhf.policy.ppo.KlController;
 import dev.rlhf.policy.ppo.PpoSettings;
 import dev.rlhf.policy.ppo.PpoStats;
@@ -15,6 +14,7 @@ import dev.rlhf.policy.ppo.PpoUpdater;
 import dev.rlhf.policy.ppo.RolloutScorer;
 import dev.rlhf.policy.ppo.RolloutSequences;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The PPO learner's state: the trainable policy with its value head, the frozen SFT reference, the optimiser and
@@ -32,22 +32,51 @@ public final class PolicyLearner implements AutoCloseable {
     public record Update(PpoStats stats, WeightsSnapshot snapshot) {}
 
     /**
+     * A learner at the start of a run.
+     *
      * @param sft the SFT weights: copied into the trainable policy (plus a fresh value head) and the reference
      */
     public PolicyLearner(GptWeights sft, NDManager parent, PpoSettings settings) {
-        this.policy = new GptModel(sft.copyWithValueHead(parent));
-        this.reference = new GptModel(sft.copy(parent));
-        this.scorer = new RolloutScorer(policy, reference, settings.forwardBatchSize());
-        this.updater = new PpoUpdater(policy, settings, klController(settings.kl()));
-        this.padTokenId = Math.max(0, sft.config().eosTokenId());
+        this(sft, sft.copyWithValueHead(parent), parent, settings, KlController.create(settings.kl()), 0);
     }
 
-    private static KlController klController(PpoSettings.KlSettings kl) {
-        return switch (kl.control()) {
-            case FIXED -> new FixedKlController(kl.initCoefficient());
-            case ADAPTIVE -> new AdaptiveKlController(kl.initCoefficient(), kl.target(), kl.horizon());
-        };
+    private PolicyLearner(GptWeights sft, GptWeights trainable, NDManager parent, PpoSettings settings,
+            KlController klController, long version) {
+        this.policy = new GptModel(trainable);
+        this.reference = new GptModel(sft.copy(parent));
+        this.scorer = new RolloutScorer(policy, reference, settings.forwardBatchSize());
+        // one update per published version, so the version is also the count of updates made
+        this.updater = new PpoUpdater(policy, settings, klController, version);
+        this.padTokenId = Math.max(0, sft.config().eosTokenId());
+        this.version = version;
     }
+
+    /**
+     * A learner continuing from a checkpoint: the trained policy with its value head, the optimiser's moments and
+     * steps, the KL controller's β and the weight version as they were saved.
+     *
+     * @param trained the checkpoint's policy weights, value head included; the learner takes ownership
+     * @throws IllegalArgumentException if {@code trained} has no value head or the optimiser state does not fit
+     */
+    public static PolicyLearner resume(GptWeights sft, GptWeights trained, NDManager parent, PpoSettings settings,
+            Saved saved) {
+        if (!trained.hasValueHead()) {
+            trained.close();
+            throw new IllegalArgumentException("a checkpoint to resume from must hold the value head");
+        }
+        PolicyLearner learner = new PolicyLearner(sft, trained, parent, settings,
+                KlController.create(settings.kl(), saved.klCoefficient()), saved.version());
+        try {
+            learner.updater.optimizer().restore(saved.optimizerState(), saved.optimizerSteps());
+        } catch (RuntimeException e) {
+            learner.close();
+            throw e;
+        }
+        return learner;
+    }
+
+    /** The learner's state a checkpoint keeps besides the weights. */
+    public record Saved(long version, double klCoefficient, int optimizerSteps, Map<String, NDArray> optimizerState) {}
 
     /** The weights rollout workers start from (version 0, before any update). */
     public WeightsSnapshot initialSnapshot() {

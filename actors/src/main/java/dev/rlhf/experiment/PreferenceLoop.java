@@ -41,7 +41,7 @@ public final class PreferenceLoop {
         List<CompletableFuture<?>> writes = new ArrayList<>();
         for (int i = 0; i < comparisons.size(); i++) {
             Comparison c = comparisons.get(i);
-            String id = batchId + "-" + i;
+            String id = taskId(batchId, i);
             if (store.task(id).isPresent()) {
                 continue;
             }
@@ -65,10 +65,11 @@ public final class PreferenceLoop {
             while ((next = store.nextTask(who).join()).isPresent()) {
                 ComparisonTask task = next.get();
                 Prompt prompt = store.prompt(task.getPromptId()).orElseThrow();
+                // keyed by the task, so a resumed run judges a re-sent task as the first attempt did
                 Judgment judgment = annotator.judge(new Comparison(prompt.getText(),
-                        task.getCandidates(0).getText(), task.getCandidates(1).getText()));
+                        task.getCandidates(0).getText(), task.getCandidates(1).getText()), task.getTaskId());
                 JudgmentSubmission.Builder submission = JudgmentSubmission.newBuilder()
-                        .setJudgmentId(task.getTaskId() + "/" + who)
+                        .setJudgmentId(judgmentId(task.getTaskId(), who))
                         .setTaskId(task.getTaskId())
                         .setAnnotatorId(who)
                         .setChoice(choice(judgment.verdict()))
@@ -84,8 +85,30 @@ public final class PreferenceLoop {
         return made;
     }
 
-    /** Every judgment after sequence {@code afterSequence}, with the comparison it judged, in sequence order. */
-    public List<JudgedComparison> judgedSince(long afterSequence) {
+    /**
+     * The newest sequence number among the judgments of the batch {@link #submit} stored as {@code batchId}, or
+     * -1 if it has none. Unlike the store's last sequence, this is the same whether the batch was judged just now
+     * or before a resume, while later batches' judgments were already in the store.
+     */
+    public long newestJudgmentOf(String batchId, int comparisons) {
+        long newest = -1;
+        for (int i = 0; i < comparisons; i++) {
+            for (SimulatedAnnotator annotator : panel.annotators()) {
+                Optional<dev.rlhf.proto.v1.Judgment> judgment =
+                        store.judgment(judgmentId(taskId(batchId, i), annotator.profile().id()));
+                if (judgment.isPresent()) {
+                    newest = Math.max(newest, judgment.get().getSequence());
+                }
+            }
+        }
+        return newest;
+    }
+
+    /**
+     * Every judgment after sequence {@code afterSequence} up to {@code throughSequence}, with the comparison it
+     * judged, in sequence order.
+     */
+    public List<JudgedComparison> judgedBetween(long afterSequence, long throughSequence) {
         List<JudgedComparison> judged = new ArrayList<>();
         Map<String, Comparison> comparisons = new HashMap<>();
         long cursor = afterSequence;
@@ -95,6 +118,9 @@ public final class PreferenceLoop {
                 return judged;
             }
             for (dev.rlhf.proto.v1.Judgment stored : page) {
+                if (stored.getSequence() > throughSequence) {
+                    return judged;
+                }
                 JudgmentSubmission s = stored.getSubmission();
                 Comparison comparison = comparisons.computeIfAbsent(s.getTaskId(), this::comparisonOf);
                 Verdict verdict = verdict(s.getChoice());
@@ -106,14 +132,18 @@ public final class PreferenceLoop {
         }
     }
 
-    public long lastSequence() {
-        return store.lastSequence();
-    }
-
     private Comparison comparisonOf(String taskId) {
         ComparisonTask task = store.task(taskId).orElseThrow();
         Prompt prompt = store.prompt(task.getPromptId()).orElseThrow();
         return new Comparison(prompt.getText(), task.getCandidates(0).getText(), task.getCandidates(1).getText());
+    }
+
+    private static String taskId(String batchId, int index) {
+        return batchId + "-" + index;
+    }
+
+    private static String judgmentId(String taskId, String annotatorId) {
+        return taskId + "/" + annotatorId;
     }
 
     private static Candidate candidate(String text, String policyVersion) {

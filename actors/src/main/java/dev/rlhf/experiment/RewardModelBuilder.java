@@ -110,6 +110,21 @@ public final class RewardModelBuilder {
         }
     }
 
+    /**
+     * Loads version {@code version} as {@link #train} saved it, in a sub-manager of {@code parent} (a resumed run
+     * goes on scoring with it).
+     *
+     * @throws dev.rlhf.policy.model.CheckpointException naming the file and tensor when the version's checkpoint is
+     *     incomplete
+     */
+    public Version load(int version, NDManager parent) {
+        RewardModelCheckpoint.Loaded loaded =
+                RewardModelCheckpoint.load(RewardModelCheckpoint.versionDirectory(versionsRoot, version), parent);
+        loaded.tokenizer().close(); // the version encodes with the run's encoder, as the versions it trains do
+        RewardScorer scorer = new RewardScorer(loaded.model(), encoder, loaded.info().normalizer(), scoreBatchSize);
+        return new Version(loaded.model(), scorer, loaded.info());
+    }
+
     /** The judgments after {@code through}, and an evenly spaced sample of {@link #REPLAY} times as many earlier ones. */
     private static List<JudgedComparison> newWithReplay(List<JudgedComparison> judged, long through) {
         List<JudgedComparison> fresh = judged.stream().filter(j -> j.sequence() > through).toList();

@@ -2,8 +2,11 @@ package dev.rlhf.metrics;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -12,8 +15,11 @@ import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -63,6 +69,37 @@ public final class MetricsJsonlWriter implements AutoCloseable {
             throw e;
         }
         return new MetricsJsonlWriter(channel);
+    }
+
+    /**
+     * Drops the lines of iterations after {@code lastKept} from {@code file} (a resumed run redoes them), keeping
+     * every other line as it was; the file is replaced atomically. Does nothing when there is no file.
+     *
+     * @throws IOException if the file cannot be read or replaced
+     */
+    public static void keepThrough(Path file, int lastKept) throws IOException {
+        if (!Files.exists(file)) {
+            return;
+        }
+        List<String> kept = new ArrayList<>();
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            if (line.isBlank()) {
+                continue;
+            }
+            JsonElement parsed;
+            try {
+                parsed = JsonParser.parseString(line);
+            } catch (JsonParseException e) {
+                continue; // a line cut short by a crash
+            }
+            if (parsed.isJsonObject() && parsed.getAsJsonObject().has(ITERATION)
+                    && parsed.getAsJsonObject().get(ITERATION).getAsInt() <= lastKept) {
+                kept.add(line);
+            }
+        }
+        Path staging = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.write(staging, kept, StandardCharsets.UTF_8);
+        Files.move(staging, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     /**

@@ -54,6 +54,26 @@ public final class RunMetrics implements AutoCloseable {
         return open(runDir, Optional.of(console));
     }
 
+    /**
+     * Opens {@code runDir}'s metrics for a run resumed after {@code iterationsDone} iterations: drops the lines of
+     * later iterations from {@code metrics.jsonl} (the resumed run records them again) and starts a new event
+     * file with a restart marker, so TensorBoard shows each iteration once.
+     *
+     * @throws IOException if a file cannot be read, replaced or opened
+     */
+    public static RunMetrics resume(Path runDir, ConsoleProgress console, int iterationsDone) throws IOException {
+        MetricsJsonlWriter.keepThrough(runDir.resolve(MetricsJsonlWriter.FILE_NAME), iterationsDone);
+        RunMetrics metrics = open(runDir, Optional.of(console));
+        try {
+            metrics.tensorBoard.writeRestart(iterationsDone + 1, metrics.clock.instant(),
+                    "resumed after iteration " + iterationsDone);
+        } catch (IOException e) {
+            metrics.close();
+            throw e;
+        }
+        return metrics;
+    }
+
     private static RunMetrics open(Path runDir, Optional<ConsoleProgress> console) throws IOException {
         TensorBoardEventWriter tensorBoard = TensorBoardEventWriter.create(runDir);
         try {

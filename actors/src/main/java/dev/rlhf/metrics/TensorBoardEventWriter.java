@@ -1,6 +1,7 @@
 package dev.rlhf.metrics;
 
 import dev.rlhf.proto.tensorboard.Event;
+import dev.rlhf.proto.tensorboard.SessionLog;
 import dev.rlhf.proto.tensorboard.Summary;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -89,6 +90,21 @@ public final class TensorBoardEventWriter implements AutoCloseable {
                 .setWallTime(epochSeconds(wallTime))
                 .setStep(step)
                 .setSummary(summary)
+                .build()
+                .toByteArray());
+    }
+
+    /**
+     * Marks a restart at {@code step}: TensorBoard drops the points at {@code step} and later that an interrupted
+     * attempt wrote to earlier files, so a resumed run's curves show each step once.
+     *
+     * @throws IOException if the write fails
+     */
+    public void writeRestart(long step, Instant wallTime, String note) throws IOException {
+        records.write(Event.newBuilder()
+                .setWallTime(epochSeconds(wallTime))
+                .setStep(step)
+                .setSessionLog(SessionLog.newBuilder().setStatus(SessionLog.SessionStatus.START).setMsg(note))
                 .build()
                 .toByteArray());
     }

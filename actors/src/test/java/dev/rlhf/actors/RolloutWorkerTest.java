@@ -23,6 +23,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.pattern.StatusReply;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -59,15 +60,15 @@ class RolloutWorkerTest {
         WeightsBoard board = new WeightsBoard(WeightsSnapshot.of(base, 0));
         ActorRef<RolloutWorker.Command> worker = TESTKIT.spawn(
                 RolloutWorker.create(0, LocalPolicyReplica.factory(base, tokenizer, board, manager)));
-        TestProbe<RolloutWorker.Rollout> rollouts = TESTKIT.createTestProbe();
+        TestProbe<StatusReply<RolloutWorker.Rollout>> rollouts = TESTKIT.createTestProbe();
         TestProbe<RolloutWorker.WeightsLoaded> loads = TESTKIT.createTestProbe();
 
         worker.tell(new RolloutWorker.Generate(0, requests(), rollouts.getRef()));
-        RolloutWorker.Rollout before = rollouts.receiveMessage();
+        RolloutWorker.Rollout before = rollouts.receiveMessage().getValue();
         worker.tell(new RolloutWorker.LoadWeights(shifted(1), loads.getRef()));
         assertEquals(1, loads.receiveMessage().weightVersion());
         worker.tell(new RolloutWorker.Generate(1, requests(), rollouts.getRef()));
-        RolloutWorker.Rollout after = rollouts.receiveMessage();
+        RolloutWorker.Rollout after = rollouts.receiveMessage().getValue();
 
         assertEquals(0, before.weightVersion());
         assertEquals(1, after.weightVersion());
@@ -86,15 +87,18 @@ class RolloutWorkerTest {
                     return replicas.create();
                 }))
                 .onFailure(SupervisorStrategy.restart()));
-        TestProbe<RolloutWorker.Rollout> rollouts = TESTKIT.createTestProbe();
+        TestProbe<StatusReply<RolloutWorker.Rollout>> rollouts = TESTKIT.createTestProbe();
 
-        // a prompt token outside the vocabulary makes the generator throw: the supervisor restarts the worker
+        // a prompt token outside the vocabulary makes the generator throw: the caller hears of it at once, and the
+        // supervisor restarts the worker
         worker.tell(new RolloutWorker.Generate(0,
                 List.of(new GenerationRequest(new int[] {1_000_000}, SamplingParams.greedy(3))), rollouts.getRef()));
-        rollouts.expectNoMessage();
+        StatusReply<RolloutWorker.Rollout> failed = rollouts.receiveMessage();
+        assertTrue(failed.isError());
+        assertTrue(failed.getError().getMessage().contains("worker 0 failed on chunk 0"), failed.getError().getMessage());
         worker.tell(new RolloutWorker.Generate(1, requests(), rollouts.getRef()));
 
-        RolloutWorker.Rollout rollout = rollouts.receiveMessage();
+        RolloutWorker.Rollout rollout = rollouts.receiveMessage().getValue();
         assertEquals(2, created.get(), "the worker was rebuilt once");
         assertEquals(4, rollout.weightVersion(), "the rebuilt replica loaded the latest published weights");
         assertTrue(rollout.completions().get(0).tokenIds().length > 0);

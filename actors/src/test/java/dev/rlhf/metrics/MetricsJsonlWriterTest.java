@@ -24,6 +24,22 @@ class MetricsJsonlWriterTest {
     @TempDir Path dir;
 
     @Test
+    void keepThroughDropsLaterIterationsAndACutShortLine() throws IOException {
+        Path file = dir.resolve(MetricsJsonlWriter.FILE_NAME);
+        try (MetricsJsonlWriter writer = MetricsJsonlWriter.open(file)) {
+            for (int iteration = 1; iteration <= 5; iteration++) {
+                writer.write(iteration, NOW, Map.of("reward/rm_mean", (double) iteration));
+            }
+        }
+        Files.writeString(file, "{\"iteration\":6,\"wall", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+        List<String> before = Files.readAllLines(file);
+
+        MetricsJsonlWriter.keepThrough(file, 3);
+
+        assertEquals(before.subList(0, 3), Files.readAllLines(file));
+    }
+
+    @Test
     void eachIterationIsOneLineThatParsesBackInOrder() throws IOException {
         Path file = dir.resolve(MetricsJsonlWriter.FILE_NAME);
         try (MetricsJsonlWriter writer = MetricsJsonlWriter.open(file)) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rlhf.proto.tensorboard.Event;
+import dev.rlhf.proto.tensorboard.SessionLog;
 import dev.rlhf.proto.tensorboard.Summary;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -29,6 +30,21 @@ class TensorBoardEventWriterTest {
     private static final Instant CREATED = Instant.parse("2024-06-10T06:13:20.250Z");
 
     @TempDir Path dir;
+
+    @Test
+    void restartMarkerIsASessionLogStartAtItsStep() throws IOException {
+        Path file;
+        try (TensorBoardEventWriter writer = TensorBoardEventWriter.create(dir, CREATED, "trainer")) {
+            writer.writeRestart(4, CREATED, "resumed after iteration 3");
+            file = writer.file();
+        }
+
+        Event restart = TensorBoardEventReader.read(file).events().get(1);
+
+        assertEquals(4, restart.getStep());
+        assertEquals(SessionLog.SessionStatus.START, restart.getSessionLog().getStatus());
+        assertEquals("resumed after iteration 3", restart.getSessionLog().getMsg());
+    }
 
     @Test
     void scalarsRoundTripWithTagsStepsValuesAndWallTimes() throws IOException {

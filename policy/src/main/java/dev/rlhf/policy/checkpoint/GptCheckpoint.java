@@ -1,7 +1,6 @@
 package dev.rlhf.policy.checkpoint;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -10,8 +9,6 @@ import dev.rlhf.policy.model.GptConfig;
 import dev.rlhf.policy.model.GptWeights;
 import dev.rlhf.policy.model.TensorSpec;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.BufferedInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -129,20 +126,13 @@ public final class GptCheckpoint {
     }
 
     private static Map<String, NDArray> readTensors(Path file, NDManager manager) {
-        NDList list;
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 20)) {
-            list = NDList.decode(manager, in);
-        } catch (IOException | RuntimeException e) {
-            throw new CheckpointException("cannot read " + file + " as safetensors: " + e.getMessage(), e);
-        }
         Map<String, NDArray> byName = new HashMap<>();
-        for (NDArray array : list) {
-            String name = array.getName();
+        SafetensorsReader.read(file, manager).forEach((name, array) -> {
             String key = name.startsWith(PREFIX) ? name.substring(PREFIX.length()) : name;
             if (byName.put(key, array) != null) {
                 throw new CheckpointException("tensor " + key + " occurs twice in " + file);
             }
-        }
+        });
         return byName;
     }
 

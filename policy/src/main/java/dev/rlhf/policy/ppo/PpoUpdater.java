@@ -27,13 +27,23 @@ public final class PpoUpdater implements AutoCloseable {
     private final AdamW optimizer;
     private final PpoLoss loss;
     private final GaeEstimator gae;
-    private final SplittableRandom random;
+    private long updates;
 
     /**
      * @param policy the trainable policy; must have a value head. Its tensors are trained in place.
      * @throws IllegalArgumentException if the policy has no value head
      */
     public PpoUpdater(GptModel policy, PpoSettings settings, KlController klController) {
+        this(policy, settings, klController, 0);
+    }
+
+    /**
+     * An updater continuing a run that has already made {@code updatesDone} updates (its minibatch order
+     * derives from the seed and the update's number, so a resumed run shuffles as the uninterrupted one did).
+     *
+     * @throws IllegalArgumentException if the policy has no value head
+     */
+    public PpoUpdater(GptModel policy, PpoSettings settings, KlController klController, long updatesDone) {
         if (!policy.weights().hasValueHead()) {
             throw new IllegalArgumentException("policy must have a value head");
         }
@@ -43,7 +53,7 @@ public final class PpoUpdater implements AutoCloseable {
         this.optimizer = new AdamW(policy.weights().tensors(), settings.optimizer());
         this.loss = PpoLoss.of(settings);
         this.gae = new GaeEstimator(settings.gamma(), settings.lambda());
-        this.random = new SplittableRandom(settings.seed());
+        this.updates = updatesDone;
     }
 
     /**
@@ -70,12 +80,13 @@ public final class PpoUpdater implements AutoCloseable {
         MinibatchData data = new MinibatchData(
                 sequences, experience.logprobs(), experience.values(), advantages, estimate.returns(), mask);
 
+        SplittableRandom shuffle = new SplittableRandom(settings.seed() + updates * 0x9E3779B97F4A7C15L);
         double[] sums = new double[STAT_COUNT];
         double gradNorms = 0;
         int steps = 0;
         int epochsRun = 0;
         for (int epoch = 0; epoch < settings.epochs(); epoch++) {
-            int[] order = permutation(batch);
+            int[] order = permutation(batch, shuffle);
             double epochKl = 0;
             for (int m = 0; m < settings.minibatches(); m++) {
                 int from = (int) ((long) batch * m / settings.minibatches());
@@ -97,6 +108,7 @@ public final class PpoUpdater implements AutoCloseable {
         double klToReference =
                 TokenRewards.sequenceKl(experience.logprobs(), experience.refLogprobs(), mask, batch);
         klController.update(klToReference, batch);
+        updates++;
         double meanScore = 0;
         for (float score : experience.scores()) {
             meanScore += score;
@@ -104,6 +116,11 @@ public final class PpoUpdater implements AutoCloseable {
         return new PpoStats(sums[0] / steps, sums[1] / steps, maskedMean(experience.entropy(), mask),
                 sums[2] / steps, sums[3] / steps, sums[4] / steps, gradNorms / steps, klToReference, beta,
                 meanScore / batch, epochsRun, steps);
+    }
+
+    /** Updates made so far, counting those before a resume. */
+    public long updates() {
+        return updates;
     }
 
     /** The controller whose β shapes the next batch (its state belongs in a checkpoint). */
@@ -161,7 +178,7 @@ public final class PpoUpdater implements AutoCloseable {
         return sum / count;
     }
 
-    private int[] permutation(int n) {
+    private static int[] permutation(int n, SplittableRandom random) {
         int[] order = new int[n];
         for (int i = 0; i < n; i++) {
             order[i] = i;

@@ -96,6 +96,31 @@ public final class AdamW implements AutoCloseable {
         return state;
     }
 
+    /**
+     * Continues from a checkpoint: copies the moment estimates saved by {@link #state()} into this optimiser and
+     * sets its step count, so the next step's bias correction and moments are those of the uninterrupted run.
+     *
+     * @throws IllegalArgumentException naming the tensor when a moment is missing or has the wrong shape
+     */
+    public void restore(Map<String, NDArray> saved, int savedSteps) {
+        if (savedSteps < 0) {
+            throw new IllegalArgumentException("optimizer steps must not be negative but were " + savedSteps);
+        }
+        Map<String, NDArray> target = state();
+        for (Map.Entry<String, NDArray> entry : target.entrySet()) {
+            NDArray moment = saved.get(entry.getKey());
+            if (moment == null) {
+                throw new IllegalArgumentException("optimizer state has no tensor " + entry.getKey());
+            }
+            if (!moment.getShape().equals(entry.getValue().getShape())) {
+                throw new IllegalArgumentException("optimizer tensor " + entry.getKey() + " has shape "
+                        + moment.getShape() + " but the parameter needs " + entry.getValue().getShape());
+            }
+        }
+        target.forEach((name, moment) -> moment.set(saved.get(name).toByteBuffer()));
+        steps = savedSteps;
+    }
+
     /** Applies one update at {@code learningRate} from the gradients of the last backward pass, then zeroes them. */
     public StepReport step(float learningRate) {
         steps++;

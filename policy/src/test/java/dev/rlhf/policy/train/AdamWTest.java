@@ -2,6 +2,7 @@ package dev.rlhf.policy.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -62,6 +63,63 @@ class AdamWTest {
                 assertEquals(0f, w.getGradient().abs().sum().getFloat(), "gradients are zeroed after the step");
             }
         }
+    }
+
+    /** Steps 1-2, a save, and step 3 on a fresh optimiser restored from it equal three uninterrupted steps. */
+    @Test
+    void restoredOptimiserContinuesExactlyAsTheUninterruptedOne() {
+        float[] c = {0.5f, -2f, 3f, 0.25f};
+        AdamW.Settings settings = new AdamW.Settings(0.1f, 0.9f, 0.999f, 1e-8f, 0.5f, 0f);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray straight = manager.create(new float[] {1f, -1f, 0.5f, 2f}, new Shape(2, 2));
+            try (AdamW optimizer = new AdamW(Map.of("w", straight), settings)) {
+                for (int step = 0; step < 3; step++) {
+                    stepOn(optimizer, straight, c, manager);
+                }
+            }
+            NDArray resumed = manager.create(new float[] {1f, -1f, 0.5f, 2f}, new Shape(2, 2));
+            Map<String, NDArray> saved = new LinkedHashMap<>();
+            int savedSteps;
+            try (AdamW first = new AdamW(Map.of("w", resumed), settings)) {
+                stepOn(first, resumed, c, manager);
+                stepOn(first, resumed, c, manager);
+                first.state().forEach((name, moment) -> {
+                    NDArray copy = moment.duplicate();
+                    copy.attach(manager); // outlives the optimiser, as a checkpoint file does
+                    saved.put(name, copy);
+                });
+                savedSteps = first.steps();
+            }
+            try (AdamW second = new AdamW(Map.of("w", resumed), settings)) {
+                second.restore(saved, savedSteps);
+                assertEquals(2, second.steps());
+                stepOn(second, resumed, c, manager);
+            }
+            assertArrayEquals(straight.toFloatArray(), resumed.toFloatArray(), "bit for bit the same weights");
+        }
+    }
+
+    @Test
+    void restoreNamesAMissingOrMisshapedMoment() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray w = manager.create(new float[] {1f, 2f});
+            try (AdamW optimizer = new AdamW(Map.of("w", w), AdamW.Settings.of(0.1f))) {
+                IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+                        () -> optimizer.restore(Map.of("m.w", manager.zeros(new Shape(2))), 1));
+                assertEquals("optimizer state has no tensor v.w", missing.getMessage());
+                IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
+                        () -> optimizer.restore(Map.of("m.w", manager.zeros(new Shape(3)),
+                                "v.w", manager.zeros(new Shape(2))), 1));
+                assertEquals("optimizer tensor m.w has shape (3) but the parameter needs (2)", shape.getMessage());
+            }
+        }
+    }
+
+    private static void stepOn(AdamW optimizer, NDArray w, float[] c, NDManager manager) {
+        try (NDManager scratch = manager.newSubManager(); GradientCollector collector = Gradients.collect()) {
+            collector.backward(w.mul(w).mul(scratch.create(c, w.getShape())).sum());
+        }
+        optimizer.step(0.1f);
     }
 
     private static float[] expected(float[] w0, float[] g, float lr, float decay) {

@@ -52,6 +52,26 @@ class SimulatedAnnotatorPanelTest {
     }
 
     @Test
+    void keyedJudgmentDependsOnTheKeyNotOnWhatWasJudgedBefore() {
+        AnnotatorProfile careless = new AnnotatorProfile("careless", 0.5, 0, 0.3);
+        SimulatedAnnotator fresh = panel(3, careless).annotators().get(0);
+        SimulatedAnnotator busy = panel(3, careless).annotators().get(0);
+        for (int i = 0; i < 100; i++) {
+            busy.judge(COMPARISONS.get(i)); // moves its stream on
+            busy.judge(COMPARISONS.get(i), "other-" + i);
+        }
+        List<Judgment> first = new java.util.ArrayList<>();
+        List<Judgment> again = new java.util.ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            first.add(fresh.judge(COMPARISONS.get(i), "task-" + i));
+            again.add(busy.judge(COMPARISONS.get(i), "task-" + i));
+        }
+        assertEquals(first, again, "a task gets the same judgment whenever it is judged");
+        assertTrue(first.stream().map(Judgment::verdict).distinct().count() >= 3,
+                "the draws still vary from task to task: " + first.stream().map(Judgment::verdict).distinct().toList());
+    }
+
+    @Test
     void carelessAnnotatorAgreesWithGoldLessOftenThanCarefulOne() {
         double careful = goldAgreement(panel(1, new AnnotatorProfile("careful", 0.05, 0, 0)));
         double careless = goldAgreement(panel(1, new AnnotatorProfile("careless", 0.5, 0, 0)));

@@ -1,0 +1,87 @@
+package dev.rlhf.actors;
+
+import dev.rlhf.actors.ExperimentCoordinator.Event;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+
+/**
+ * A running experiment, as {@link ExperimentRunner#start} returns it: its outcome, its coordinator's events as
+ * they happen, and the two controls a run offers, stop and checkpoint-now (both take effect at the next iteration
+ * boundary).
+ */
+public final class ExperimentHandle {
+    private static final Duration CHECKPOINT_TIMEOUT = Duration.ofMinutes(30);
+
+    private final CompletableFuture<ExperimentRunner.Outcome> outcome = new CompletableFuture<>();
+    private final CompletableFuture<ActorRef<ExperimentCoordinator.Command>> coordinator = new CompletableFuture<>();
+    private final List<Consumer<Event>> listeners = new CopyOnWriteArrayList<>();
+    private volatile ActorSystem<?> system;
+
+    ExperimentHandle() {}
+
+    /** Completes with how the run ended, or exceptionally with why it failed. */
+    public CompletableFuture<ExperimentRunner.Outcome> outcome() {
+        return outcome;
+    }
+
+    /** Waits for the outcome; rethrows a failure's own cause. */
+    public ExperimentRunner.Outcome await() throws Exception {
+        try {
+            return outcome.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
+    }
+
+    /**
+     * Calls {@code listener} with every event the coordinator reports from now on (iterations, evaluations,
+     * reward-model versions, the end), on an actor thread: it must return quickly.
+     */
+    public void addListener(Consumer<Event> listener) {
+        listeners.add(listener);
+    }
+
+    public void removeListener(Consumer<Event> listener) {
+        listeners.remove(listener);
+    }
+
+    /** Asks the run to stop at the next iteration boundary with a checkpoint; the outcome then says where. */
+    public void stop() {
+        coordinator.thenAccept(ref -> ref.tell(new ExperimentCoordinator.Stop()));
+    }
+
+    /** Asks for a checkpoint at the next iteration boundary; completes once it is on disk (or failed). */
+    public CompletionStage<PpoLearnerActor.CheckpointSaved> checkpointNow() {
+        if (outcome.isDone()) {
+            return CompletableFuture.failedFuture(new IllegalStateException("the run has ended"));
+        }
+        return coordinator.thenCompose(ref -> AskPattern.ask(ref, ExperimentCoordinator.CheckpointNow::new,
+                CHECKPOINT_TIMEOUT, system.scheduler()));
+    }
+
+    void attach(ActorRef<ExperimentCoordinator.Command> ref, ActorSystem<?> actorSystem) {
+        system = actorSystem;
+        coordinator.complete(ref);
+    }
+
+    void publish(Event event) {
+        listeners.forEach(listener -> listener.accept(event));
+    }
+
+    void complete(ExperimentRunner.Outcome result) {
+        outcome.complete(result);
+    }
+
+    void fail(Throwable cause) {
+        outcome.completeExceptionally(cause);
+        coordinator.completeExceptionally(cause);
+    }
+}

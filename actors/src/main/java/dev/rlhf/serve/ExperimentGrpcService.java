@@ -1,0 +1,201 @@
+package dev.rlhf.serve;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import dev.rlhf.actors.ExperimentHandle;
+import dev.rlhf.actors.ExperimentRunner;
+import dev.rlhf.actors.ExperimentSettings;
+import dev.rlhf.actors.RunCheckpoint;
+import dev.rlhf.proto.v1.CheckpointNowRequest;
+import dev.rlhf.proto.v1.CheckpointNowResponse;
+import dev.rlhf.proto.v1.ExperimentServiceGrpc;
+import dev.rlhf.proto.v1.ExperimentStatus;
+import dev.rlhf.proto.v1.GetExperimentStatusRequest;
+import dev.rlhf.proto.v1.IterationMetrics;
+import dev.rlhf.proto.v1.StartExperimentRequest;
+import dev.rlhf.proto.v1.StopExperimentRequest;
+import dev.rlhf.proto.v1.WatchMetricsRequest;
+import dev.rlhf.policy.ppo.PpoSettings;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * ExperimentService: runs one experiment at a time in this process through {@link ExperimentRunner}, and keeps
+ * every experiment it ran, by id (the run directory), for status and metrics.
+ */
+public final class ExperimentGrpcService extends ExperimentServiceGrpc.ExperimentServiceImplBase {
+    private static final Logger LOG = LoggerFactory.getLogger(ExperimentGrpcService.class);
+
+    private final Config base;
+    private final ExperimentLauncher launcher;
+    private final Map<String, TrackedExperiment> experiments = new LinkedHashMap<>();
+    private TrackedExperiment latest;
+
+    /**
+     * @param base the configuration each request's {@code config_hocon} is laid over
+     */
+    public ExperimentGrpcService(Config base, ExperimentLauncher launcher) {
+        this.base = base;
+        this.launcher = launcher;
+    }
+
+    /** Validates the configuration, then starts the run; answers with its first status. */
+    @Override
+    public void startExperiment(StartExperimentRequest request, StreamObserver<ExperimentStatus> observer) {
+        Config overrides;
+        try {
+            overrides = ConfigFactory.parseString(request.getConfigHocon());
+        } catch (ConfigException e) {
+            observer.onError(invalid("config_hocon does not parse: " + e.getMessage()));
+            return;
+        }
+        if (!overrides.hasPath("rlhf.experiment.run-dir")) {
+            observer.onError(invalid("config_hocon must set rlhf.experiment.run-dir (it names the experiment)"));
+            return;
+        }
+        Config config;
+        ExperimentSettings settings;
+        try {
+            config = overrides.withFallback(base).resolve();
+            settings = ExperimentSettings.from(config);
+            PpoSettings.from(config);
+        } catch (ConfigException | IllegalArgumentException e) {
+            observer.onError(invalid("config_hocon: " + e.getMessage()));
+            return;
+        }
+        String id = config.getString("rlhf.experiment.run-dir");
+        synchronized (this) {
+            if (latest != null && !latest.ended()) {
+                observer.onError(Status.FAILED_PRECONDITION.withDescription("experiment " + latest.id()
+                        + " is running; stop it first (one experiment runs at a time)").asRuntimeException());
+                return;
+            }
+            if (!request.getResume() && ExperimentRunner.holdsRun(settings.runDir())) {
+                observer.onError(Status.ALREADY_EXISTS.withDescription("run directory " + id + " already holds a "
+                        + "run: set resume to continue it, or choose another rlhf.experiment.run-dir")
+                        .asRuntimeException());
+                return;
+            }
+            TrackedExperiment tracked;
+            try {
+                tracked = new TrackedExperiment(id, settings.runDir(), settings.iterations(),
+                        request.getResume() ? iterationsCheckpointed(settings.runDir()) : 0);
+                tracked.attach(launcher.start(config, request.getResume(), tracked::onEvent));
+            } catch (Exception e) {
+                LOG.error("experiment {} failed to start", id, e);
+                observer.onError(Status.INTERNAL.withDescription("experiment failed to start: " + e.getMessage())
+                        .asRuntimeException());
+                return;
+            }
+            experiments.put(id, tracked);
+            latest = tracked;
+            observer.onNext(tracked.status());
+        }
+        observer.onCompleted();
+    }
+
+    /** Asks the experiment to stop at its next iteration boundary. */
+    @Override
+    public void stopExperiment(StopExperimentRequest request, StreamObserver<ExperimentStatus> observer) {
+        Optional<TrackedExperiment> tracked = running(request.getExperimentId(), observer);
+        if (tracked.isEmpty()) {
+            return;
+        }
+        tracked.get().stopping();
+        tracked.get().handle().stop();
+        observer.onNext(tracked.get().status());
+        observer.onCompleted();
+    }
+
+    @Override
+    public void getExperimentStatus(GetExperimentStatusRequest request, StreamObserver<ExperimentStatus> observer) {
+        Optional<TrackedExperiment> tracked = find(request.getExperimentId(), observer);
+        if (tracked.isPresent()) {
+            observer.onNext(tracked.get().status());
+            observer.onCompleted();
+        }
+    }
+
+    /** Answers once the checkpoint of the next iteration boundary is on disk. */
+    @Override
+    public void checkpointNow(CheckpointNowRequest request, StreamObserver<CheckpointNowResponse> observer) {
+        Optional<TrackedExperiment> tracked = running(request.getExperimentId(), observer);
+        if (tracked.isEmpty()) {
+            return;
+        }
+        ExperimentHandle handle = tracked.get().handle();
+        handle.checkpointNow().whenComplete((saved, error) -> {
+            if (error != null || saved.failure() != null) {
+                String reason = error != null ? error.getMessage() : saved.failure();
+                observer.onError(Status.INTERNAL.withDescription("checkpoint failed: " + reason).asRuntimeException());
+                return;
+            }
+            observer.onNext(CheckpointNowResponse.newBuilder()
+                    .setIteration(saved.iteration())
+                    .setCheckpointPath(saved.path().toString())
+                    .build());
+            observer.onCompleted();
+        });
+    }
+
+    /** Streams iteration metrics until the experiment ends or the client cancels. */
+    @Override
+    public void watchMetrics(WatchMetricsRequest request, StreamObserver<IterationMetrics> observer) {
+        Optional<TrackedExperiment> tracked = find(request.getExperimentId(), observer);
+        if (tracked.isEmpty()) {
+            return;
+        }
+        ServerCallStreamObserver<IterationMetrics> call = (ServerCallStreamObserver<IterationMetrics>) observer;
+        Runnable[] cancel = {() -> {}};
+        call.setOnCancelHandler(() -> cancel[0].run());
+        cancel[0] = tracked.get().watch(request.getFromStart(), metrics -> {
+            if (!call.isCancelled()) {
+                call.onNext(metrics);
+            }
+        }, () -> {
+            if (!call.isCancelled()) {
+                call.onCompleted();
+            }
+        });
+    }
+
+    private synchronized Optional<TrackedExperiment> find(String id, StreamObserver<?> observer) {
+        TrackedExperiment tracked = id.isEmpty() ? latest : experiments.get(id);
+        if (tracked == null) {
+            observer.onError(Status.NOT_FOUND.withDescription(id.isEmpty()
+                    ? "no experiment has been started" : "experiment_id " + id + " is not known to this server")
+                    .asRuntimeException());
+            return Optional.empty();
+        }
+        return Optional.of(tracked);
+    }
+
+    private Optional<TrackedExperiment> running(String id, StreamObserver<?> observer) {
+        Optional<TrackedExperiment> tracked = find(id, observer);
+        if (tracked.isPresent() && tracked.get().ended()) {
+            observer.onError(Status.FAILED_PRECONDITION.withDescription("experiment " + tracked.get().id()
+                    + " has ended (" + tracked.get().status().getState() + ")").asRuntimeException());
+            return Optional.empty();
+        }
+        return tracked;
+    }
+
+    private static int iterationsCheckpointed(Path runDir) throws IOException {
+        Optional<Path> checkpoint = new RunCheckpoint(runDir).latest();
+        return checkpoint.isPresent() ? RunCheckpoint.readState(checkpoint.get()).iteration() : 0;
+    }
+
+    private static StatusRuntimeException invalid(String message) {
+        return Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException();
+    }
+}

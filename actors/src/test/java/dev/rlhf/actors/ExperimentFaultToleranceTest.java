@@ -1,0 +1,49 @@
+package dev.rlhf.actors;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.rlhf.policy.checkpoint.GptCheckpoint;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A rollout worker whose native tensors fail under it: its supervisor restarts it, the coordinator retries its
+ * chunk on the other worker, and the run ends exactly as a run without the fault (chunks are seeded per request,
+ * so the worker that generates one does not matter).
+ */
+class ExperimentFaultToleranceTest {
+    private static final int ITERATIONS = 3;
+
+    @Test
+    void crashedWorkerIsRestartedAndItsChunkRetriedWithoutChangingTheRun(@TempDir Path dir) throws Exception {
+        Path sft = TinyExperiments.bootstrapPolicy(dir.resolve("sft"));
+        Path straight = dir.resolve("straight");
+        RunSummary expected = new ExperimentRunner(TinyExperiments.config(straight, ITERATIONS), sft,
+                TinyExperiments.quiet()).run();
+
+        Path faulty = dir.resolve("faulty");
+        AtomicInteger replicasOfWorker0 = new AtomicInteger();
+        RunSummary actual = new ExperimentRunner(TinyExperiments.config(faulty, ITERATIONS), sft,
+                TinyExperiments.quiet(), (worker, factory) -> worker != 0 ? factory : () -> {
+                    RolloutWorker.PolicyReplica replica = factory.create();
+                    if (replicasOfWorker0.incrementAndGet() == 1) {
+                        replica.model().close(); // its first generation fails on released native memory
+                    }
+                    return replica;
+                }).run();
+
+        assertEquals(2, replicasOfWorker0.get(), "worker 0 was restarted once, with a fresh replica");
+        assertEquals(expected.goldSft().mean(), actual.goldSft().mean());
+        assertEquals(expected.goldTuned().mean(), actual.goldTuned().mean());
+        assertEquals(expected.klFinal(), actual.klFinal());
+        assertArrayEquals(Files.readAllBytes(weights(straight)), Files.readAllBytes(weights(faulty)));
+    }
+
+    private static Path weights(Path run) {
+        return run.resolve(String.format("checkpoints/iter-%05d", ITERATIONS)).resolve(GptCheckpoint.WEIGHTS_FILE);
+    }
+}
