@@ -3,7 +3,6 @@ package dev.rlhf.cli;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.rlhf.actors.ExperimentRunner;
-import dev.rlhf.actors.RunSummary;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;

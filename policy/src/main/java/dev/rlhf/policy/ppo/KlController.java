@@ -21,7 +21,7 @@ public sealed interface KlController permits FixedKlController, AdaptiveKlContro
     static KlController create(PpoSettings.KlSettings settings, double coefficient) {
         return switch (settings.control()) {
             case FIXED -> new FixedKlController(coefficient);
-            case ADAPTIVE -> new AdaptiveKlController(coefficient, settings.target(), settings.horizon());
+            case ADAPTIVE -> new AdaptiveKlController(coefficient, settings.setpoint(), settings.horizon());
         };
     }
 

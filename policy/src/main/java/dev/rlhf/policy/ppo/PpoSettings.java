@@ -54,17 +54,27 @@ public record PpoSettings(
     /**
      * @param control fixed or adaptive β
      * @param initCoefficient β of the first batch
-     * @param target KL to the reference (nats per sequence) the adaptive controller steers towards
+     * @param target the KL to the reference (nats per sequence) the tuned policy should stay within
+     * @param setpointFraction the share of {@code target} the adaptive controller steers towards, in (0, 1]
      * @param horizon sequences over which the adaptive controller may change β by about e^0.2
      */
-    public record KlSettings(KlControl control, double initCoefficient, double target, int horizon) {
+    public record KlSettings(KlControl control, double initCoefficient, double target, double setpointFraction,
+            int horizon) {
         public KlSettings {
+            if (!(setpointFraction > 0 && setpointFraction <= 1)) {
+                throw new IllegalArgumentException("setpointFraction must be in (0, 1] but was " + setpointFraction);
+            }
             if (control == null) {
                 throw new IllegalArgumentException("control must not be null");
             }
             requireNonNegative(initCoefficient, "initCoefficient");
             requirePositive(target, "target");
             requirePositive(horizon, "horizon");
+        }
+
+        /** The KL the adaptive controller steers towards. */
+        public double setpoint() {
+            return target * setpointFraction;
         }
     }
 
@@ -119,6 +129,7 @@ public record PpoSettings(
                         parseControl(k.getString("control")),
                         k.getDouble("init-coef"),
                         k.getDouble("target"),
+                        k.getDouble("setpoint-fraction"),
                         k.getInt("horizon")));
     }
 

@@ -31,12 +31,14 @@ class KlControllerTest {
 
     @Test
     void aControllerResumesFromACheckpointedCoefficient() {
-        PpoSettings.KlSettings settings = new PpoSettings.KlSettings(PpoSettings.KlControl.ADAPTIVE, 0.2, 6, 10_000);
+        PpoSettings.KlSettings settings = new PpoSettings.KlSettings(PpoSettings.KlControl.ADAPTIVE, 0.2, 6, 0.5, 10_000);
 
         KlController resumed = KlController.create(settings, 0.137);
 
         assertInstanceOf(AdaptiveKlController.class, resumed);
         assertEquals(0.137, resumed.coefficient());
         assertEquals(0.2, KlController.create(settings).coefficient(), "a fresh controller starts at init-coef");
+        resumed.update(3.3, 10_000);
+        assertEquals(0.137 * 1.1, resumed.coefficient(), 1e-12, "it steers to the setpoint, half of the target: 3");
     }
 }
