@@ -46,6 +46,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * metrics, and writes the before/after summary.
  */
 public final class ExperimentRunner {
+    /** Where in a run directory the reward-model versions are saved. */
+    public static final String REWARD_MODELS_DIR = "reward-models";
     private static final String TENSOR_DISPATCHER = "rlhf.tensor-dispatcher";
 
     private final Config config;
@@ -89,7 +91,7 @@ public final class ExperimentRunner {
             List<Comparison> goldHeldOut = ComparisonSource.fromPolicy(sft, corpus.prompts(200, settings.seed() + 5),
                     settings.sampling().maxNewTokens(), settings.seed() + 6);
             RewardModelBuilder builder = new RewardModelBuilder(sft.model().weights(), policyDir, encoder,
-                    RewardTrainingSettings.from(config), goldHeldOut, runDir.resolve("reward-models"));
+                    RewardTrainingSettings.from(config), goldHeldOut, runDir.resolve(REWARD_MODELS_DIR));
             PolicyLearner learner = new PolicyLearner(sft.model().weights(), manager, ppo);
             WeightsBoard board = new WeightsBoard(learner.initialSnapshot());
             ExperimentPlan plan = new ExperimentPlan(settings, corpus::prompts, sft.tokenizer(),

@@ -17,7 +17,8 @@ import java.util.Optional;
  * A run directory's checkpoints: {@code checkpoints/iter-NNNNN/} holds the policy with its value head (HF layout,
  * so the tuned policy can be taken out as it is), the optimiser's moments, and {@code state.json} (iteration,
  * weight version, optimiser steps, KL coefficient, preference sequence number, reward-model version). A
- * checkpoint is written to a temporary directory and renamed into place, so a crash never leaves half of one.
+ * checkpoint is written to a temporary directory and renamed into place, so neither a crash nor a reader ever sees
+ * half of one.
  */
 public final class RunCheckpoint {
     public static final String STATE_FILE = "state.json";
@@ -54,10 +55,18 @@ public final class RunCheckpoint {
         json.put("reward_model_version", state.rewardModelVersion());
         Files.writeString(staging.resolve(STATE_FILE),
                 new GsonBuilder().setPrettyPrinting().create().toJson(json), StandardCharsets.UTF_8);
+        // a reader (rlhf serve --follow) sees the old checkpoint or the new one, never half of either
+        Path replaced = root.resolve(target.getFileName() + ".old");
+        if (Files.exists(replaced)) {
+            deleteRecursively(replaced); // left by a crash in an earlier save
+        }
         if (Files.exists(target)) {
-            deleteRecursively(target);
+            Files.move(target, replaced, StandardCopyOption.ATOMIC_MOVE);
         }
         Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+        if (Files.exists(replaced)) {
+            deleteRecursively(replaced);
+        }
         return target;
     }
 

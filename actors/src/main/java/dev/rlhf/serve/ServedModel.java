@@ -47,10 +47,18 @@ public final class ServedModel implements AutoCloseable {
      * @throws UncheckedIOException if the weights file cannot be read for its digest
      */
     public static ServedModel load(Path dir, NDManager manager) {
-        String digest = sha256(dir.resolve(GptCheckpoint.WEIGHTS_FILE));
+        String id = checkpointId(dir);
         Policy policy = Policy.load(dir, manager);
-        return new ServedModel(policy.model(), Optional.of(policy.tokenizer()),
-                dir.toAbsolutePath().normalize() + "@sha256:" + digest, 1);
+        return new ServedModel(policy.model(), Optional.of(policy.tokenizer()), id, 1);
+    }
+
+    /**
+     * What identifies the weights of a checkpoint directory: the directory and the SHA-256 of its weights file.
+     *
+     * @throws UncheckedIOException if the weights file cannot be read
+     */
+    public static String checkpointId(Path dir) {
+        return dir.toAbsolutePath().normalize() + "@sha256:" + sha256(dir.resolve(GptCheckpoint.WEIGHTS_FILE));
     }
 
     public GptModel model() {
@@ -67,6 +75,11 @@ public final class ServedModel implements AutoCloseable {
 
     public long weightVersion() {
         return weightVersion;
+    }
+
+    /** The model with its id and version, as the scheduler serves it first. */
+    PolicyWeights weights() {
+        return new PolicyWeights(model, checkpointId, weightVersion);
     }
 
     private static String sha256(Path file) {

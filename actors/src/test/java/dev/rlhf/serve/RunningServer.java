@@ -32,7 +32,13 @@ final class RunningServer implements AutoCloseable {
 
     static RunningServer start(ServedModel model, ServeSettings settings, Optional<PreferenceStore> store)
             throws IOException {
-        PolicyServer server = new PolicyServer(NettyTransport.builder(settings), model, settings, store).start();
+        return start(model, settings, store, Optional.empty());
+    }
+
+    static RunningServer start(ServedModel model, ServeSettings settings, Optional<PreferenceStore> store,
+            Optional<RewardModelVersions> rewards) throws IOException {
+        PolicyServer server =
+                new PolicyServer(NettyTransport.builder(settings), model, settings, store, rewards).start();
         ManagedChannel channel =
                 Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(), InsecureChannelCredentials.create())
                         .build();
