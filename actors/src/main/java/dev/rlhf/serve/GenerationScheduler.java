@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Weights are hot-swapped between steps ({@link #swap}): sequences submitted from then on decode with the new
  * weights in a fresh engine, while every sequence submitted before, running or still queued, finishes on the
- * weights it started with (a KV cache computed with the old weights cannot be continued with the new). The old
- * engine is stepped beside the new one until its last sequence ends, then it and its weights are closed.
+ * weights it was submitted under (a KV cache computed with the old weights cannot be continued with the new). The
+ * old engine is stepped beside the new one until its last sequence ends, then it and its weights are closed.
  */
 public final class GenerationScheduler implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GenerationScheduler.class);
@@ -53,16 +53,15 @@ public final class GenerationScheduler implements AutoCloseable {
     private final int capacity;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Set<Sequence> live = ConcurrentHashMap.newKeySet();
-    /** Guards what submitters and the thread both change: which engine takes submissions, the swap hand-over. */
+    /** Guards which engine takes submissions and which engines drain, so no sequence enters a retired engine. */
     private final Object lock = new Object();
     private final Thread thread;
-    /** Engines of swapped-out weights still finishing their sequences; the scheduler's thread only. */
+    /** Engines of swapped-out weights still finishing their sequences; guarded by {@link #lock}. */
     private final List<Batch> draining = new ArrayList<>();
     private volatile boolean open = true;
     private volatile int running;
     private volatile Batch current;
-    /** Weights handed to {@link #swap} and not yet taken up by the thread; guarded by {@link #lock}. */
-    private PolicyWeights incoming;
+    /** Guarded by {@link #lock}. */
     private long latestVersion;
 
     /**
@@ -115,13 +114,13 @@ public final class GenerationScheduler implements AutoCloseable {
     }
 
     /**
-     * Serves {@code model} to every sequence submitted from now on; the scheduler owns it from here. A swap not yet
-     * taken up when another arrives is skipped, its model closed.
+     * Serves {@code model} to every sequence submitted once this returns; the scheduler owns it from here. Its KV
+     * cache is allocated on the calling thread, so decoding goes on meanwhile.
      *
      * @return the weight version the model is served as: one more than the last
-     * @throws IllegalArgumentException if the model's shape differs from the served one (requests are checked
-     *     against it), its model then closed
-     * @throws RejectedExecutionException if the scheduler is closed, the model then closed
+     * @throws IllegalArgumentException if the model's config differs from the served one (requests are checked
+     *     against it); the model is then closed
+     * @throws RejectedExecutionException if the scheduler is closed; the model is then closed
      */
     public long swap(GptModel model, String checkpointId) {
         GptConfig served = initial.model().config();
@@ -130,25 +129,25 @@ public final class GenerationScheduler implements AutoCloseable {
             throw new IllegalArgumentException("cannot swap in " + checkpointId + ": its config " + model.config()
                     + " differs from the served " + served);
         }
-        PolicyWeights superseded;
-        long version;
+        BatchEngine engine = new BatchEngine(model, decoder, maxBatch);
+        PolicyWeights weights;
         synchronized (lock) {
             if (!open) {
+                engine.close();
                 model.close();
                 throw new RejectedExecutionException("the generation scheduler is shut down");
             }
-            version = ++latestVersion;
-            superseded = incoming;
-            incoming = new PolicyWeights(model, checkpointId, version);
-        }
-        if (superseded != null) {
-            superseded.close();
+            weights = new PolicyWeights(model, checkpointId, ++latestVersion);
+            draining.add(current);
+            current = new Batch(weights, engine);
         }
         LockSupport.unpark(thread);
-        return version;
+        LOG.info("serving weight version {} ({}); earlier calls finish on their weights", weights.version(),
+                checkpointId);
+        return weights.version();
     }
 
-    /** The weights new submissions decode with (a swap is taken up at the next step boundary). */
+    /** The weights new submissions decode with. */
     public PolicyWeights currentWeights() {
         return current.weights();
     }
@@ -179,21 +178,21 @@ public final class GenerationScheduler implements AutoCloseable {
 
     private void loop() {
         while (open) {
-            takeUpSwap();
-            retireDrained();
-            if (!current.engine().hasWork() && draining.isEmpty()) {
+            List<Batch> old = retireDrained();
+            Batch now = current;
+            if (!now.engine().hasWork() && old.isEmpty()) {
                 running = 0;
                 LockSupport.park(this);
                 continue;
             }
             try {
                 int decoding = 0;
-                for (Batch old : draining) {
-                    old.engine().step();
-                    decoding += old.engine().runningCount();
+                for (Batch batch : old) {
+                    batch.engine().step();
+                    decoding += batch.engine().runningCount();
                 }
-                current.engine().step();
-                running = decoding + current.engine().runningCount();
+                now.engine().step();
+                running = decoding + now.engine().runningCount();
             } catch (RuntimeException e) {
                 LOG.error("generation step failed; failing {} sequences and starting a fresh batch", live.size(), e);
                 restartEngines(e);
@@ -201,43 +200,30 @@ public final class GenerationScheduler implements AutoCloseable {
         }
         synchronized (lock) {
             current.engine().close();
-            draining.forEach(GenerationScheduler::retire);
-            draining.clear();
             if (current.weights() != initial) {
                 current.weights().close();
             }
+            draining.forEach(GenerationScheduler::retire);
+            draining.clear();
         }
     }
 
-    /** Makes swapped-in weights take new submissions; the engine of the old ones keeps its sequences. */
-    private void takeUpSwap() {
-        PolicyWeights next;
+    /**
+     * Closes the engines, and the weights, that no sequence uses any more (none joins a draining engine, so one
+     * without work stays so); returns those still draining.
+     */
+    private List<Batch> retireDrained() {
+        List<Batch> done = new ArrayList<>();
+        List<Batch> left;
         synchronized (lock) {
-            next = incoming;
-            incoming = null;
+            draining.removeIf(batch -> !batch.engine().hasWork() && done.add(batch));
+            left = List.copyOf(draining);
         }
-        if (next == null) {
-            return;
+        for (Batch batch : done) {
+            retire(batch);
+            LOG.info("released weight version {}", batch.weights().version());
         }
-        Batch fresh = new Batch(next, new BatchEngine(next.model(), decoder, maxBatch));
-        synchronized (lock) {
-            draining.add(current);
-            current = fresh;
-        }
-        LOG.info("serving weight version {} ({}); {} earlier batches finish on their weights", next.version(),
-                next.checkpointId(), draining.size());
-    }
-
-    /** Closes the engines, and the weights, that no sequence uses any more. */
-    private void retireDrained() {
-        draining.removeIf(old -> {
-            if (old.engine().hasWork()) {
-                return false;
-            }
-            retire(old);
-            LOG.info("released weight version {}", old.weights().version());
-            return true;
-        });
+        return left;
     }
 
     private static void retire(Batch batch) {
@@ -273,12 +259,6 @@ public final class GenerationScheduler implements AutoCloseable {
             thread.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-        synchronized (lock) {
-            if (incoming != null) {
-                incoming.close();
-                incoming = null;
-            }
         }
     }
 
