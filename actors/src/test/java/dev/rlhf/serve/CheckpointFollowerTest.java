@@ -5,13 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
-import com.typesafe.config.ConfigFactory;
 import dev.rlhf.actors.RunCheckpoint;
-import dev.rlhf.experiment.PolicyLearner;
 import dev.rlhf.policy.checkpoint.GptCheckpoint;
 import dev.rlhf.policy.model.GptModel;
-import dev.rlhf.policy.model.GptWeights;
-import dev.rlhf.policy.ppo.PpoSettings;
 import dev.rlhf.policy.tokenizer.TextTokenizer;
 import dev.rlhf.proto.v1.GenerateRequest;
 import dev.rlhf.proto.v1.GenerateResponse;
@@ -50,13 +46,13 @@ class CheckpointFollowerTest {
             GptCheckpoint.save(model.model().weights(), halfWritten);
             Files.writeString(halfWritten.resolve(RunCheckpoint.STATE_FILE), "{}");
 
-            Path first = saveRunCheckpoint(manager, model, run, 1, 7);
+            Path first = TinyRunCheckpoints.save(manager, model.model().config(), run, 1, 7);
             awaitVersion(running.server, 2);
             GenerateResponse afterFirst = stub.generate(GREEDY);
             String servedId = stub.getModelInfo(GetModelInfoRequest.getDefaultInstance()).getCheckpointId();
             List<Integer> firstFresh = freshServerOutput(first, tokenizerDir);
 
-            Path resaved = saveRunCheckpoint(manager, model, run, 1, 8);
+            Path resaved = TinyRunCheckpoints.save(manager, model.model().config(), run, 1, 8);
             awaitVersion(running.server, 3);
             GenerateResponse afterResave = stub.generate(GREEDY);
 
@@ -69,16 +65,6 @@ class CheckpointFollowerTest {
             assertEquals(freshServerOutput(resaved, tokenizerDir), afterResave.getCompletions(0).getTokenIdsList());
             assertNotEquals(firstFresh, afterResave.getCompletions(0).getTokenIdsList(), "the resaved weights differ");
             assertTrue(Files.isDirectory(halfWritten), "the half-written checkpoint was there all along");
-        }
-    }
-
-    /** Saves a run checkpoint of iteration {@code iteration}, as the experiment does, with weights of {@code seed}. */
-    private static Path saveRunCheckpoint(NDManager manager, ServedModel model, Path run, int iteration, long seed)
-            throws Exception {
-        try (NDManager own = manager.newSubManager();
-                GptWeights sft = GptWeights.random(model.model().config(), false, own, seed);
-                PolicyLearner learner = new PolicyLearner(sft, own, PpoSettings.from(ConfigFactory.load()))) {
-            return new RunCheckpoint(run).save(learner, new RunCheckpoint.State(iteration, -1, 0));
         }
     }
 
