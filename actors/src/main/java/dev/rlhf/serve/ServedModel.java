@@ -18,8 +18,9 @@ import java.util.HexFormat;
 import java.util.Optional;
 
 /**
- * The policy a server answers with: the model, its tokenizer when it has one (token-id prompts need none), and
- * what identifies the weights. Closing it closes the model and the tokenizer.
+ * The policy a server starts with: the model, its tokenizer when it has one (token-id prompts need none), and
+ * what identifies the weights. Hot-swapped weights replace the model and keep the tokenizer. Closing it closes the
+ * model (if the server has not already, having swapped it out) and the tokenizer.
  */
 public final class ServedModel implements AutoCloseable {
     private final GptModel model;
@@ -30,7 +31,7 @@ public final class ServedModel implements AutoCloseable {
     /**
      * @param tokenizer the tokenizer, or empty to serve token-id prompts only
      * @param checkpointId what identifies these weights to clients
-     * @param weightVersion version of these weights
+     * @param weightVersion version of these weights; swapped-in weights count on from it
      */
     public ServedModel(GptModel model, Optional<TextTokenizer> tokenizer, String checkpointId, long weightVersion) {
         this.model = model;
