@@ -56,6 +56,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * newest checkpoint, and stopped (with a checkpoint) while it runs.
  */
 public final class ExperimentRunner {
+    /** Where in a run directory the reward-model versions are saved. */
+    public static final String REWARD_MODELS_DIR = "reward-models";
     private static final Logger LOG = LoggerFactory.getLogger(ExperimentRunner.class);
     private static final String TENSOR_DISPATCHER = "rlhf.tensor-dispatcher";
     private static final String CONFIG_FILE = "config.conf";
@@ -146,7 +148,7 @@ public final class ExperimentRunner {
             SequenceEncoder encoder = new SequenceEncoder(sft.tokenizer(), sft.model().config().contextLength());
             List<Comparison> goldHeldOut = ComparisonSource.fromPolicy(sft, corpus.prompts(200, settings.seed() + 5),
                     settings.sampling().maxNewTokens(), settings.seed() + 6);
-            Path versionsRoot = runDir.resolve("reward-models");
+            Path versionsRoot = runDir.resolve(REWARD_MODELS_DIR);
             RewardModelBuilder builder = new RewardModelBuilder(sft.model().weights(), policyDir, encoder,
                     RewardTrainingSettings.from(config), goldHeldOut, versionsRoot);
             RunRecorder recorder = new RunRecorder(metrics, runDir.resolve(EvaluationFile.SFT));

@@ -24,9 +24,10 @@ import java.util.Optional;
  * A run directory's checkpoints: {@code checkpoints/iter-NNNNN/} holds the policy with its value head (HF layout,
  * so the tuned policy can be taken out as it is), the optimiser's moments, and {@code state.json} (iteration,
  * weight version, optimiser steps, KL coefficient, preference sequence numbers, reward-model version and any
- * reward-model training in flight). A checkpoint is written to a temporary directory and renamed into place, so a
- * crash never leaves half of one. Every random stream of a run derives from its seed and a counter kept here
- * (iteration, update count, task id), so a run resumed from a checkpoint goes on as the uninterrupted one did.
+ * reward-model training in flight). A checkpoint is written to a temporary directory and renamed into place, so
+ * neither a crash nor a reader ever sees half of one. Every random stream of a run derives from its seed and a
+ * counter kept here (iteration, update count, task id), so a run resumed from a checkpoint goes on as the
+ * uninterrupted one did.
  */
 public final class RunCheckpoint {
     public static final String STATE_FILE = "state.json";
@@ -69,10 +70,18 @@ public final class RunCheckpoint {
         json.put("retraining_due", state.retrainingDue());
         Files.writeString(staging.resolve(STATE_FILE),
                 new GsonBuilder().setPrettyPrinting().create().toJson(json), StandardCharsets.UTF_8);
+        // a reader (rlhf serve --follow) sees the old checkpoint or the new one, never half of either
+        Path replaced = root.resolve(target.getFileName() + ".old");
+        if (Files.exists(replaced)) {
+            deleteRecursively(replaced); // left by a crash in an earlier save
+        }
         if (Files.exists(target)) {
-            deleteRecursively(target);
+            Files.move(target, replaced, StandardCopyOption.ATOMIC_MOVE);
         }
         Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+        if (Files.exists(replaced)) {
+            deleteRecursively(replaced);
+        }
         return target;
     }
 

@@ -41,4 +41,19 @@ final class CliContext {
     Path embeddedModelDir() {
         return Path.of(config.getString("rlhf.embedded-model-dir"));
     }
+
+    /**
+     * The SFT policy an experiment configuration names ({@code rlhf.experiment.policy-checkpoint}), or the embedded
+     * one, built first if it is missing.
+     */
+    static Path experimentPolicy(Config experiment) throws Exception {
+        String checkpoint = experiment.getString("rlhf.experiment.policy-checkpoint");
+        if (!checkpoint.isEmpty()) {
+            return Path.of(checkpoint);
+        }
+        CliContext context = of(experiment);
+        Path embedded = context.embeddedModelDir();
+        BootstrapCommand.ensureBuilt(context, embedded);
+        return embedded;
+    }
 }

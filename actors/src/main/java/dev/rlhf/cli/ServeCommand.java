@@ -1,30 +1,55 @@
 package dev.rlhf.cli;
 
 import ai.djl.ndarray.NDManager;
+import dev.rlhf.actors.ExperimentRunner;
+import dev.rlhf.serve.CheckpointFollower;
+import dev.rlhf.serve.ExperimentGrpcService;
 import dev.rlhf.serve.NettyTransport;
 import dev.rlhf.serve.PolicyServer;
+import dev.rlhf.serve.RewardModelVersions;
+import dev.rlhf.serve.RewardServeSettings;
 import dev.rlhf.serve.ServeSettings;
 import dev.rlhf.serve.ServedModel;
 import dev.rlhf.store.PreferenceStore;
 import dev.rlhf.store.PreferenceStoreSettings;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code rlhf serve}: serves a policy (and the preference store, when configured) over gRPC until stopped. */
+/**
+ * {@code rlhf serve}: serves a policy (plus the preference store and reward models, when configured) over gRPC
+ * until stopped, optionally hot-swapping the policy to each new checkpoint of a run.
+ */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Serve PolicyService over gRPC (plus PreferenceService when rlhf.serve.preference-store is set)"
-                + " until SIGTERM or SIGINT.")
+        description = "Serve PolicyService over gRPC (plus PreferenceService when rlhf.serve.preference-store is set,"
+                + " RewardService when a reward model is given) until SIGTERM or SIGINT.")
 final class ServeCommand implements Callable<Integer> {
+    private static final String FOLLOW_POLL_INTERVAL = "rlhf.serve.follow.poll-interval";
 
-    @Option(names = "--checkpoint", description = "Checkpoint directory (default: the embedded policy, built if missing).")
+    @Option(names = "--checkpoint", description = "Checkpoint directory (default: the embedded policy, built if missing);"
+            + " with --follow, also where the tokenizer comes from.")
     private Path checkpoint;
 
     @Option(names = "--port", description = "TCP port; 0 picks a free one (default: rlhf.serve.port).")
     private Integer port;
+
+    @Option(names = "--follow", paramLabel = "RUN_DIR", description = "Hot-swap the policy to each new checkpoint of"
+            + " this experiment run (RUN_DIR/checkpoints), and serve its reward models (RUN_DIR/reward-models) unless"
+            + " --reward-model names others.")
+    private Path follow;
+
+    @Option(names = "--experiments", description = "Also serve ExperimentService: clients start, stop, checkpoint and"
+            + " watch experiments run in this process (default: rlhf.serve.experiments.enabled).")
+    private Boolean experiments;
+
+    @Option(names = "--reward-model", paramLabel = "DIR", description = "Serve RewardService from this reward-model"
+            + " checkpoint or directory of versions (default: rlhf.serve.reward.model).")
+    private Path rewardModel;
 
     @Override
     public Integer call() throws Exception {
@@ -32,6 +57,11 @@ final class ServeCommand implements Callable<Integer> {
         ServeSettings settings = ServeSettings.fromConfig(context.config());
         if (port != null) {
             settings = settings.withPort(port);
+        }
+        RewardServeSettings rewardSettings = rewardSettings(RewardServeSettings.fromConfig(context.config()));
+        Duration pollInterval = context.config().getDuration(FOLLOW_POLL_INTERVAL);
+        if (pollInterval.isNegative() || pollInterval.isZero()) {
+            throw new IllegalArgumentException(FOLLOW_POLL_INTERVAL + " must be positive but was: " + pollInterval);
         }
         Path dir = checkpoint != null ? checkpoint : context.embeddedModelDir();
         if (checkpoint == null) {
@@ -41,11 +71,22 @@ final class ServeCommand implements Callable<Integer> {
                 PreferenceStore.open(PreferenceStoreSettings.fromConfig(context.config()).withPath(path)));
         CountDownLatch closed = new CountDownLatch(1);
         try (NDManager manager = context.newManager(); ServedModel model = ServedModel.load(dir, manager)) {
-            PolicyServer server = new PolicyServer(NettyTransport.builder(settings), model, settings, store).start();
+            Optional<RewardModelVersions> rewards =
+                    rewardSettings.model().map(m -> RewardModelVersions.open(rewardSettings, manager));
+            Optional<ExperimentGrpcService> experimentService = experimentsEnabled(context)
+                    ? Optional.of(new ExperimentGrpcService(context.config(), (config, resume, listener) ->
+                            new ExperimentRunner(config, CliContext.experimentPolicy(config), System.out)
+                                    .start(resume, listener)))
+                    : Optional.empty();
+            PolicyServer server = new PolicyServer(NettyTransport.builder(settings), model, settings, store, rewards,
+                    experimentService).start();
+            Optional<CheckpointFollower> follower = Optional.ofNullable(follow)
+                    .map(run -> CheckpointFollower.start(run, server, manager, pollInterval));
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 // stderr, since the logger may have been reset by its own shutdown hook
                 System.err.println("*** shutting down the gRPC server since the JVM is shutting down");
                 try {
+                    follower.ifPresent(CheckpointFollower::close);
                     server.stop();
                     closed.await();
                 } catch (InterruptedException e) {
@@ -54,11 +95,33 @@ final class ServeCommand implements Callable<Integer> {
             }, "serve-shutdown"));
             System.out.println("grpc listening on " + settings.host() + ":" + server.port());
             System.out.flush();
-            server.blockUntilShutdown();
+            try {
+                server.blockUntilShutdown();
+            } finally {
+                follower.ifPresent(CheckpointFollower::close);
+                experimentService.ifPresent(ExperimentGrpcService::stopRunning);
+                rewards.ifPresent(RewardModelVersions::close);
+            }
         } finally {
             store.ifPresent(PreferenceStore::close);
             closed.countDown();
         }
         return 0;
+    }
+
+    private boolean experimentsEnabled(CliContext context) {
+        return experiments != null ? experiments : context.config().getBoolean("rlhf.serve.experiments.enabled");
+    }
+
+    /** The configured reward settings, serving --reward-model, else the followed run's versions when it has any. */
+    private RewardServeSettings rewardSettings(RewardServeSettings configured) {
+        if (rewardModel != null) {
+            return configured.withModel(rewardModel);
+        }
+        Path runVersions = follow == null ? null : follow.resolve(ExperimentRunner.REWARD_MODELS_DIR);
+        if (configured.model().isEmpty() && runVersions != null && Files.isDirectory(runVersions)) {
+            return configured.withModel(runVersions);
+        }
+        return configured;
     }
 }

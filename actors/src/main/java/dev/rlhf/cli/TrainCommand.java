@@ -32,12 +32,7 @@ final class TrainCommand implements Callable<Integer> {
                 .withFallback(ConfigFactory.parseFile(file.toFile()))
                 .withFallback(ConfigFactory.load())
                 .resolve();
-        CliContext context = CliContext.of(config);
-        String checkpoint = config.getString("rlhf.experiment.policy-checkpoint");
-        Path policy = checkpoint.isEmpty() ? context.embeddedModelDir() : Path.of(checkpoint);
-        if (checkpoint.isEmpty()) {
-            BootstrapCommand.ensureBuilt(context, policy);
-        }
+        Path policy = CliContext.experimentPolicy(config);
         return ExperimentReport.printOutcome(new ExperimentRunner(config, policy, System.out).start(resume).await(),
                 Path.of(config.getString("rlhf.experiment.run-dir")), System.out);
     }

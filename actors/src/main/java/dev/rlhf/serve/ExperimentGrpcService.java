@@ -169,6 +169,28 @@ public final class ExperimentGrpcService extends ExperimentServiceGrpc.Experimen
         });
     }
 
+    /**
+     * Stops the running experiment, if any, at its next iteration boundary (with a checkpoint to resume from) and
+     * waits for it to end, for a server shutting down.
+     */
+    public void stopRunning() {
+        TrackedExperiment running;
+        synchronized (this) {
+            running = latest == null || latest.ended() ? null : latest;
+        }
+        if (running == null) {
+            return;
+        }
+        LOG.info("stopping experiment {} at its next iteration boundary", running.id());
+        running.stopping();
+        running.handle().stop();
+        try {
+            running.handle().await();
+        } catch (Exception e) {
+            LOG.warn("experiment {} ended with an error while stopping", running.id(), e);
+        }
+    }
+
     private synchronized Optional<TrackedExperiment> find(String id, StreamObserver<?> observer) {
         TrackedExperiment tracked = id.isEmpty() ? latest : experiments.get(id);
         if (tracked == null) {

@@ -111,16 +111,17 @@ final class PolicyGrpcService extends PolicyServiceGrpc.PolicyServiceImplBase {
         }
     }
 
-    /** Describes the served model and the server's caps. */
+    /** Describes the model new requests are served with and the server's caps. */
     @Override
     public void getModelInfo(GetModelInfoRequest request, StreamObserver<ModelInfo> observer) {
-        GptConfig config = served.model().config();
+        PolicyWeights weights = scheduler.currentWeights();
+        GptConfig config = weights.model().config();
         observer.onNext(ModelInfo.newBuilder()
                 .setArchitecture("gpt2")
                 .setContextLength(config.contextLength())
                 .setVocabSize(config.vocabSize())
-                .setCheckpointId(served.checkpointId())
-                .setWeightVersion(served.weightVersion())
+                .setCheckpointId(weights.checkpointId())
+                .setWeightVersion(weights.version())
                 .setDModel(config.dModel())
                 .setLayers(config.layers())
                 .setHeads(config.heads())
@@ -207,10 +208,10 @@ final class PolicyGrpcService extends PolicyServiceGrpc.PolicyServiceImplBase {
                 int index = i;
                 list.add(new GenerationScheduler.Observer() {
                     @Override
-                    public void onFinished(Completion completion) {
+                    public void onFinished(Completion completion, PolicyWeights weights) {
                         completions[index] = completion;
                         if (remaining.decrementAndGet() == 0 && answered.compareAndSet(false, true)) {
-                            observer.onNext(response());
+                            observer.onNext(response(weights.version()));
                             observer.onCompleted();
                         }
                     }
@@ -226,8 +227,9 @@ final class PolicyGrpcService extends PolicyServiceGrpc.PolicyServiceImplBase {
             return list;
         }
 
-        private GenerateResponse response() {
-            GenerateResponse.Builder response = GenerateResponse.newBuilder().setWeightVersion(served.weightVersion());
+        /** The answer; every completion of a call decodes with the same weights, of {@code weightVersion}. */
+        private GenerateResponse response(long weightVersion) {
+            GenerateResponse.Builder response = GenerateResponse.newBuilder().setWeightVersion(weightVersion);
             int promptTokens = 0;
             int completionTokens = 0;
             for (int i = 0; i < completions.length; i++) {
@@ -275,7 +277,7 @@ final class PolicyGrpcService extends PolicyServiceGrpc.PolicyServiceImplBase {
         }
 
         @Override
-        public void onFinished(Completion completion) {
+        public void onFinished(Completion completion, PolicyWeights weights) {
             String rest = text.finish(completion.text());
             if (!rest.isEmpty()) {
                 observer.onNext(GenerateStreamResponse.newBuilder()
@@ -286,7 +288,7 @@ final class PolicyGrpcService extends PolicyServiceGrpc.PolicyServiceImplBase {
                     .setUsage(Usage.newBuilder()
                             .setPromptTokens(promptTokens)
                             .setCompletionTokens(completion.tokenIds().length))
-                    .setWeightVersion(served.weightVersion())).build());
+                    .setWeightVersion(weights.version())).build());
             observer.onCompleted();
         }
 

@@ -1,8 +1,11 @@
 package dev.rlhf.serve;
 
 import dev.rlhf.policy.generate.TokenDecoder;
+import dev.rlhf.policy.model.GptModel;
+import dev.rlhf.proto.v1.ExperimentServiceGrpc;
 import dev.rlhf.proto.v1.PolicyServiceGrpc;
 import dev.rlhf.proto.v1.PreferenceServiceGrpc;
+import dev.rlhf.proto.v1.RewardServiceGrpc;
 import dev.rlhf.store.PreferenceStore;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
@@ -21,9 +24,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves PolicyService (and PreferenceService when given a store) on the transport of the builder it is handed,
- * with the grpc.health.v1 health service (one status per service, exempt from auth) and server reflection. The
- * served model and the store stay the caller's to close.
+ * Serves PolicyService (plus PreferenceService when given a store, RewardService when given reward models,
+ * ExperimentService when given one) on the transport of the builder it is handed, with the grpc.health.v1 health
+ * service (one status per service, exempt from auth) and server reflection. The served model (until swapped out, see {@link #swapWeights}), the store and
+ * the reward models stay the caller's to close.
  */
 public final class PolicyServer {
     private static final Logger LOG = LoggerFactory.getLogger(PolicyServer.class);
@@ -32,21 +36,29 @@ public final class PolicyServer {
     private final ServedModel served;
     private final ServeSettings settings;
     private final Optional<PreferenceStore> store;
+    private final Optional<RewardModelVersions> rewards;
+    private final Optional<ExperimentGrpcService> experiments;
     private final HealthStatusManager health = new HealthStatusManager();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private GenerationScheduler scheduler;
+    private Optional<RewardGrpcService> rewardService = Optional.empty();
     private Server server;
 
     /**
      * @param builder the transport (Netty in production, see {@link NettyTransport}); its services are added here
-     * @param store the preference store to serve, or empty for PolicyService alone
+     * @param store the preference store to serve, or empty for no PreferenceService
+     * @param rewards the reward models to serve, or empty for no RewardService
+     * @param experiments the ExperimentService to serve, or empty for none
      */
     public PolicyServer(ServerBuilder<?> builder, ServedModel served, ServeSettings settings,
-            Optional<PreferenceStore> store) {
+            Optional<PreferenceStore> store, Optional<RewardModelVersions> rewards,
+            Optional<ExperimentGrpcService> experiments) {
         this.builder = builder;
         this.served = served;
         this.settings = settings;
         this.store = store;
+        this.rewards = rewards;
+        this.experiments = experiments;
     }
 
     /**
@@ -56,26 +68,51 @@ public final class PolicyServer {
      */
     public PolicyServer start() throws IOException {
         TokenDecoder decoder = served.tokenizer().<TokenDecoder>map(t -> t::decode).orElse(null);
-        scheduler = new GenerationScheduler(served.model(), decoder, settings.maxBatch(), settings.maxQueued());
+        scheduler = new GenerationScheduler(served.weights(), decoder, settings.maxBatch(), settings.maxQueued());
+        rewardService = rewards.map(RewardGrpcService::new);
         List<ServerInterceptor> auth = settings.authRequired()
                 ? List.of(new BearerTokenInterceptor(settings.authToken()))
                 : List.of();
         builder.addService(guarded(new PolicyGrpcService(served, scheduler, settings).bindService(), auth));
         store.ifPresent(s -> builder.addService(guarded(new PreferenceGrpcService(s).bindService(), auth)));
+        rewardService.ifPresent(r -> builder.addService(guarded(r.bindService(), auth)));
+        experiments.ifPresent(e -> builder.addService(guarded(e.bindService(), auth)));
         builder.addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), auth));
         builder.addService(health.getHealthService());
         try {
             server = builder.build().start();
         } catch (IOException | RuntimeException e) {
             scheduler.close();
+            rewardService.ifPresent(RewardGrpcService::close);
             throw e;
         }
         health.setStatus(PolicyServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
         store.ifPresent(s -> health.setStatus(PreferenceServiceGrpc.SERVICE_NAME, ServingStatus.SERVING));
+        rewards.ifPresent(r -> health.setStatus(RewardServiceGrpc.SERVICE_NAME, ServingStatus.SERVING));
+        experiments.ifPresent(e -> health.setStatus(ExperimentServiceGrpc.SERVICE_NAME, ServingStatus.SERVING));
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
-        LOG.info("Serving {} on port {}{}", served.checkpointId(), port(),
-                store.map(s -> " with preference store " + s.settings().path()).orElse(""));
+        LOG.info("Serving {} on port {}{}{}", served.checkpointId(), port(),
+                store.map(s -> " with preference store " + s.settings().path()).orElse(""),
+                rewards.map(r -> " with reward models " + r.dir()).orElse(""));
         return this;
+    }
+
+    /**
+     * Hot-swaps the policy: calls from now on decode with {@code model}, calls in flight finish on the weights they
+     * started with, whose native memory is then released (the first served model's included). The server owns
+     * {@code model} from here.
+     *
+     * @return the weight version {@code model} is served as
+     * @throws IllegalArgumentException if its config differs from the served model's (the model is closed)
+     * @throws java.util.concurrent.RejectedExecutionException if the server is stopped (the model is closed)
+     */
+    public long swapWeights(GptModel model, String checkpointId) {
+        return scheduler.swap(model, checkpointId);
+    }
+
+    /** The weight version new calls are served with. */
+    public long weightVersion() {
+        return scheduler.currentWeights().version();
     }
 
     /** The port the server listens on (the one it picked when configured with 0); -1 for a non-socket transport. */
@@ -106,13 +143,17 @@ public final class PolicyServer {
                     server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
                 }
                 scheduler.close();
+                rewardService.ifPresent(RewardGrpcService::close);
             }
         } finally {
             stopped.countDown();
         }
     }
 
-    /** Blocks until {@link #stop()} has finished: no call is served and the scheduler no longer uses the model. */
+    /**
+     * Blocks until {@link #stop()} has finished: no call is served, and neither the scheduler nor RewardService
+     * uses a model any more.
+     */
     public void blockUntilShutdown() throws InterruptedException {
         stopped.await();
     }

@@ -51,7 +51,7 @@ public final class ServeBenchmark {
                 ServedModel model = new ServedModel(new GptModel(GptWeights.random(shape.modelConfig(), false,
                         manager, 1)), Optional.empty(), "random-weights:seed=1", 1)) {
             PolicyServer server = new PolicyServer(NettyTransport.builder(settings), model, settings,
-                    Optional.empty()).start();
+                    Optional.empty(), Optional.empty(), Optional.empty()).start();
             ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(),
                     InsecureChannelCredentials.create()).build();
             try {

@@ -18,8 +18,9 @@ import java.util.HexFormat;
 import java.util.Optional;
 
 /**
- * The policy a server answers with: the model, its tokenizer when it has one (token-id prompts need none), and
- * what identifies the weights. Closing it closes the model and the tokenizer.
+ * The policy a server starts with: the model, its tokenizer when it has one (token-id prompts need none), and
+ * what identifies the weights. Hot-swapped weights replace the model and keep the tokenizer. Closing it closes the
+ * model (if the server has not already, having swapped it out) and the tokenizer.
  */
 public final class ServedModel implements AutoCloseable {
     private final GptModel model;
@@ -30,7 +31,7 @@ public final class ServedModel implements AutoCloseable {
     /**
      * @param tokenizer the tokenizer, or empty to serve token-id prompts only
      * @param checkpointId what identifies these weights to clients
-     * @param weightVersion version of these weights
+     * @param weightVersion version of these weights; swapped-in weights count on from it
      */
     public ServedModel(GptModel model, Optional<TextTokenizer> tokenizer, String checkpointId, long weightVersion) {
         this.model = model;
@@ -47,10 +48,18 @@ public final class ServedModel implements AutoCloseable {
      * @throws UncheckedIOException if the weights file cannot be read for its digest
      */
     public static ServedModel load(Path dir, NDManager manager) {
-        String digest = sha256(dir.resolve(GptCheckpoint.WEIGHTS_FILE));
+        String id = checkpointId(dir);
         Policy policy = Policy.load(dir, manager);
-        return new ServedModel(policy.model(), Optional.of(policy.tokenizer()),
-                dir.toAbsolutePath().normalize() + "@sha256:" + digest, 1);
+        return new ServedModel(policy.model(), Optional.of(policy.tokenizer()), id, 1);
+    }
+
+    /**
+     * What identifies the weights of a checkpoint directory: the directory and the SHA-256 of its weights file.
+     *
+     * @throws UncheckedIOException if the weights file cannot be read
+     */
+    public static String checkpointId(Path dir) {
+        return dir.toAbsolutePath().normalize() + "@sha256:" + sha256(dir.resolve(GptCheckpoint.WEIGHTS_FILE));
     }
 
     public GptModel model() {
@@ -67,6 +76,11 @@ public final class ServedModel implements AutoCloseable {
 
     public long weightVersion() {
         return weightVersion;
+    }
+
+    /** The model with its id and version, as the scheduler serves it first. */
+    PolicyWeights weights() {
+        return new PolicyWeights(model, checkpointId, weightVersion);
     }
 
     private static String sha256(Path file) {

@@ -13,17 +13,10 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
-import io.grpc.reflection.v1.ServerReflectionGrpc;
-import io.grpc.reflection.v1.ServerReflectionRequest;
-import io.grpc.reflection.v1.ServerReflectionResponse;
-import io.grpc.reflection.v1.ServiceResponse;
 import io.grpc.stub.MetadataUtils;
-import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -67,27 +60,7 @@ class HealthReflectionAuthTest {
     @Test
     void reflectionListsTheServices() throws Exception {
         try (RunningServer running = RunningServer.start(model)) {
-            CompletableFuture<List<String>> services = new CompletableFuture<>();
-            StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(running.channel)
-                    .serverReflectionInfo(new StreamObserver<>() {
-                        @Override
-                        public void onNext(ServerReflectionResponse response) {
-                            services.complete(response.getListServicesResponse().getServiceList().stream()
-                                    .map(ServiceResponse::getName).toList());
-                        }
-
-                        @Override
-                        public void onError(Throwable t) {
-                            services.completeExceptionally(t);
-                        }
-
-                        @Override
-                        public void onCompleted() {}
-                    });
-
-            requests.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
-            List<String> names = services.get(5, TimeUnit.SECONDS);
-            requests.onCompleted();
+            List<String> names = running.reflectedServices();
 
             assertTrue(names.containsAll(List.of("rlhf.v1.PolicyService", "grpc.health.v1.Health")),
                     "listed: " + names);

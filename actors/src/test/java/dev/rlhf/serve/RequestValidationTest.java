@@ -6,22 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import com.google.protobuf.ByteString;
-import com.google.protobuf.UnknownFieldSet;
 import dev.rlhf.proto.v1.DetokenizeRequest;
 import dev.rlhf.proto.v1.GenerateRequest;
 import dev.rlhf.proto.v1.PolicyServiceGrpc;
 import dev.rlhf.proto.v1.PromptInput;
 import dev.rlhf.proto.v1.TokenIds;
 import dev.rlhf.proto.v1.TokenizeResponse;
-import io.grpc.CallOptions;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.ClientCalls;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.function.Consumer;
@@ -35,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Every bad request answers INVALID_ARGUMENT naming its field, and the server answers normally afterwards. */
 class RequestValidationTest {
-    private static final byte[] INVALID_UTF8 = {'o', 'k', (byte) 0xC3, (byte) 0x28};
+    private static final byte[] INVALID_UTF8 = RawCalls.INVALID_UTF8;
 
     @TempDir static Path dir;
     private static NDManager manager;
@@ -151,48 +144,27 @@ class RequestValidationTest {
 
     @Test
     void invalidUtf8InTextFieldsIsRejectedNamingTheField() {
-        ByteString badPrompt = fields(1, ByteString.copyFrom(INVALID_UTF8));
-        ByteString request = fields(1, badPrompt).concat(valid(r -> r.clearPrompts()).toByteString());
+        ByteString badPrompt = RawCalls.field(1, ByteString.copyFrom(INVALID_UTF8));
+        ByteString request = RawCalls.field(1, badPrompt).concat(valid(r -> r.clearPrompts()).toByteString());
         assertRejected("prompts[0].text", () -> rawCall(PolicyServiceGrpc.getGenerateMethod(), request));
 
-        ByteString badStop = valid(r -> {}).toByteString().concat(fields(7, ByteString.copyFrom(INVALID_UTF8)));
+        ByteString badStop =
+                valid(r -> {}).toByteString().concat(RawCalls.field(7, ByteString.copyFrom(INVALID_UTF8)));
         assertRejected("stop[0]", () -> rawCall(PolicyServiceGrpc.getGenerateMethod(), badStop));
 
         assertRejected("text", () -> rawCall(PolicyServiceGrpc.getTokenizeMethod(),
-                fields(1, ByteString.copyFrom(INVALID_UTF8))));
-    }
-
-    /** A message holding {@code value} as length-delimited field {@code number}, built without a schema. */
-    private static ByteString fields(int number, ByteString value) {
-        return UnknownFieldSet.newBuilder()
-                .addField(number, UnknownFieldSet.Field.newBuilder().addLengthDelimited(value).build())
-                .build().toByteString();
+                RawCalls.field(1, ByteString.copyFrom(INVALID_UTF8))));
     }
 
     /** Calls {@code method} with request bytes no generated builder would produce. */
     private <R> R rawCall(MethodDescriptor<?, R> method, ByteString request) {
-        MethodDescriptor<ByteString, R> raw = method.toBuilder(new MethodDescriptor.Marshaller<ByteString>() {
-            @Override
-            public InputStream stream(ByteString value) {
-                return new ByteArrayInputStream(value.toByteArray());
-            }
-
-            @Override
-            public ByteString parse(InputStream stream) {
-                try {
-                    return ByteString.readFrom(stream);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }
-        }, method.getResponseMarshaller()).build();
-        return ClientCalls.blockingUnaryCall(running.channel, raw, CallOptions.DEFAULT, request);
+        return RawCalls.call(running.channel, method, request);
     }
 
     @Test
     void rawCallsOfValidBytesAreAnswered() {
         TokenizeResponse response = rawCall(PolicyServiceGrpc.getTokenizeMethod(),
-                fields(1, ByteString.copyFromUtf8("The staff")));
+                RawCalls.field(1, ByteString.copyFromUtf8("The staff")));
         assertTrue(response.getTokenIdsCount() > 0, "the raw-bytes client works for a valid request");
     }
 }

@@ -4,9 +4,16 @@ import dev.rlhf.store.PreferenceStore;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.reflection.v1.ServerReflectionGrpc;
+import io.grpc.reflection.v1.ServerReflectionRequest;
+import io.grpc.reflection.v1.ServerReflectionResponse;
+import io.grpc.reflection.v1.ServiceResponse;
+import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 
@@ -32,7 +39,14 @@ final class RunningServer implements AutoCloseable {
 
     static RunningServer start(ServedModel model, ServeSettings settings, Optional<PreferenceStore> store)
             throws IOException {
-        PolicyServer server = new PolicyServer(NettyTransport.builder(settings), model, settings, store).start();
+        return start(model, settings, store, Optional.empty());
+    }
+
+    static RunningServer start(ServedModel model, ServeSettings settings, Optional<PreferenceStore> store,
+            Optional<RewardModelVersions> rewards) throws IOException {
+        PolicyServer server =
+                new PolicyServer(NettyTransport.builder(settings), model, settings, store, rewards,
+                        Optional.empty()).start();
         ManagedChannel channel =
                 Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(), InsecureChannelCredentials.create())
                         .build();
@@ -41,6 +55,31 @@ final class RunningServer implements AutoCloseable {
 
     static RunningServer start(ServedModel model) throws IOException {
         return start(model, SETTINGS, Optional.empty());
+    }
+
+    /** The services server reflection lists. */
+    List<String> reflectedServices() throws Exception {
+        CompletableFuture<List<String>> services = new CompletableFuture<>();
+        StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(channel)
+                .serverReflectionInfo(new StreamObserver<>() {
+                    @Override
+                    public void onNext(ServerReflectionResponse response) {
+                        services.complete(response.getListServicesResponse().getServiceList().stream()
+                                .map(ServiceResponse::getName).toList());
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        services.completeExceptionally(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {}
+                });
+        requests.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
+        List<String> names = services.get(5, TimeUnit.SECONDS);
+        requests.onCompleted();
+        return names;
     }
 
     /** Waits up to five seconds for {@code value} to reach 0; returns its last reading. */

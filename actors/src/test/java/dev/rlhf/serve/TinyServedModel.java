@@ -17,6 +17,8 @@ import java.util.Optional;
  */
 final class TinyServedModel {
     static final int CONTEXT = 256;
+    /** Seed of the weights {@link #create} makes. */
+    static final long SEED = 42;
     private static final List<String> SENTENCES = List.of(
             "The staff was friendly and the coffee was great.",
             "Review of the cafe in Oslo: slow service, cold food.",
@@ -30,7 +32,7 @@ final class TinyServedModel {
         TextTokenizer tokenizer = TextTokenizer.load(new ByteLevelBpeTrainer(300).train(SENTENCES)
                 .writeTokenizerJson(dir));
         GptConfig config = GptConfig.of(tokenizer.vocabSize(), CONTEXT, 32, 2, 2, -1);
-        GptModel model = new GptModel(GptWeights.random(config, false, manager, 42));
+        GptModel model = new GptModel(GptWeights.random(config, false, manager, SEED));
         return new ServedModel(model, Optional.of(tokenizer), "tiny-random@test", 1);
     }
 }

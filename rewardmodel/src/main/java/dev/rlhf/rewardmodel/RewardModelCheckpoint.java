@@ -16,6 +16,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -69,6 +71,27 @@ public final class RewardModelCheckpoint {
                     .filter(p -> VERSION_DIR.matcher(p.getFileName().toString()).matches())
                     .max((a, b) -> Integer.compare(version(a), version(b)));
         }
+    }
+
+    /**
+     * The complete versions under {@code root} (those whose {@value RewardModelInfo#FILE_NAME}, written last, is
+     * there), by version number; empty when {@code root} is not a directory.
+     */
+    public static SortedMap<Integer, Path> completeVersions(Path root) throws IOException {
+        SortedMap<Integer, Path> versions = new TreeMap<>();
+        if (!Files.isDirectory(root)) {
+            return versions;
+        }
+        try (Stream<Path> children = Files.list(root)) {
+            children.filter(p -> Files.isRegularFile(p.resolve(RewardModelInfo.FILE_NAME)))
+                    .forEach(p -> {
+                        int version = version(p);
+                        if (version >= 0) {
+                            versions.put(version, p);
+                        }
+                    });
+        }
+        return versions;
     }
 
     /**

@@ -44,8 +44,22 @@ public final class RewardScorer {
     public float[] rawScores(List<PromptResponse> pairs) {
         List<int[]> sequences = new ArrayList<>(pairs.size());
         for (PromptResponse pair : pairs) {
-            sequences.add(encoder.encode(pair.prompt(), pair.response()));
+            sequences.add(encode(pair));
         }
+        return rawScoresOfSequences(sequences);
+    }
+
+    /**
+     * The tokens the model reads for a pair.
+     *
+     * @throws IllegalArgumentException if the pair does not fit the context
+     */
+    public int[] encode(PromptResponse pair) {
+        return encoder.encode(pair.prompt(), pair.response());
+    }
+
+    /** The model's raw scores of sequences made by {@link #encode}, in order. */
+    public float[] rawScoresOfSequences(List<int[]> sequences) {
         return model.score(sequences, batchSize);
     }
 

@@ -23,7 +23,7 @@ class PpoSettingsTest {
         assertEquals(0.0, settings.entropyCoef());
         assertTrue(settings.whitenAdvantages());
         // the KL controller's start and horizon are scaled to our small runs (see reference.conf); the target is TRL's
-        assertEquals(new PpoSettings.KlSettings(PpoSettings.KlControl.ADAPTIVE, 0.05, 8, 0.8, 1_000), settings.kl());
+        assertEquals(new PpoSettings.KlSettings(PpoSettings.KlControl.ADAPTIVE, 0.05, 8, 0.75, 1_000), settings.kl());
     }
 
     @Test
