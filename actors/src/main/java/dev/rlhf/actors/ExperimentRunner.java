@@ -342,7 +342,9 @@ public final class ExperimentRunner {
                 best[i] = gold.score(prompt, corpus.bestResponse(prompt, i));
             }
             RewardModelInfo last = versions.get(versions.size() - 1);
-            RunSummary summary = new RunSummary(before, after, GoldEvaluation.estimate(best, List.of()), lastKl,
+            GoldEvaluation.Estimate gain = GoldEvaluation.pairedGain(gold, evaluationPrompts, before.completions(),
+                    after.completions());
+            RunSummary summary = new RunSummary(before, after, GoldEvaluation.estimate(best, List.of()), gain, lastKl,
                     klTarget, last.metrics().get("accuracy_against_gold"), versions.size(), iterations, seconds);
             printSamples();
             return summary;

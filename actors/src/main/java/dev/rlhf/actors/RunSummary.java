@@ -14,14 +14,16 @@ import java.util.Map;
  * The before/after result of a run, written as {@code summary.json}.
  *
  * @param goldBest gold reward of the gold-optimal responses to the evaluation prompts
+ * @param goldGain the tuned policy's gold gain over the SFT policy, paired by prompt (same prompts and seeds)
  * @param klFinal KL to the reference of the last iteration's rollout (nats per sequence)
- * @param klTarget the adaptive KL controller's target
+ * @param klTarget the KL budget of the run ({@code rlhf.ppo.kl.target})
  * @param rmAccuracyGold accuracy against gold of the last reward model, on held-out comparisons
  */
 public record RunSummary(
         GoldEvaluation.Estimate goldSft,
         GoldEvaluation.Estimate goldTuned,
         GoldEvaluation.Estimate goldBest,
+        GoldEvaluation.Estimate goldGain,
         double klFinal,
         double klTarget,
         double rmAccuracyGold,
@@ -45,6 +47,8 @@ public record RunSummary(
         json.put("gold_reward_tuned_ci95", List.of(goldTuned.low(), goldTuned.high()));
         json.put("gold_reward_best", goldBest.mean());
         json.put("gold_reward_best_ci95", List.of(goldBest.low(), goldBest.high()));
+        json.put("gold_gain_paired", goldGain.mean());
+        json.put("gold_gain_paired_ci95", List.of(goldGain.low(), goldGain.high()));
         json.put("gap_closed", gapClosed());
         json.put("kl_final", klFinal);
         json.put("kl_target", klTarget);

@@ -29,8 +29,10 @@ final class ExperimentReport {
         row(out, "SFT policy", s.goldSft());
         row(out, "tuned policy", s.goldTuned());
         row(out, "best reachable", s.goldBest());
+        out.printf("gain (paired)    %+.3f        [%+.3f, %+.3f]  (per prompt, same seeds)%n", s.goldGain().mean(),
+                s.goldGain().low(), s.goldGain().high());
         out.printf("gap closed       %.0f%% (target: at least 50%%)%n", 100 * s.gapClosed());
-        out.printf("KL to SFT        %.2f nats per response (target %.1f)%n", s.klFinal(), s.klTarget());
+        out.printf("KL to SFT        %.2f nats per response (budget %.1f)%n", s.klFinal(), s.klTarget());
         out.printf("reward model     accuracy against gold %.3f (%d versions)%n", s.rmAccuracyGold(),
                 s.rewardModelVersions());
         out.printf("iterations       %d in %.0f s%n", s.iterations(), s.secondsTotal());

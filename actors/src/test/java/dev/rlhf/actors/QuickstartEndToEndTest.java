@@ -33,27 +33,31 @@ class QuickstartEndToEndTest {
                         Map.entry("rlhf.experiment.run-dir", dir.resolve("run").toString()),
                         Map.entry("rlhf.experiment.iterations", 40),
                         Map.entry("rlhf.experiment.prompts-per-iteration", 64),
-                        Map.entry("rlhf.experiment.evaluation.prompts", 128),
+                        Map.entry("rlhf.experiment.evaluation.prompts", 512),
                         Map.entry("rlhf.experiment.reward.comparisons", 400),
                         Map.entry("rlhf.experiment.reward.dataset-comparisons", 400),
                         Map.entry("rlhf.experiment.iterated.pairs-per-iteration", 8),
                         Map.entry("rlhf.experiment.iterated.retrain-after", 240),
                         Map.entry("rlhf.experiment.checkpoint-every", 20),
-                        Map.entry("rlhf.reward-model.max-epochs", 4)))
+                        Map.entry("rlhf.reward-model.max-epochs", 4),
+                        // a tiny policy's reward model is weak; a firmer start on the KL leash makes the gain
+                        // clear of run-to-run noise (measured: paired gains 0.15 and 0.43 vs 0.05-0.18 at 0.05)
+                        Map.entry("rlhf.ppo.kl.init-coef", 0.1)))
                 .withFallback(ConfigFactory.load());
         ByteArrayOutputStream console = new ByteArrayOutputStream();
 
         RunSummary summary = new ExperimentRunner(config, sft,
                 new PrintStream(console, true, StandardCharsets.UTF_8)).run();
 
-        System.out.printf("gold reward: SFT %.3f ± %.3f, tuned %.3f ± %.3f, KL %.2f%n", summary.goldSft().mean(),
-                summary.goldSft().ci95(), summary.goldTuned().mean(), summary.goldTuned().ci95(), summary.klFinal());
-        double gain = summary.goldTuned().mean() - summary.goldSft().mean();
-        double standardError = Math.hypot(summary.goldTuned().ci95(), summary.goldSft().ci95()) / 1.96;
-        assertTrue(gain > 2 * standardError, String.format(
-                "gold reward should rise significantly: SFT %.3f ± %.3f, tuned %.3f ± %.3f",
+        System.out.printf("gold reward: SFT %.3f ± %.3f, tuned %.3f ± %.3f, paired gain %.3f ± %.3f, KL %.2f%n",
                 summary.goldSft().mean(), summary.goldSft().ci95(), summary.goldTuned().mean(),
-                summary.goldTuned().ci95()));
+                summary.goldTuned().ci95(), summary.goldGain().mean(), summary.goldGain().ci95(), summary.klFinal());
+        // same prompts and seeds before and after: the per-prompt differences are the fair test of a gain
+        double standardError = summary.goldGain().ci95() / 1.96;
+        assertTrue(summary.goldGain().mean() > 2 * standardError, String.format(
+                "gold reward should rise significantly: SFT %.3f, tuned %.3f, paired gain %.3f ± %.3f",
+                summary.goldSft().mean(), summary.goldTuned().mean(), summary.goldGain().mean(),
+                summary.goldGain().ci95()));
         Path run = dir.resolve("run");
         assertTrue(Files.isRegularFile(run.resolve(RunSummary.FILE_NAME)), "summary.json written");
         assertTrue(Files.readAllLines(run.resolve("metrics.jsonl")).size() == 40, "one metrics line per iteration");
