@@ -126,12 +126,8 @@ public final class RewardModel implements AutoCloseable {
                 throw new IllegalArgumentException("row " + b + " of the batch has no real token");
             }
         }
-        NDArray hidden = trunk.hiddenStates(tokenIds, attentionMask, null);
-        // one score per position ([batch, length]; the head is cheap), then pick each row's last real token
-        NDArray perPosition = hidden.getNDArrayInternal()
-                .linear(hidden, scoreWeight, scoreBias).singletonOrThrow().reshape(batch, length);
-        NDArray index = tokenIds.getManager().create(last, new Shape(batch, 1));
-        return perPosition.gather(index, 1).reshape(batch);
+        NDArray hidden = trunk.hiddenStatesAt(tokenIds, attentionMask, last);
+        return hidden.getNDArrayInternal().linear(hidden, scoreWeight, scoreBias).singletonOrThrow().reshape(batch);
     }
 
     /**

@@ -150,7 +150,7 @@ public final class BatchEngine implements AutoCloseable {
             NDArray hidden = model.hiddenStates(step.create(ids, shape), step.create(mask, shape),
                     new KvCache.Region(cache, firstRow, column - length));
             StepDistribution distribution =
-                    StepDistribution.of(model.logits(hidden.get(":, -1, :")), paramsOf(joining));
+                    StepDistribution.of(model.nextTokenLogits(hidden.get(":, -1, :")), paramsOf(joining));
             for (int b = 0; b < batch; b++) {
                 joining.get(b).advance(distribution, b, decoder);
             }
@@ -164,16 +164,18 @@ public final class BatchEngine implements AutoCloseable {
         long[] tokens = new long[n];
         long[] positions = new long[n];
         float[] bias = new float[n * width];
+        boolean masked = false;
         for (int r = 0; r < n; r++) {
             SequenceState sequence = running.get(r);
             tokens[r] = sequence.lastToken();
             positions[r] = sequence.lastPosition();
             Arrays.fill(bias, r * width, r * width + sequence.startColumn - first, AttentionBias.MASKED);
+            masked |= sequence.startColumn > first;
         }
         try (NDManager step = manager.newSubManager()) {
             NDArray hidden = model.decodeStep(step.create(tokens), step.create(positions),
-                    step.create(bias, new Shape(n, 1, 1, width)), cache, first, column);
-            StepDistribution distribution = StepDistribution.of(model.logits(hidden), paramsOf(running));
+                    masked ? step.create(bias, new Shape(n, 1, 1, width)) : null, cache, first, column);
+            StepDistribution distribution = StepDistribution.of(model.nextTokenLogits(hidden), paramsOf(running));
             for (int r = 0; r < n; r++) {
                 running.get(r).advance(distribution, r, decoder);
             }

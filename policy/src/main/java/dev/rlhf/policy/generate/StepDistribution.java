@@ -1,6 +1,7 @@
 package dev.rlhf.policy.generate;
 
 import ai.djl.ndarray.NDArray;
+import dev.rlhf.policy.model.TorchOps;
 import java.util.List;
 
 /**
@@ -27,8 +28,8 @@ final class StepDistribution {
 
     /**
      * Reads {@code logits [batch, vocab]}; its native intermediates stay in its manager. When every sampled row
-     * is at temperature 1 only the probabilities cross to the Java side (one copy, not two), and a token's
-     * log-probability is taken as the log of its float probability: within 1e-7 of the log-softmax for any
+     * is at temperature 1 only the probabilities cross to the Java side (one softmax and one copy), and a
+     * token's log-probability is taken as the log of its float probability: within 1e-7 of the log-softmax for any
      * token with a probability above 1e-30, which covers every token a sampler can realistically draw.
      */
     static StepDistribution of(NDArray logits, List<SamplingParams> rows) {
@@ -46,16 +47,16 @@ final class StepDistribution {
             anyPenalty |= p.repetitionPenalty() != 1f;
             inverseTemperature[i] = p.isGreedy() ? 1f : 1f / p.temperature();
         }
-        float[] rawLogits = anyPenalty ? logits.toFloatArray() : null;
-        NDArray logSoftmax = logits.logSoftmax(-1);
+        float[] rawLogits = anyPenalty ? TorchOps.toFloatArray(logits) : null;
         if (anySampled && allUnitTemperature) {
-            float[] probs = logSoftmax.exp().toFloatArray();
+            float[] probs = TorchOps.toFloatArray(logits.softmax(-1));
             return new StepDistribution(vocab, null, probs, probs, rawLogits);
         }
         float[] probs = anySampled
-                ? logits.mul(logits.getManager().create(inverseTemperature).reshape(-1, 1)).softmax(-1).toFloatArray()
+                ? TorchOps.toFloatArray(
+                        logits.mul(logits.getManager().create(inverseTemperature).reshape(-1, 1)).softmax(-1))
                 : null;
-        float[] logprobs = logSoftmax.toFloatArray();
+        float[] logprobs = TorchOps.toFloatArray(logits.logSoftmax(-1));
         return new StepDistribution(vocab, logprobs, probs, anyGreedy ? logprobs : probs, rawLogits);
     }
 

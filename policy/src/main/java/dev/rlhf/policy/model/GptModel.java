@@ -62,23 +62,30 @@ public final class GptModel implements AutoCloseable {
      * position's keys and values there (the prefill of generation).
      */
     public NDArray hiddenStates(NDArray tokenIds, NDArray attentionMask, KvCache.Region cache) {
-        Shape shape = tokenIds.getShape();
-        int batch = Math.toIntExact(shape.get(0));
-        int length = Math.toIntExact(shape.get(1));
-        if (length > config.contextLength()) {
-            throw new IllegalArgumentException(
-                    "sequence length " + length + " exceeds the context length " + config.contextLength());
-        }
-        NDManager manager = tokenIds.getManager();
         long[] mask = attentionMask.toType(DataType.INT64, false).toLongArray();
-        NDArray positions = manager.create(AttentionBias.positions(mask, batch, length), shape);
-        NDArray bias = manager.create(AttentionBias.causal(mask, batch, length), new Shape(batch, 1, length, length));
-
-        NDArray x = embed(tokenIds, positions);
+        NDArray bias = causalBias(tokenIds, mask);
+        NDArray x = embed(tokenIds, mask);
         for (int i = 0; i < config.layers(); i++) {
             x = block(x, weights.layers().get(i), bias, cache, i);
         }
         return layerNorm(x, weights.get("ln_f.weight"), weights.get("ln_f.bias"));
+    }
+
+    /**
+     * Final hidden states {@code [batch, dModel]} at one position per row, {@code positions[b]} of row {@code b}:
+     * the same values as {@link #hiddenStates} there, but the last block computes its query, attention and MLP at
+     * those positions only (nothing after it reads the others), which saves most of a block's work.
+     */
+    public NDArray hiddenStatesAt(NDArray tokenIds, NDArray attentionMask, long[] positions) {
+        long[] mask = attentionMask.toType(DataType.INT64, false).toLongArray();
+        NDArray bias = causalBias(tokenIds, mask);
+        NDArray x = embed(tokenIds, mask);
+        int last = config.layers() - 1;
+        for (int i = 0; i < last; i++) {
+            x = block(x, weights.layers().get(i), bias, null, i);
+        }
+        NDArray chosen = lastBlockAt(x, weights.layers().get(last), mask, positions);
+        return layerNorm(chosen, weights.get("ln_f.weight"), weights.get("ln_f.bias"));
     }
 
     /** Value head on hidden states {@code [..., dModel]}, giving {@code [...]}. */
@@ -93,12 +100,24 @@ public final class GptModel implements AutoCloseable {
     }
 
     /**
+     * Logits {@code [rows, vocab]} of the few rows {@code [rows, dModel]} of a decoding step, as a transposed view of
+     * {@code embedding @ hidden^T}: with so few rows, MKL runs that vocabulary-major product about twice as fast
+     * as the row-major {@link #logits} (measured at 16 rows, vocabulary 8192).
+     */
+    public NDArray nextTokenLogits(NDArray hidden) {
+        NDArray product = weights.tokenEmbedding().matMul(hidden.transpose());
+        product.attach(hidden.getManager()); // the product is born in the weights' manager, its first operand's
+        return product.transpose();
+    }
+
+    /**
      * One decoding step for cache rows {@code 0..n-1}: each row's newest token attends over cache columns
      * {@code firstColumn..column}, of which it fills {@code column}.
      *
      * @param tokens {@code [n]} int64, the tokens to place at {@code column}
      * @param positions {@code [n]} int64 position ids
-     * @param bias {@code [n, 1, 1, column - firstColumn + 1]} additive mask over those columns
+     * @param bias {@code [n, 1, 1, column - firstColumn + 1]} additive mask over those columns, or null when every
+     *     row attends to all of them
      * @return final hidden states {@code [n, dModel]}
      */
     public NDArray decodeStep(NDArray tokens, NDArray positions, NDArray bias, KvCache cache, int firstColumn,
@@ -114,8 +133,10 @@ public final class GptModel implements AutoCloseable {
             NDList qkv = linear(h, w.attnWeight(), w.attnBias()).split(3, 1);
             cache.writeColumn(i, column, qkv.get(1), qkv.get(2));
             NDArray q = qkv.get(0).reshape(n, config.heads(), 1, config.headDim());
-            NDArray scores = q.matMul(cache.keys(i, n, firstColumn, column + 1, scope))
-                    .muli(attentionScale).addi(bias);
+            NDArray scores = q.matMul(cache.keys(i, n, firstColumn, column + 1, scope)).muli(attentionScale);
+            if (bias != null) {
+                scores.addi(bias);
+            }
             NDArray context = scores.softmax(-1)
                     .matMul(cache.values(i, n, firstColumn, column + 1, scope)).reshape(n, d);
             // add residual
@@ -152,6 +173,64 @@ public final class GptModel implements AutoCloseable {
         h = layerNorm(x, w.ln2Gamma(), w.ln2Beta());
         NDArray activated = Gelu.apply(linear(h, w.fcWeight(), w.fcBias()));
         return x.add(linear(activated, w.mlpProjWeight(), w.mlpProjBias()));
+    }
+
+    /** The last block at one query position per row: keys and values at every position, the rest at those. */
+    private NDArray lastBlockAt(NDArray x, Layer w, long[] mask, long[] positions) {
+        NDManager manager = x.getManager();
+        Shape shape = x.getShape();
+        int batch = Math.toIntExact(shape.get(0));
+        int length = Math.toIntExact(shape.get(1));
+        int d = config.dModel();
+        // c_attn's rows are [query | key | value]: slice the key/value rows and the query rows apart
+        NDArray keyValueWeight = TorchOps.slice(w.attnWeight(), new long[] {d, 0}, new long[] {3L * d, d}, manager);
+        NDArray keyValueBias = TorchOps.slice(w.attnBias(), new long[] {d}, new long[] {3L * d}, manager);
+        NDArray queryWeight = TorchOps.slice(w.attnWeight(), new long[] {0, 0}, new long[] {d, d}, manager);
+        NDArray queryBias = TorchOps.slice(w.attnBias(), new long[] {0}, new long[] {d}, manager);
+
+        NDArray keysAndValues = linear(layerNorm(x, w.ln1Gamma(), w.ln1Beta()), keyValueWeight, keyValueBias)
+                .reshape(batch, length, 2, config.heads(), config.headDim())
+                .transpose(2, 0, 3, 1, 4);
+        NDArray k = keysAndValues.get(0);
+        NDArray v = keysAndValues.get(1);
+
+        long[] rows = new long[batch * d];
+        for (int b = 0; b < batch; b++) {
+            java.util.Arrays.fill(rows, b * d, (b + 1) * d, positions[b]);
+        }
+        NDArray chosen = x.gather(manager.create(rows, new Shape(batch, 1, d)), 1);
+        NDArray q = linear(layerNorm(chosen, w.ln1Gamma(), w.ln1Beta()), queryWeight, queryBias)
+                .reshape(batch, 1, config.heads(), config.headDim())
+                .transpose(0, 2, 1, 3);
+        NDArray bias = manager.create(
+                AttentionBias.causalAt(mask, batch, length, positions), new Shape(batch, 1, 1, length));
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(attentionScale).add(bias);
+        NDArray context = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(batch, 1, d);
+        chosen = chosen.add(linear(context, w.attnProjWeight(), w.attnProjBias()));
+        NDArray h = layerNorm(chosen, w.ln2Gamma(), w.ln2Beta());
+        NDArray activated = Gelu.apply(linear(h, w.fcWeight(), w.fcBias()));
+        return chosen.add(linear(activated, w.mlpProjWeight(), w.mlpProjBias())).reshape(batch, d);
+    }
+
+    /** {@code [batch, 1, length, length]} causal + padding bias of a padded batch. */
+    private NDArray causalBias(NDArray tokenIds, long[] mask) {
+        Shape shape = tokenIds.getShape();
+        int batch = Math.toIntExact(shape.get(0));
+        int length = Math.toIntExact(shape.get(1));
+        if (length > config.contextLength()) {
+            throw new IllegalArgumentException(
+                    "sequence length " + length + " exceeds the context length " + config.contextLength());
+        }
+        return tokenIds.getManager().create(
+                AttentionBias.causal(mask, batch, length), new Shape(batch, 1, length, length));
+    }
+
+    /** Token plus position embeddings of a padded batch, positions counting real tokens only. */
+    private NDArray embed(NDArray tokenIds, long[] mask) {
+        Shape shape = tokenIds.getShape();
+        int batch = Math.toIntExact(shape.get(0));
+        int length = Math.toIntExact(shape.get(1));
+        return embed(tokenIds, tokenIds.getManager().create(AttentionBias.positions(mask, batch, length), shape));
     }
 
     private NDArray embed(NDArray tokenIds, NDArray positions) {

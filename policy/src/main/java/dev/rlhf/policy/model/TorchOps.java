@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.JniUtils;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
@@ -13,8 +14,21 @@ import java.util.Arrays;
  * index and attaches the view to the source's manager; a KV-cache access per layer per token can afford neither,
  * so these go straight to {@code index_put_} and slicing.
  */
-final class TorchOps {
+public final class TorchOps {
     private TorchOps() {}
+
+    /**
+     * The values of a float32 array in row-major order. {@code NDArray.toFloatArray} has the engine copy them into
+     * a Java byte array first and then decodes that buffer element by element; this reads the tensor's own memory
+     * (a contiguous copy first if it is a view) with one bulk copy, several times faster for a step's
+     * {@code [rows, vocab]} probabilities.
+     */
+    public static float[] toFloatArray(NDArray array) {
+        ByteBuffer memory = JniUtils.getByteBuffer((PtNDArray) array, true);
+        float[] values = new float[memory.remaining() / Float.BYTES];
+        memory.asFloatBuffer().get(values);
+        return values;
+    }
 
     /**
      * Copies {@code value} into {@code target[min_0:max_0, ..., min_n:max_n]} in place. {@code value} must have
