@@ -155,13 +155,13 @@ public final class AdamW implements AutoCloseable {
                 NDArray gradient = gradients.get(i++);
                 float decay = weight.getShape().dimension() >= 2 ? settings.weightDecay() : 0f;
                 // the kernel's decoupled decay costs three passes over the weight even at rate 0; its coupled form
-                // (adamw false) adds decay * weight to the gradient in one, which at decay 0 is the same update
+                // (adamw false) adds decay * weight to the gradient in one, which at decay 0 is the same update.
+                // The engine's adamUpdate zeroes the gradient itself afterwards.
                 weight.getNDArrayInternal().adamUpdate(
                         new NDList(weight, gradient, means.get(entry.getKey()), variances.get(entry.getKey())),
                         new NDList(weight),
                         learningRate, biasCorrectedRate, decay, rescale, -1f,
                         settings.beta1(), settings.beta2(), settings.epsilon(), true, decay > 0);
-                JniUtils.zeroGrad((PtNDArray) weight);
             }
             return new StepReport(norm, clip);
         }
