@@ -22,8 +22,8 @@ class PpoSettingsTest {
         assertEquals(1.0f, settings.maxGradNorm());
         assertEquals(0.0, settings.entropyCoef());
         assertTrue(settings.whitenAdvantages());
-        // the KL controller's start and horizon are scaled to our small runs (see reference.conf); the target is TRL's
-        assertEquals(new PpoSettings.KlSettings(PpoSettings.KlControl.ADAPTIVE, 0.05, 8, 0.75, 1_000), settings.kl());
+        // the KL controller's start, budget and horizon are scaled to our small runs (see reference.conf)
+        assertEquals(new PpoSettings.KlSettings(PpoSettings.KlControl.ADAPTIVE, 0.05, 8, 0.75, 500), settings.kl());
     }
 
     @Test
