@@ -61,16 +61,10 @@ public final class RewardModelCheckpoint {
         return root.resolve(String.format("v%04d", version));
     }
 
-    /** The directory of the highest version under {@code root}, if any. */
+    /** The directory of the highest complete version under {@code root}, if any. */
     public static Optional<Path> latest(Path root) throws IOException {
-        if (!Files.isDirectory(root)) {
-            return Optional.empty();
-        }
-        try (Stream<Path> children = Files.list(root)) {
-            return children.filter(Files::isDirectory)
-                    .filter(p -> VERSION_DIR.matcher(p.getFileName().toString()).matches())
-                    .max((a, b) -> Integer.compare(version(a), version(b)));
-        }
+        SortedMap<Integer, Path> versions = completeVersions(root);
+        return versions.isEmpty() ? Optional.empty() : Optional.of(versions.get(versions.lastKey()));
     }
 
     /**

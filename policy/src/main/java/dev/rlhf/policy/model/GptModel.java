@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import dev.rlhf.policy.model.GptWeights.Layer;
+import java.util.Arrays;
 
 /**
  * A GPT-2 decoder: pre-LayerNorm blocks, learned positions, tanh-GELU MLP of four times the width, input and
@@ -196,7 +197,7 @@ public final class GptModel implements AutoCloseable {
 
         long[] rows = new long[batch * d];
         for (int b = 0; b < batch; b++) {
-            java.util.Arrays.fill(rows, b * d, (b + 1) * d, positions[b]);
+            Arrays.fill(rows, b * d, (b + 1) * d, positions[b]);
         }
         NDArray chosen = x.gather(manager.create(rows, new Shape(batch, 1, d)), 1);
         NDArray q = linear(layerNorm(chosen, w.ln1Gamma(), w.ln1Beta()), queryWeight, queryBias)
