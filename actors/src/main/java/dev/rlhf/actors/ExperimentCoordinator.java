@@ -8,6 +8,7 @@ import dev.rlhf.actors.RewardTrainerActor.Trained;
 import dev.rlhf.actors.RolloutWorker.Rollout;
 import dev.rlhf.actors.RolloutWorker.WeightsLoaded;
 import dev.rlhf.experiment.RewardModelBuilder;
+import dev.rlhf.policy.bootstrap.GoldScore;
 import dev.rlhf.policy.bootstrap.PromptResponse;
 import dev.rlhf.policy.generate.Completion;
 import dev.rlhf.policy.generate.GenerationRequest;
@@ -22,6 +23,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.stream.IntStream;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -55,7 +58,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     /** What the coordinator handles: its own start, and the adapted replies of the roles it drives. */
     public sealed interface Command permits Start, Stop, CheckpointNow, ChunkDone, ChunkFailed, ChunkScored,
             BatchLearned, WeightsPublished, CheckpointDone, PairsCollected, JudgmentsRead, RewardModelReady,
-            StepFailed {}
+            FinalKlMeasured, StepFailed {}
 
     /** Starts the run; {@code replyTo} hears about every iteration and the end. */
     public record Start(ActorRef<Event> replyTo) implements Command {}
@@ -84,6 +87,8 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
 
     record RewardModelReady(Trained trained) implements Command {}
 
+    record FinalKlMeasured(PpoLearnerActor.KlMeasured measured) implements Command {}
+
     record StepFailed(String step, Throwable cause) implements Command {}
 
     /** What the coordinator reports to whoever started it. */
@@ -98,8 +103,11 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     /** One iteration's statistics and scalar metrics. */
     public record IterationDone(int iteration, PpoStats stats, Map<String, Double> scalars) implements Event {}
 
-    /** The run ended after {@code iterations} iterations with the final weights. */
-    public record Finished(int iterations, WeightsSnapshot finalWeights) implements Event {}
+    /**
+     * The run ended after {@code iterations} iterations with the final weights; {@code evaluationKl} holds the KL to
+     * the reference of each final evaluation completion.
+     */
+    public record Finished(int iterations, WeightsSnapshot finalWeights, double[] evaluationKl) implements Event {}
 
     /** The run was stopped after {@code iterations} iterations; {@code checkpoint} resumes it. */
     public record Stopped(int iterations, Path checkpoint) implements Event {}
@@ -142,6 +150,8 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     private long rolloutStart;
     private double scoringSeconds;
 
+    private final Optional<GoldScore> gold;
+
     // the iteration in flight
     private int iteration;
     private long iterationStart;
@@ -164,10 +174,11 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     private boolean waitingForRewardModel;
 
     private ExperimentCoordinator(ActorContext<Command> context, ExperimentSettings settings, ExperimentPlan plan,
-            Roles roles, WeightsBoard board, Resume resume) {
+            Roles roles, WeightsBoard board, Resume resume, Optional<GoldScore> gold) {
         super(context);
         this.settings = settings;
         this.plan = plan;
+        this.gold = gold;
         this.workers = roles.workers();
         this.scorer = roles.scorer();
         this.learner = roles.learner();
@@ -182,16 +193,16 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
             ActorRef<PpoLearnerActor.Command> learner, ActorRef<PreferenceCollector.Command> collector,
             ActorRef<RewardTrainerActor.Command> trainer) {}
 
-    /** A coordinator for a run from its start. */
-    public static Behavior<Command> create(ExperimentSettings settings, ExperimentPlan plan, Roles roles,
-            WeightsBoard board) {
-        return resume(settings, plan, roles, board, null);
-    }
-
-    /** A coordinator that continues a run from {@code resume} (from its start when null). */
+    /**
+     * A coordinator that continues a run from {@code resume} (from its start when null).
+     *
+     * @param gold the hidden gold score the simulated annotators judge by, when they do: each iteration then also
+     *     reports its completions' mean gold score
+     */
     public static Behavior<Command> resume(ExperimentSettings settings, ExperimentPlan plan, Roles roles,
-            WeightsBoard board, Resume resume) {
-        return Behaviors.setup(context -> new ExperimentCoordinator(context, settings, plan, roles, board, resume));
+            WeightsBoard board, Resume resume, Optional<GoldScore> gold) {
+        return Behaviors.setup(
+                context -> new ExperimentCoordinator(context, settings, plan, roles, board, resume, gold));
     }
 
     @Override
@@ -209,6 +220,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
                 .onMessage(PairsCollected.class, this::onPairsCollected)
                 .onMessage(JudgmentsRead.class, this::onJudgmentsRead)
                 .onMessage(RewardModelReady.class, this::onRewardModelReady)
+                .onMessage(FinalKlMeasured.class, this::onFinalKlMeasured)
                 .onMessage(StepFailed.class, this::onStepFailed)
                 .build();
     }
@@ -361,11 +373,19 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
             case TRAIN -> learn(completions, seconds);
             case EVALUATE_AFTER -> {
                 listener.tell(new Evaluated(board.latest().version(), batch.prompts(), completions));
-                listener.tell(new Finished(iteration, board.latest()));
-                return Behaviors.stopped();
+                List<int[]> prompts = batch.requests().stream().map(GenerationRequest::promptIds).toList();
+                getContext().ask(PpoLearnerActor.KlMeasured.class, learner, STEP_TIMEOUT,
+                        replyTo -> new PpoLearnerActor.MeasureKl(prompts, completions, replyTo),
+                        (measured, failure) -> measured != null
+                                ? new FinalKlMeasured(measured) : new StepFailed("measuring the final KL", failure));
             }
         }
         return this;
+    }
+
+    private Behavior<Command> onFinalKlMeasured(FinalKlMeasured message) {
+        listener.tell(new Finished(iteration, board.latest(), message.measured().perCompletion()));
+        return Behaviors.stopped();
     }
 
     // --- an iteration --------------------------------------------------------------------------------------------
@@ -503,6 +523,9 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         scalars.put("reward/rm_mean", Arrays.stream(scores).average().orElse(Double.NaN));
         scalars.put("reward/rm_std", std(scores));
         scalars.put("reward/rm_version", (double) rewardModelVersion);
+        gold.ifPresent(g -> scalars.put("reward/gold_mean", IntStream.range(0, lastCompletions.size())
+                .mapToDouble(i -> g.score(batch.prompts().get(i), lastCompletions.get(i).text())).average()
+                .orElse(Double.NaN)));
         scalars.put("kl/to_reference", stats.klToReference());
         scalars.put("kl/coefficient", stats.klCoefficient());
         scalars.put("ppo/policy_loss", stats.policyLoss());

@@ -135,7 +135,7 @@ public final class ExperimentRunner {
         ReviewCorpus corpus = new ReviewCorpus();
         PpoSettings ppo = PpoSettings.from(config);
         ConsoleProgress progress = ConsoleProgress.onStderr(settings.iterations(),
-                List.of("reward/rm_mean", "kl/to_reference", "ppo/clip_fraction", "ppo/approx_kl",
+                List.of("reward/rm_mean", "reward/gold_mean", "kl/to_reference", "ppo/clip_fraction", "ppo/approx_kl",
                         "rollout/response_length", "time/iteration_s"));
         try (NDManager manager = NDManager.newBaseManager(
                         DeviceChoice.parse(config.getString("rlhf.device")).resolve());
@@ -150,7 +150,7 @@ public final class ExperimentRunner {
                     settings.sampling().maxNewTokens(), settings.seed() + 6);
             Path versionsRoot = runDir.resolve(REWARD_MODELS_DIR);
             RewardModelBuilder builder = new RewardModelBuilder(sft.model().weights(), policyDir, encoder,
-                    RewardTrainingSettings.from(config), goldHeldOut, versionsRoot);
+                    RewardTrainingSettings.from(config), goldHeldOut, versionsRoot, settings.replay());
             RunRecorder recorder = new RunRecorder(metrics, runDir.resolve(EvaluationFile.SFT));
             ExperimentCoordinator.Resume resumePoint = null;
             PolicyLearner learner;
@@ -194,7 +194,8 @@ public final class ExperimentRunner {
                                 "preference-collector", tensors),
                         context.spawn(RewardTrainerActor.create(builder, manager), "reward-trainer", tensors));
                 ActorRef<ExperimentCoordinator.Command> coordinator = context.spawn(
-                        ExperimentCoordinator.resume(settings, plan, roles, board, from), "coordinator");
+                        ExperimentCoordinator.resume(settings, plan, roles, board, from, Optional.of(new GoldScore())),
+                        "coordinator");
                 handle.attach(coordinator, context.getSystem());
                 coordinator.tell(new ExperimentCoordinator.Start(context.getSelf()));
                 return Behaviors.receive(Event.class)
@@ -226,7 +227,7 @@ public final class ExperimentRunner {
                     return new Outcome(stopped.iterations(), Optional.empty(), Optional.of(stopped.checkpoint()));
                 }
                 ExperimentCoordinator.Finished done = (ExperimentCoordinator.Finished) end;
-                RunSummary summary = recorder.summary(done.iterations(), ppo.kl().target(),
+                RunSummary summary = recorder.summary(done.iterations(), done.evaluationKl(), ppo.kl().target(),
                         (System.nanoTime() - start) / 1e9);
                 summary.write(runDir);
                 return new Outcome(done.iterations(), Optional.of(summary), Optional.empty());
@@ -334,7 +335,7 @@ public final class ExperimentRunner {
             }
         }
 
-        RunSummary summary(int iterations, double klTarget, double seconds) {
+        RunSummary summary(int iterations, double[] evaluationKl, double klTarget, double seconds) {
             ReviewCorpus corpus = new ReviewCorpus();
             double[] best = new double[evaluationPrompts.size()];
             for (int i = 0; i < best.length; i++) {
@@ -344,8 +345,8 @@ public final class ExperimentRunner {
             RewardModelInfo last = versions.get(versions.size() - 1);
             GoldEvaluation.Estimate gain = GoldEvaluation.pairedGain(gold, evaluationPrompts, before.completions(),
                     after.completions());
-            RunSummary summary = new RunSummary(before, after, GoldEvaluation.estimate(best, List.of()), gain, lastKl,
-                    klTarget, last.metrics().get("accuracy_against_gold"), versions.size(), iterations, seconds);
+            RunSummary summary = new RunSummary(before, after, GoldEvaluation.estimate(best, List.of()), gain,
+                    GoldEvaluation.estimate(evaluationKl, List.of()), lastKl, klTarget, last.metrics().get("accuracy_against_gold"), versions.size(), iterations, seconds);
             printSamples();
             return summary;
         }

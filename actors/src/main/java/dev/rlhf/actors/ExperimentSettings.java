@@ -26,7 +26,8 @@ public record ExperimentSettings(
         int datasetComparisons,
         boolean iterated,
         int pairsPerIteration,
-        int retrainAfter) {
+        int retrainAfter,
+        int replay) {
 
     public ExperimentSettings {
         requirePositive(iterations, "iterations");
@@ -36,6 +37,9 @@ public record ExperimentSettings(
         requirePositive(checkpointEvery, "checkpoint-every");
         requirePositive(evaluationPrompts, "evaluation.prompts");
         requirePositive(rewardComparisons, "reward.comparisons");
+        if (replay < 0) {
+            throw new IllegalArgumentException("iterated.replay must not be negative but was " + replay);
+        }
         if (iterated && (pairsPerIteration <= 0 || 2 * pairsPerIteration > promptsPerIteration)) {
             throw new IllegalArgumentException("iterated.pairs-per-iteration must be in 1.."
                     + promptsPerIteration / 2 + " but was " + pairsPerIteration);
@@ -62,7 +66,8 @@ public record ExperimentSettings(
                 c.getInt("reward.dataset-comparisons"),
                 c.getBoolean("iterated.enabled"),
                 c.getInt("iterated.pairs-per-iteration"),
-                c.getInt("iterated.retrain-after"));
+                c.getInt("iterated.retrain-after"),
+                c.getInt("iterated.replay"));
     }
 
     /** Pairs per iteration sent for judgment (0 when iterated RLHF is off). */

@@ -19,7 +19,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 public final class PpoLearnerActor extends AbstractBehavior<PpoLearnerActor.Command> {
 
     /** What the learner handles. */
-    public sealed interface Command permits Learn, SaveCheckpoint {}
+    public sealed interface Command permits Learn, MeasureKl, SaveCheckpoint {}
 
     /**
      * One PPO update.
@@ -29,6 +29,13 @@ public final class PpoLearnerActor extends AbstractBehavior<PpoLearnerActor.Comm
      */
     public record Learn(int iteration, List<int[]> prompts, List<Completion> completions, float[] scores,
             ActorRef<Learned> replyTo) implements Command {}
+
+    /** Measures each completion's KL to the reference under the current policy (see PolicyLearner#klToReference). */
+    public record MeasureKl(List<int[]> prompts, List<Completion> completions, ActorRef<KlMeasured> replyTo)
+            implements Command {}
+
+    /** The answer to {@link MeasureKl}: one KL (nats) per completion, in order. */
+    public record KlMeasured(double[] perCompletion) {}
 
     /** Writes a resumable checkpoint of the learner's state. */
     public record SaveCheckpoint(RunCheckpoint.State state, ActorRef<CheckpointSaved> replyTo) implements Command {}
@@ -57,6 +64,7 @@ public final class PpoLearnerActor extends AbstractBehavior<PpoLearnerActor.Comm
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(Learn.class, this::onLearn)
+                .onMessage(MeasureKl.class, this::onMeasureKl)
                 .onMessage(SaveCheckpoint.class, this::onSaveCheckpoint)
                 .onSignal(PostStop.class, signal -> {
                     learner.close();
@@ -69,6 +77,11 @@ public final class PpoLearnerActor extends AbstractBehavior<PpoLearnerActor.Comm
         long start = System.nanoTime();
         PolicyLearner.Update update = learner.learn(message.prompts(), message.completions(), message.scores());
         message.replyTo().tell(new Learned(message.iteration(), update, (System.nanoTime() - start) / 1e9));
+        return this;
+    }
+
+    private Behavior<Command> onMeasureKl(MeasureKl message) {
+        message.replyTo().tell(new KlMeasured(learner.klToReference(message.prompts(), message.completions())));
         return this;
     }
 

@@ -15,7 +15,9 @@ import java.util.Map;
  *
  * @param goldBest gold reward of the gold-optimal responses to the evaluation prompts
  * @param goldGain the tuned policy's gold gain over the SFT policy, paired by prompt (same prompts and seeds)
- * @param klFinal KL to the reference of the last iteration's rollout (nats per sequence)
+ * @param klFinal KL to the reference of the tuned policy (nats per response), estimated over its completions of the
+ *     evaluation prompts: steadier than one training batch's figure
+ * @param klLastIteration KL to the reference of the last iteration's rollout batch (what the KL controller saw)
  * @param klTarget the KL budget of the run ({@code rlhf.ppo.kl.target})
  * @param rmAccuracyGold accuracy against gold of the last reward model, on held-out comparisons
  */
@@ -24,7 +26,8 @@ public record RunSummary(
         GoldEvaluation.Estimate goldTuned,
         GoldEvaluation.Estimate goldBest,
         GoldEvaluation.Estimate goldGain,
-        double klFinal,
+        GoldEvaluation.Estimate klFinal,
+        double klLastIteration,
         double klTarget,
         double rmAccuracyGold,
         int rewardModelVersions,
@@ -50,7 +53,9 @@ public record RunSummary(
         json.put("gold_gain_paired", goldGain.mean());
         json.put("gold_gain_paired_ci95", List.of(goldGain.low(), goldGain.high()));
         json.put("gap_closed", gapClosed());
-        json.put("kl_final", klFinal);
+        json.put("kl_final", klFinal.mean());
+        json.put("kl_final_ci95", List.of(klFinal.low(), klFinal.high()));
+        json.put("kl_last_iteration", klLastIteration);
         json.put("kl_target", klTarget);
         json.put("rm_accuracy_gold", rmAccuracyGold);
         json.put("reward_model_versions", rewardModelVersions);

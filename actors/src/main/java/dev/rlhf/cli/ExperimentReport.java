@@ -32,7 +32,9 @@ final class ExperimentReport {
         out.printf("gain (paired)    %+.3f        [%+.3f, %+.3f]  (per prompt, same seeds)%n", s.goldGain().mean(),
                 s.goldGain().low(), s.goldGain().high());
         out.printf("gap closed       %.0f%% (target: at least 50%%)%n", 100 * s.gapClosed());
-        out.printf("KL to SFT        %.2f nats per response (budget %.1f)%n", s.klFinal(), s.klTarget());
+        out.printf("KL to SFT        %.2f         [%.2f, %.2f]  nats per response, evaluation prompts (budget %.1f; "
+                + "last batch %.2f)%n", s.klFinal().mean(), s.klFinal().low(), s.klFinal().high(), s.klTarget(),
+                s.klLastIteration());
         out.printf("reward model     accuracy against gold %.3f (%d versions)%n", s.rmAccuracyGold(),
                 s.rewardModelVersions());
         out.printf("iterations       %d in %.0f s%n", s.iterations(), s.secondsTotal());

@@ -13,6 +13,7 @@ import dev.rlhf.policy.ppo.PpoStats;
 import dev.rlhf.policy.ppo.PpoUpdater;
 import dev.rlhf.policy.ppo.RolloutScorer;
 import dev.rlhf.policy.ppo.RolloutSequences;
+import dev.rlhf.policy.ppo.TokenRewards;
 import java.util.List;
 import java.util.Map;
 
@@ -96,6 +97,20 @@ public final class PolicyLearner implements AutoCloseable {
         PpoStats stats = updater.update(experience);
         version++;
         return new Update(stats, WeightsSnapshot.of(policy.weights(), version));
+    }
+
+    /**
+     * Each completion's KL to the reference, the summed {@code log π - log π_ref} over its tokens under the current
+     * policy: over samples of the current policy its mean estimates KL(π || π_ref).
+     *
+     * @param prompts the prompt token ids, one per completion
+     */
+    public double[] klToReference(List<int[]> prompts, List<Completion> completions) {
+        List<int[]> responses = completions.stream().map(Completion::tokenIds).toList();
+        RolloutSequences sequences = RolloutSequences.pack(prompts, responses, padTokenId);
+        Experience scored = scorer.score(sequences, new float[sequences.batch()]);
+        return TokenRewards.klPerSequence(scored.logprobs(), scored.refLogprobs(), sequences.responseMask(),
+                sequences.batch());
     }
 
     public GptModel policy() {

@@ -26,15 +26,13 @@ import java.util.Map;
 
 /**
  * Trains one reward-model version from judged comparisons, Bradley-Terry with early stopping: the first from a
- * fresh score head on the SFT trunk, each later one continuing from its predecessor on the new judgments plus
- * three times as many earlier ones replayed (so it follows the policy's drift without forgetting, at a fraction of the cost).
+ * fresh score head on the SFT trunk, each later one continuing from its predecessor on the newly judged comparisons
+ * plus {@code replay} times as many earlier ones replayed (so it follows the policy's drift without forgetting, at a
+ * fraction of the cost).
  * Normalisation statistics come from the judged responses (samples of the policy the judgments came from);
  * accuracy against gold is measured on held-out comparisons; every version is saved as a checkpoint.
  */
 public final class RewardModelBuilder {
-    /** Earlier judgments replayed per new one when a version continues from its predecessor. */
-    private static final int REPLAY = 3;
-
     private final GptWeights sft;
     private final Path sftDir;
     private final SequenceEncoder encoder;
@@ -42,6 +40,7 @@ public final class RewardModelBuilder {
     private final List<Comparison> goldHeldOut;
     private final Path versionsRoot;
     private final int scoreBatchSize;
+    private final int replay;
 
     /** A trained version, ready to score. The caller closes {@code model} when the version is retired. */
     public record Version(RewardModel model, RewardScorer scorer, RewardModelInfo info) implements AutoCloseable {
@@ -54,9 +53,10 @@ public final class RewardModelBuilder {
     /**
      * @param goldHeldOut comparisons never trained on, to measure agreement with the gold preference
      * @param versionsRoot directory the versions are saved under ({@code v1}, {@code v2}, ...)
+     * @param replay earlier comparisons replayed per newly judged one when a version continues from its predecessor
      */
     public RewardModelBuilder(GptWeights sft, Path sftDir, SequenceEncoder encoder, RewardTrainingSettings settings,
-            List<Comparison> goldHeldOut, Path versionsRoot) {
+            List<Comparison> goldHeldOut, Path versionsRoot, int replay) {
         this.sft = sft;
         this.sftDir = sftDir;
         this.encoder = encoder;
@@ -64,6 +64,7 @@ public final class RewardModelBuilder {
         this.goldHeldOut = List.copyOf(goldHeldOut);
         this.versionsRoot = versionsRoot;
         this.scoreBatchSize = settings.scoreBatchSize();
+        this.replay = replay;
     }
 
     /**
@@ -125,14 +126,21 @@ public final class RewardModelBuilder {
         return new Version(loaded.model(), scorer, loaded.info());
     }
 
-    /** The judgments after {@code through}, and an evenly spaced sample of {@link #REPLAY} times as many earlier ones. */
-    private static List<JudgedComparison> newWithReplay(List<JudgedComparison> judged, long through) {
+    /**
+     * The judgments after {@code through}, and all judgments of an evenly spaced sample of {@link #replay} times as
+     * many earlier comparisons (a comparison's judgments train together, see {@link PreferenceExamples}).
+     */
+    private List<JudgedComparison> newWithReplay(List<JudgedComparison> judged, long through) {
         List<JudgedComparison> fresh = judged.stream().filter(j -> j.sequence() > through).toList();
-        List<JudgedComparison> old = judged.stream().filter(j -> j.sequence() <= through).toList();
+        Map<Comparison, List<JudgedComparison>> old = new LinkedHashMap<>();
+        judged.stream().filter(j -> j.sequence() <= through)
+                .forEach(j -> old.computeIfAbsent(j.comparison(), c -> new ArrayList<>()).add(j));
+        long wanted = replay * fresh.stream().map(JudgedComparison::comparison).distinct().count();
+        List<List<JudgedComparison>> oldComparisons = new ArrayList<>(old.values());
+        int stride = (int) Math.max(1, oldComparisons.size() / Math.max(1, wanted));
         List<JudgedComparison> mixed = new ArrayList<>(fresh);
-        int stride = Math.max(1, old.size() / Math.max(1, REPLAY * fresh.size()));
-        for (int i = 0; i < old.size() && mixed.size() < (1 + REPLAY) * fresh.size(); i += stride) {
-            mixed.add(old.get(i));
+        for (int i = 0, picked = 0; i < oldComparisons.size() && picked < wanted; i += stride, picked++) {
+            mixed.addAll(oldComparisons.get(i));
         }
         return mixed;
     }

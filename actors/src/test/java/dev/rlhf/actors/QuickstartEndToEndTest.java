@@ -12,6 +12,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,16 +53,21 @@ class QuickstartEndToEndTest {
 
         System.out.printf("gold reward: SFT %.3f ± %.3f, tuned %.3f ± %.3f, paired gain %.3f ± %.3f, KL %.2f%n",
                 summary.goldSft().mean(), summary.goldSft().ci95(), summary.goldTuned().mean(),
-                summary.goldTuned().ci95(), summary.goldGain().mean(), summary.goldGain().ci95(), summary.klFinal());
+                summary.goldTuned().ci95(), summary.goldGain().mean(), summary.goldGain().ci95(), summary.klFinal().mean());
         // same prompts and seeds before and after: the per-prompt differences are the fair test of a gain
         double standardError = summary.goldGain().ci95() / 1.96;
         assertTrue(summary.goldGain().mean() > 2 * standardError, String.format(
                 "gold reward should rise significantly: SFT %.3f, tuned %.3f, paired gain %.3f ± %.3f",
                 summary.goldSft().mean(), summary.goldTuned().mean(), summary.goldGain().mean(),
                 summary.goldGain().ci95()));
+        assertTrue(summary.klFinal().low() > 0, "a policy tuned away from its reference has a positive KL to it: "
+                + summary.klFinal().mean() + " ± " + summary.klFinal().ci95());
         Path run = dir.resolve("run");
         assertTrue(Files.isRegularFile(run.resolve(RunSummary.FILE_NAME)), "summary.json written");
-        assertTrue(Files.readAllLines(run.resolve("metrics.jsonl")).size() == 40, "one metrics line per iteration");
+        List<String> metricsLines = Files.readAllLines(run.resolve("metrics.jsonl"));
+        assertTrue(metricsLines.size() == 40, "one metrics line per iteration");
+        assertTrue(metricsLines.stream().allMatch(line -> line.contains("\"reward/gold_mean\":")),
+                "every iteration reports the gold score of its completions");
         assertTrue(Files.list(run).anyMatch(p -> p.getFileName().toString().startsWith("events.out.tfevents.")),
                 "TensorBoard event file written");
         assertTrue(Files.isRegularFile(run.resolve("checkpoints/iter-00040").resolve(RunCheckpoint.STATE_FILE)),

@@ -4,21 +4,28 @@ import ai.djl.ndarray.NDArray;
 
 /**
  * The Bradley–Terry preference loss: with {@code P(chosen > rejected) = sigmoid(r_chosen - r_rejected)}, the mean
- * of {@code -log sigmoid(r_chosen - r_rejected - margin)} over pairs. A positive margin (Llama 2's trick for
- * judgments of stronger preference) asks the model to separate the pair by at least that much.
+ * over votes of {@code -log sigmoid(sign * (r_chosen - r_rejected) - margin)}, where a vote for {@code chosen} has
+ * sign +1 and one for {@code rejected} -1. A positive margin (Llama 2's trick for judgments of stronger preference)
+ * asks the model to separate the pair by at least that much in the vote's direction.
  */
 public final class BradleyTerryLoss {
     private BradleyTerryLoss() {}
 
     /**
-     * @param chosen {@code [pairs]} scores of the preferred responses
+     * @param chosen {@code [pairs]} scores of the responses most votes preferred
      * @param rejected {@code [pairs]} scores of the others
-     * @param margin {@code [pairs]} margins, zeros for the plain loss
-     * @return the mean loss, a scalar
+     * @param votes {@code [pairs, votesPerPair]} sign, margin and weight (1 for a vote, 0 for padding) of each vote
+     * @return the mean loss over votes, a scalar
      */
-    public static NDArray loss(NDArray chosen, NDArray rejected, NDArray margin) {
-        NDArray z = chosen.sub(rejected).sub(margin);
+    public static NDArray loss(NDArray chosen, NDArray rejected, VoteTable.Arrays votes) {
+        NDArray z = directedDifference(chosen, rejected, votes).sub(votes.margins());
         // -log sigmoid(z) = softplus(-z) = max(-z, 0) + log(1 + exp(-|z|)), which never overflows
-        return z.neg().maximum(0f).add(z.abs().neg().exp().add(1f).log()).mean();
+        NDArray perVote = z.neg().maximum(0f).add(z.abs().neg().exp().add(1f).log());
+        return perVote.mul(votes.weights()).sum().div(votes.weights().sum());
+    }
+
+    /** {@code [pairs, votesPerPair]}: the score difference as each vote sees it (positive = the vote's way). */
+    static NDArray directedDifference(NDArray chosen, NDArray rejected, VoteTable.Arrays votes) {
+        return chosen.sub(rejected).expandDims(1).mul(votes.signs());
     }
 }

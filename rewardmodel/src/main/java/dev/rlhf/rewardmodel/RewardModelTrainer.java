@@ -3,6 +3,7 @@ package dev.rlhf.rewardmodel;
 import dev.rlhf.policy.train.Gradients;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import dev.rlhf.policy.train.AdamW;
 import java.util.ArrayList;
@@ -19,8 +20,9 @@ import org.slf4j.LoggerFactory;
  * clipping, in minibatches; keeps a held-out split and stops early once its loss stops improving, leaving the
  * model with the weights of the best epoch.
  *
- * <p>Ties and skipped comparisons carry no order and never become {@link PreferenceExample}s, so they are left
- * out of training (see {@code PreferenceExamples}); the Bradley–Terry likelihood has no term for them.
+ * <p>Ties and skips carry no order and never become votes of a {@link PreferenceExample}, so they are left out of
+ * training (see {@code PreferenceExamples}); the Bradley–Terry likelihood has no term for them. All votes on a pair
+ * share its forward pass, and the held-out split is by pair, so no judgment of a held-out comparison is trained on.
  *
  * <p>Each step scores chosen and rejected sequences in one forward pass over a batch of {@code 2 × pairs}, inside a
  * sub-manager closed at the end of the step.
@@ -60,23 +62,31 @@ public final class RewardModelTrainer implements AutoCloseable {
         }
     }
 
-    /** Loss and accuracy on {@code pairs}, without gradients, {@code scoreBatchSize} sequences per pass. */
+    /**
+     * Loss and accuracy over the votes of {@code pairs} (the share of votes whose preferred response scores
+     * higher), without gradients, {@code scoreBatchSize} sequences per pass.
+     */
     public PairEvaluation evaluate(List<PreferenceExample> pairs) {
         int chunk = Math.max(1, settings.scoreBatchSize() / 2);
         double lossSum = 0;
-        int correct = 0;
+        long agreeing = 0;
+        long votes = 0;
         for (int start = 0; start < pairs.size(); start += chunk) {
             List<PreferenceExample> part = pairs.subList(start, Math.min(pairs.size(), start + chunk));
             try (NDManager step = model.weights().manager().newSubManager()) {
                 NDArray scores = scores(part, step);
                 NDArray chosen = scores.get("0:{}", part.size());
                 NDArray rejected = scores.get("{}:", part.size());
-                lossSum += BradleyTerryLoss.loss(chosen, rejected, margins(part, step)).getFloat() * part.size();
-                correct += (int) chosen.gt(rejected).sum().getLong();
+                VoteTable.Arrays table = VoteTable.of(part, settings, step);
+                long partVotes = part.stream().mapToLong(p -> p.votes().size()).sum();
+                lossSum += BradleyTerryLoss.loss(chosen, rejected, table).getFloat() * partVotes;
+                agreeing += BradleyTerryLoss.directedDifference(chosen, rejected, table).gt(0f)
+                        .toType(DataType.FLOAT32, false).mul(table.weights()).sum().getFloat();
+                votes += partVotes;
             }
         }
-        int n = pairs.size();
-        return new PairEvaluation(n == 0 ? Double.NaN : lossSum / n, n == 0 ? Double.NaN : (double) correct / n, n);
+        return new PairEvaluation(votes == 0 ? Double.NaN : lossSum / votes,
+                votes == 0 ? Double.NaN : (double) agreeing / votes, pairs.size());
     }
 
     /**
@@ -146,7 +156,7 @@ public final class RewardModelTrainer implements AutoCloseable {
     private NDArray loss(List<PreferenceExample> pairs, NDManager manager) {
         NDArray scores = scores(pairs, manager);
         return BradleyTerryLoss.loss(scores.get("0:{}", pairs.size()), scores.get("{}:", pairs.size()),
-                margins(pairs, manager));
+                VoteTable.of(pairs, settings, manager));
     }
 
     /** Scores of chosen then rejected sequences, one forward pass over both: {@code [2 * pairs]}. */
@@ -156,14 +166,6 @@ public final class RewardModelTrainer implements AutoCloseable {
         pairs.forEach(p -> sequences.add(p.rejected()));
         TokenBatch batch = TokenBatch.rightPadded(sequences, manager);
         return model.scores(batch.tokenIds(), batch.attentionMask());
-    }
-
-    private NDArray margins(List<PreferenceExample> pairs, NDManager manager) {
-        float[] margins = new float[pairs.size()];
-        for (int i = 0; i < margins.length; i++) {
-            margins[i] = settings.margin(pairs.get(i).strength());
-        }
-        return manager.create(margins);
     }
 
     private Map<String, NDArray> snapshot(NDManager manager) {

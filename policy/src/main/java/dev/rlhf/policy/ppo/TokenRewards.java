@@ -56,10 +56,20 @@ public final class TokenRewards {
      */
     public static double sequenceKl(float[] logprobs, float[] refLogprobs, float[] mask, int batch) {
         double sum = 0;
-        for (int i = 0; i < logprobs.length; i++) {
-            sum += mask[i] * ((double) logprobs[i] - refLogprobs[i]);
+        for (double kl : klPerSequence(logprobs, refLogprobs, mask, batch)) {
+            sum += kl;
         }
         return sum / batch;
+    }
+
+    /** Each sequence's summed per-token {@code log π_old - log π_ref} over its response tokens. */
+    public static double[] klPerSequence(float[] logprobs, float[] refLogprobs, float[] mask, int batch) {
+        double[] kl = new double[batch];
+        int responseLength = logprobs.length / batch;
+        for (int i = 0; i < logprobs.length; i++) {
+            kl[i / responseLength] += mask[i] * ((double) logprobs[i] - refLogprobs[i]);
+        }
+        return kl;
     }
 
     private static double[] processScores(float[] scores, boolean whiten, double clip) {

@@ -39,4 +39,11 @@ class TokenRewardsTest {
 
         assertEquals(((0.5 - 1.0 + 0) + (-0.1 + 0.2)) / 2, kl, 1e-6);
     }
+
+    @Test
+    void klPerSequenceSumsEachRowsMaskedLogRatios() {
+        double[] kl = TokenRewards.klPerSequence(LOGPROBS, REF_LOGPROBS, MASK, 2);
+
+        assertArrayEquals(new double[] {0.5 - 1.0 + 0, -0.1 + 0.2}, kl, 1e-6, "the padded token counts nothing");
+    }
 }

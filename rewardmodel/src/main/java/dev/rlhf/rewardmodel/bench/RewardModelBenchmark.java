@@ -59,7 +59,7 @@ public final class RewardModelBenchmark {
         int length = shape.promptLength() + shape.newTokens();
         List<PreferenceExample> pairs = new ArrayList<>(shape.batch());
         for (int b = 0; b < shape.batch(); b++) {
-            pairs.add(new PreferenceExample(random.ints(length, 0, shape.vocab()).toArray(),
+            pairs.add(PreferenceExample.single(random.ints(length, 0, shape.vocab()).toArray(),
                     random.ints(length, 0, shape.vocab()).toArray(), 1));
         }
         return pairs;
