@@ -16,7 +16,9 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -30,7 +32,9 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
  * A rollout worker node ({@code rlhf worker}): a cluster node with the rollout role that runs one
  * {@link RolloutWorker} (under restart supervision, as in the experiment JVM) behind a gRPC RolloutService, and
  * registers a {@link RolloutEndpoint} with the Receptionist so the coordinator finds the service. It runs until
- * its actor system terminates: on SIGTERM (leaving the cluster first), or when the cluster downs it.
+ * its actor system terminates: on SIGTERM (leaving the cluster first), when the cluster downs it, or when it leaves
+ * because the coordinator has gone ({@link CoordinatorWatch}); in the last two cases the caller may start a fresh
+ * node to join the cluster again.
  */
 public final class RolloutWorkerNode implements AutoCloseable {
     private static final String TENSOR_DISPATCHER = "rlhf.tensor-dispatcher";
@@ -73,6 +77,7 @@ public final class RolloutWorkerNode implements AutoCloseable {
                     .onFailure(SupervisorStrategy.restart());
             ActorRef<RolloutWorker.Command> worker = system.systemActorOf(supervised, "rollout-worker",
                     DispatcherSelector.fromConfig(TENSOR_DISPATCHER));
+            system.systemActorOf(CoordinatorWatch.create(), "coordinator-watch", Props.empty());
             ClusterJoin.joinSelfWithoutSeeds(system, cluster);
             String bindHost = cluster.workerBindHost().isEmpty() ? cluster.hostname() : cluster.workerBindHost();
             Server server = NettyServerBuilder.forAddress(new InetSocketAddress(bindHost, cluster.workerPort()),
@@ -106,9 +111,17 @@ public final class RolloutWorkerNode implements AutoCloseable {
         return address;
     }
 
-    /** Blocks until the node's actor system has terminated (SIGTERM, or the cluster downed the node). */
-    public void awaitTermination() {
+    /**
+     * Blocks until the node's actor system has terminated.
+     *
+     * @return whether the node left the cluster on its own account (the cluster downed it, or it left after the
+     *     coordinator), so a fresh node should join again; false after SIGTERM or {@link #close}
+     */
+    public boolean awaitTermination() {
         system.getWhenTerminated().toCompletableFuture().join();
+        Optional<CoordinatedShutdown.Reason> reason = CoordinatedShutdown.get(system).getShutdownReason();
+        return reason.isPresent() && (reason.get() == CoordinatedShutdown.clusterDowningReason()
+                || reason.get() == CoordinatedShutdown.clusterLeavingReason());
     }
 
     /** Stops the service (calls in flight get a few seconds), leaves the cluster, releases the policy. */

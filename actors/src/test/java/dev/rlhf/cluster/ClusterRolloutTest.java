@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Cluster mode for real: rollout worker nodes in child JVMs ({@code rlhf worker}), the experiment in this JVM
  * with no rollout worker of its own. Every rollout then comes from a worker node, at the version the coordinator
- * published; and a run whose worker node is killed goes on to its end with the one left.
+ * published, and the worker process joins again for the next run; a run whose worker node is killed goes on to its
+ * end with the one left.
  */
 class ClusterRolloutTest {
     private static final Pattern GENERATED = Pattern.compile("generated chunk \\d+ \\((\\d+) sequences\\) with weights v(\\d+)");
@@ -51,12 +52,14 @@ class ClusterRolloutTest {
     }
 
     @Test
-    void everyRolloutComesFromTheRemoteWorkerAtThePublishedVersion(@TempDir Path dir) throws Exception {
+    void everyRolloutComesFromTheRemoteWorkerAtThePublishedVersionAndTheWorkerServesTheNextRun(@TempDir Path dir)
+            throws Exception {
         WorkerNodeProcess worker = startWorker(dir, "worker-a", List.of());
         int iterations = 2;
         CompletableFuture<Long> finalEvaluationVersion = new CompletableFuture<>();
 
-        ExperimentHandle run = new ExperimentRunner(clusterConfig(dir.resolve("run"), iterations, worker), sft,
+        ExperimentHandle run = new ExperimentRunner(clusterConfig(dir.resolve("run"), iterations,
+                worker.clusterAddress), sft,
                 TinyExperiments.quiet()).start(false, event -> {
                     if (event instanceof ExperimentCoordinator.Evaluated e && e.weightVersion() > 0) {
                         finalEvaluationVersion.complete(e.weightVersion());
@@ -81,6 +84,13 @@ class ClusterRolloutTest {
         }
         assertEquals(iterations, versions.get(versions.size() - 1), "the last chunk was generated with the weights "
                 + "the coordinator published last");
+
+        // the coordinator has left: the worker process starts a fresh node, which the next run finds
+        String again = worker.awaitNextClusterAddress();
+        assertTrue(again != null, "the worker joined again after the run; its log:\n" + worker.log());
+        RunSummary next = new ExperimentRunner(clusterConfig(dir.resolve("next-run"), 1, again), sft,
+                TinyExperiments.quiet()).start(false).outcome().get(5, TimeUnit.MINUTES).summary().orElseThrow();
+        assertEquals(1, next.iterations());
     }
 
     @Test
@@ -90,7 +100,7 @@ class ClusterRolloutTest {
         int iterations = 3;
         Path runDir = dir.resolve("run");
 
-        ExperimentHandle run = new ExperimentRunner(clusterConfig(runDir, iterations, survivor), sft,
+        ExperimentHandle run = new ExperimentRunner(clusterConfig(runDir, iterations, survivor.clusterAddress), sft,
                 TinyExperiments.quiet()).start(false);
         Thread killer = new Thread(() -> {
             try {
@@ -123,13 +133,13 @@ class ClusterRolloutTest {
     }
 
     /** A tiny run in cluster mode: no local rollout worker, this JVM on a free port, seeded from {@code seed}. */
-    private static Config clusterConfig(Path runDir, int iterations, WorkerNodeProcess seed) {
+    private static Config clusterConfig(Path runDir, int iterations, String seed) {
         return ConfigFactory.parseMap(TinyExperiments.keys(runDir, iterations))
                 .withValue("rlhf.cluster.enabled", ConfigValueFactory.fromAnyRef(true))
                 .withValue("rlhf.cluster.port", ConfigValueFactory.fromAnyRef(0))
                 .withValue("rlhf.cluster.local-rollout-workers", ConfigValueFactory.fromAnyRef(0))
                 .withValue("rlhf.cluster.worker-wait-timeout", ConfigValueFactory.fromAnyRef("2m"))
-                .withValue("rlhf.cluster.seed-nodes", ConfigValueFactory.fromIterable(List.of(seed.clusterAddress)))
+                .withValue("rlhf.cluster.seed-nodes", ConfigValueFactory.fromIterable(List.of(seed)))
                 .withFallback(ConfigFactory.load());
     }
 }

@@ -8,29 +8,35 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
  * {@code rlhf worker} in a child JVM on 127.0.0.1, every port picked by the system: started with {@link #start},
- * ready once it has printed its RolloutService and cluster addresses, killed by {@link #close}.
+ * ready once it has printed its RolloutService and cluster addresses (again each time it starts a fresh node),
+ * killed by {@link #close}.
  */
 final class WorkerNodeProcess implements AutoCloseable {
     private static final Pattern CLUSTER_NODE = Pattern.compile("cluster node (\\S+) with role rollout");
     private static final Pattern GRPC = Pattern.compile("rollout worker grpc listening on ([^:]+):(\\d+)");
 
+    private static final String ENDED = "";
+
     private final Process process;
     private final Path log;
-    /** The node's cluster address, for other nodes to seed from. */
+    /** The cluster address of each node the process has started, in order; {@link #ENDED} once stdout ends. */
+    private final BlockingQueue<String> addresses;
+    /** The first node's cluster address, for other nodes to seed from. */
     final String clusterAddress;
 
-    private WorkerNodeProcess(Process process, Path log, String clusterAddress) {
+    private WorkerNodeProcess(Process process, Path log, BlockingQueue<String> addresses, String clusterAddress) {
         this.process = process;
         this.log = log;
+        this.addresses = addresses;
         this.clusterAddress = clusterAddress;
     }
 
@@ -61,12 +67,13 @@ final class WorkerNodeProcess implements AutoCloseable {
                 .redirectError(log.toFile())
                 .start();
         try {
-            String address = awaitClusterAddress(process);
-            if (address == null) {
+            BlockingQueue<String> addresses = readAddresses(process);
+            String address = addresses.poll(60, TimeUnit.SECONDS);
+            if (address == null || address.equals(ENDED)) {
                 throw new IllegalStateException("worker " + name + " did not print its addresses; stderr:\n"
                         + Files.readString(log));
             }
-            return new WorkerNodeProcess(process, log, address);
+            return new WorkerNodeProcess(process, log, addresses, address);
         } catch (Exception | Error e) {
             process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             throw e;
@@ -92,12 +99,15 @@ final class WorkerNodeProcess implements AutoCloseable {
         kill();
     }
 
-    /**
-     * The cluster address once both lines are printed (the gRPC line comes first), or null if the process ends or
-     * a minute passes first; stdout is drained after.
-     */
-    private static String awaitClusterAddress(Process child) throws Exception {
-        CompletableFuture<String> found = new CompletableFuture<>();
+    /** The cluster address of the next fresh node the process starts, or null if none is up within a minute. */
+    String awaitNextClusterAddress() throws InterruptedException {
+        String address = addresses.poll(60, TimeUnit.SECONDS);
+        return address == null || address.equals(ENDED) ? null : address;
+    }
+
+    /** A queue that gets each node's cluster address once both of its lines are printed (the gRPC line first). */
+    private static BlockingQueue<String> readAddresses(Process child) {
+        BlockingQueue<String> addresses = new LinkedBlockingQueue<>();
         Thread reader = new Thread(() -> {
             boolean serving = false;
             try (BufferedReader lines = new BufferedReader(
@@ -106,20 +116,17 @@ final class WorkerNodeProcess implements AutoCloseable {
                     serving |= GRPC.matcher(line).matches();
                     Matcher node = CLUSTER_NODE.matcher(line);
                     if (serving && node.matches()) {
-                        found.complete(node.group(1));
+                        addresses.add(node.group(1));
+                        serving = false;
                     }
                 }
             } catch (IOException e) {
-                found.completeExceptionally(e);
+                // the process ended; so does the queue
             }
-            found.complete(null);
+            addresses.add(ENDED);
         }, "worker-stdout");
         reader.setDaemon(true);
         reader.start();
-        try {
-            return found.get(60, TimeUnit.SECONDS);
-        } catch (TimeoutException e) {
-            return null;
-        }
+        return addresses;
     }
 }
