@@ -2,6 +2,7 @@ package dev.rlhf.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
@@ -18,6 +19,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -124,6 +126,22 @@ class ClusterRolloutTest {
                 .resolve(GptCheckpoint.WEIGHTS_FILE)), "the run reached its end");
         assertTrue(survivor.log().contains("with weights v" + iterations), "the survivor generated the final "
                 + "evaluation with the last weights; its log:\n" + survivor.log());
+    }
+
+    @Test
+    void runWithoutAnyWorkerFailsOnceTheWaitIsOver(@TempDir Path dir) {
+        Config alone = clusterConfig(dir.resolve("run"), 1, "unused")
+                .withValue("rlhf.cluster.seed-nodes", ConfigValueFactory.fromIterable(List.of()))
+                .withValue("rlhf.cluster.worker-wait-timeout", ConfigValueFactory.fromAnyRef("1s"));
+
+        ExecutionException failure = assertThrows(ExecutionException.class, () -> new ExperimentRunner(alone, sft,
+                TinyExperiments.quiet()).start(false).outcome().get(2, TimeUnit.MINUTES));
+
+        Throwable cause = failure;
+        while (cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        assertEquals("no rollout worker held weights v0 within PT1S", cause.getMessage());
     }
 
     private WorkerNodeProcess startWorker(Path dir, String name, List<String> seeds) throws Exception {
