@@ -212,18 +212,21 @@ public final class ExperimentRunner {
                 }
                 handle.attach(coordinator, context.getSystem());
                 coordinator.tell(new ExperimentCoordinator.Start(context.getSelf()));
+                // the guardian stays up at the end: the runner terminates the system, which first leaves the
+                // cluster gracefully (a stopped guardian would stop the system's own actors, remoting included, at
+                // once)
                 return Behaviors.receive(Event.class)
                         .onMessage(ExperimentCoordinator.Finished.class, done -> {
                             ended.complete(done);
-                            return Behaviors.stopped();
+                            return Behaviors.same();
                         })
                         .onMessage(ExperimentCoordinator.Stopped.class, stopped -> {
                             ended.complete(stopped);
-                            return Behaviors.stopped();
+                            return Behaviors.same();
                         })
                         .onMessage(ExperimentCoordinator.Failed.class, failed -> {
                             ended.completeExceptionally(new IllegalStateException(failed.reason()));
-                            return Behaviors.stopped();
+                            return Behaviors.same();
                         })
                         .onAnyMessage(event -> {
                             recorder.onEvent(event);
