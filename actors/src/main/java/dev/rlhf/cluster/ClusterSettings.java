@@ -65,7 +65,7 @@ public record ClusterSettings(
                 c.getDuration("worker-wait-timeout"),
                 c.getDuration("endpoint-timeout"),
                 c.getDuration("call-timeout"),
-                c.getBytes("max-weights-message-bytes").intValue(),
+                messageBytes(c.getBytes("max-weights-message-bytes")),
                 c.getString("worker.bind-host"),
                 c.getInt("worker.port"),
                 c.getString("worker.policy-checkpoint"),
@@ -85,6 +85,15 @@ public record ClusterSettings(
                         "pekko.cluster.roles", ConfigValueFactory.fromIterable(List.of(role)),
                         "pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seedNodes)))
                 .withFallback(config);
+    }
+
+    /** gRPC caps a message at what an int counts. */
+    private static int messageBytes(long bytes) {
+        if (bytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("rlhf.cluster.max-weights-message-bytes must be at most "
+                    + Integer.MAX_VALUE + " (gRPC's limit) but was " + bytes);
+        }
+        return (int) bytes;
     }
 
     private static void requireNonNegative(int value, String key) {

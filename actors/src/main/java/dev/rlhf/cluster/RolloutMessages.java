@@ -13,7 +13,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** RolloutService messages from and to the rollout worker's own types (checks of untrusted input: ChunkRequestReader). */
+/**
+ * RolloutService messages from and to the rollout worker's own types. Requests a worker receives are checked by
+ * {@link ChunkRequestReader} instead.
+ */
 final class RolloutMessages {
     private RolloutMessages() {}
 

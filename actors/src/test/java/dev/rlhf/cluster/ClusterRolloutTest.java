@@ -35,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * end with the one left.
  */
 class ClusterRolloutTest {
-    private static final Pattern GENERATED = Pattern.compile("generated chunk \\d+ \\((\\d+) sequences\\) with weights v(\\d+)");
+    private static final Pattern GENERATED =
+            Pattern.compile("generated chunk \\d+ \\((\\d+) sequences\\) with weights v(\\d+)");
 
     @TempDir static Path shared;
     private static Path sft;
