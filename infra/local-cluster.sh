@@ -28,10 +28,10 @@ $rlhf bootstrap
 
 pids=()
 stop_workers() {
-  for pid in "${pids[@]}"; do
+  for pid in ${pids[@]+"${pids[@]}"}; do
     kill "$pid" 2>/dev/null || true
   done
-  for pid in "${pids[@]}"; do
+  for pid in ${pids[@]+"${pids[@]}"}; do
     wait "$pid" 2>/dev/null || true
   done
 }
