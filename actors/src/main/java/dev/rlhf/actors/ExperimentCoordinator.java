@@ -18,8 +18,11 @@ import dev.rlhf.rewardmodel.Comparison;
 import dev.rlhf.rewardmodel.ComparisonSource;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Deque;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +30,7 @@ import java.util.Optional;
 import java.util.stream.IntStream;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -38,7 +42,14 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * prompts over the rollout workers, sends every finished chunk to the scorer at once (scoring overlaps the other
  * chunks' generation), hands the scored batch to the learner, and publishes the new weights to every worker
  * before the next rollout, so no rollout mixes versions. A chunk whose worker fails or times out is retried on
- * the next worker (supervision restarts the failed one). With iterated RLHF, pairs of fresh completions go to the
+ * the next worker (supervision restarts the failed one).
+ *
+ * <p>The worker set may change while the run goes on (cluster mode): a worker that joins ({@link WorkerJoined})
+ * gets the current weights and takes chunks once it holds them; a worker whose actor stops (a remote worker's
+ * proxy stops when its node leaves, becomes unreachable or fails a call) is dropped and the chunks it held are
+ * sent to another worker, without counting as a failure of the chunk. Requests are seeded one by one, so which
+ * worker generates a chunk does not change its completions. While no worker holds the current weights, chunks
+ * wait for one, up to the configured time. With iterated RLHF, pairs of fresh completions go to the
  * preference collector; once enough new judgments are in, a new reward model trains in the background and the
  * scorer switches to it two iterations after the training began (waiting for it if need be), so runs with the
  * same seed switch at the same iteration.
@@ -56,9 +67,9 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     private static final int MAX_ATTEMPTS = 3;
 
     /** What the coordinator handles: its own start, and the adapted replies of the roles it drives. */
-    public sealed interface Command permits Start, Stop, CheckpointNow, ChunkDone, ChunkFailed, ChunkScored,
-            BatchLearned, WeightsPublished, CheckpointDone, PairsCollected, JudgmentsRead, RewardModelReady,
-            FinalKlMeasured, StepFailed {}
+    public sealed interface Command permits Start, Stop, CheckpointNow, WorkerJoined, ChunkDone, ChunkFailed,
+            ChunkScored, BatchLearned, WeightsPublished, PublishFailed, WorkerWaitOver, CheckpointDone,
+            PairsCollected, JudgmentsRead, RewardModelReady, FinalKlMeasured, StepFailed {}
 
     /** Starts the run; {@code replyTo} hears about every iteration and the end. */
     public record Start(ActorRef<Event> replyTo) implements Command {}
@@ -69,15 +80,22 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     /** Writes a checkpoint at the next iteration boundary and replies once it is on disk. */
     public record CheckpointNow(ActorRef<PpoLearnerActor.CheckpointSaved> replyTo) implements Command {}
 
-    record ChunkDone(Rollout rollout) implements Command {}
+    /** A rollout worker to use from now on, until its actor stops; it gets the current weights first. */
+    public record WorkerJoined(ActorRef<RolloutWorker.Command> worker) implements Command {}
 
-    record ChunkFailed(int chunk, int attempt, Throwable cause) implements Command {}
+    record ChunkDone(int rolloutId, Rollout rollout) implements Command {}
+
+    record ChunkFailed(int rolloutId, int chunk, int attempt, Throwable cause) implements Command {}
 
     record ChunkScored(Scored scored) implements Command {}
 
     record BatchLearned(Learned learned) implements Command {}
 
-    record WeightsPublished(WeightsLoaded loaded) implements Command {}
+    record WeightsPublished(ActorRef<RolloutWorker.Command> worker, WeightsLoaded loaded) implements Command {}
+
+    record PublishFailed(ActorRef<RolloutWorker.Command> worker, Throwable cause) implements Command {}
+
+    record WorkerWaitOver(int waitNumber) implements Command {}
 
     record CheckpointDone(PpoLearnerActor.CheckpointSaved saved) implements Command {}
 
@@ -125,7 +143,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
 
     private final ExperimentSettings settings;
     private final ExperimentPlan plan;
-    private final List<ActorRef<RolloutWorker.Command>> workers;
+    private final Duration workerWaitTimeout;
     private final ActorRef<RewardScorerActor.Command> scorer;
     private final ActorRef<PpoLearnerActor.Command> learner;
     private final ActorRef<PreferenceCollector.Command> collector;
@@ -140,7 +158,19 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     private int collectsPending;
     private boolean checkpointWaitsForJudgments;
 
+    // the rollout workers: each with the weight version it last acknowledged (-1 before its first), in join order
+    private final Map<ActorRef<RolloutWorker.Command>, Long> workerVersions = new LinkedHashMap<>();
+    private boolean publishing;
+
     // the rollout in flight
+    private int rolloutId;
+    /** The worker and attempt number of each chunk sent and not yet done. */
+    private final Map<Integer, Attempt> chunksInFlight = new HashMap<>();
+    private int[] chunkFailures;
+    /** Chunks that found no worker at the current weights, in the order they came. */
+    private final Deque<Attempt> chunksWaiting = new ArrayDeque<>();
+    /** Counts the waits for a worker, so a wait's timeout that fires after it ended is recognised. */
+    private int workerWait;
     private Purpose purpose;
     private ExperimentPlan.Batch batch;
     private List<List<GenerationRequest>> chunkRequests;
@@ -156,7 +186,6 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     private int iteration;
     private long iterationStart;
     private final Map<String, Double> phaseSeconds = new LinkedHashMap<>();
-    private int publishesPending;
     private long publishStart;
     private Learned lastLearned;
     private List<Completion> lastCompletions;
@@ -173,13 +202,19 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     private Trained pendingVersion;
     private boolean waitingForRewardModel;
 
+    private record Attempt(int chunk, int attempt, ActorRef<RolloutWorker.Command> worker) {}
+
     private ExperimentCoordinator(ActorContext<Command> context, ExperimentSettings settings, ExperimentPlan plan,
-            Roles roles, WeightsBoard board, Resume resume, Optional<GoldScore> gold) {
+            Roles roles, WeightsBoard board, Resume resume, Duration workerWaitTimeout, Optional<GoldScore> gold) {
         super(context);
         this.settings = settings;
         this.plan = plan;
+        this.workerWaitTimeout = workerWaitTimeout;
         this.gold = gold;
-        this.workers = roles.workers();
+        for (ActorRef<RolloutWorker.Command> worker : roles.workers()) {
+            workerVersions.put(worker, board.latest().version()); // built from the board's latest snapshot
+            context.watch(worker);
+        }
         this.scorer = roles.scorer();
         this.learner = roles.learner();
         this.collector = roles.collector();
@@ -188,7 +223,11 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         this.resume = resume;
     }
 
-    /** The actors the coordinator drives. */
+    /**
+     * The actors the coordinator drives.
+     *
+     * @param workers the rollout workers at the start, holding the board's latest weights (more may join later)
+     */
     public record Roles(List<ActorRef<RolloutWorker.Command>> workers, ActorRef<RewardScorerActor.Command> scorer,
             ActorRef<PpoLearnerActor.Command> learner, ActorRef<PreferenceCollector.Command> collector,
             ActorRef<RewardTrainerActor.Command> trainer) {}
@@ -196,13 +235,15 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     /**
      * A coordinator that continues a run from {@code resume} (from its start when null).
      *
+     * @param workerWaitTimeout how long chunks may wait while no rollout worker holds the current weights before
+     *     the run fails
      * @param gold the hidden gold score the simulated annotators judge by, when they do: each iteration then also
      *     reports its completions' mean gold score
      */
     public static Behavior<Command> resume(ExperimentSettings settings, ExperimentPlan plan, Roles roles,
-            WeightsBoard board, Resume resume, Optional<GoldScore> gold) {
-        return Behaviors.setup(
-                context -> new ExperimentCoordinator(context, settings, plan, roles, board, resume, gold));
+            WeightsBoard board, Resume resume, Duration workerWaitTimeout, Optional<GoldScore> gold) {
+        return Behaviors.setup(context -> new ExperimentCoordinator(context, settings, plan, roles, board, resume,
+                workerWaitTimeout, gold));
     }
 
     @Override
@@ -211,17 +252,21 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
                 .onMessage(Start.class, this::onStart)
                 .onMessage(Stop.class, this::onStop)
                 .onMessage(CheckpointNow.class, this::onCheckpointNow)
+                .onMessage(WorkerJoined.class, this::onWorkerJoined)
+                .onMessage(WorkerWaitOver.class, this::onWorkerWaitOver)
                 .onMessage(ChunkDone.class, this::onChunkDone)
                 .onMessage(ChunkFailed.class, this::onChunkFailed)
                 .onMessage(ChunkScored.class, this::onChunkScored)
                 .onMessage(BatchLearned.class, this::onBatchLearned)
                 .onMessage(WeightsPublished.class, this::onWeightsPublished)
+                .onMessage(PublishFailed.class, this::onPublishFailed)
                 .onMessage(CheckpointDone.class, this::onCheckpointDone)
                 .onMessage(PairsCollected.class, this::onPairsCollected)
                 .onMessage(JudgmentsRead.class, this::onJudgmentsRead)
                 .onMessage(RewardModelReady.class, this::onRewardModelReady)
                 .onMessage(FinalKlMeasured.class, this::onFinalKlMeasured)
                 .onMessage(StepFailed.class, this::onStepFailed)
+                .onSignal(Terminated.class, this::onWorkerTerminated)
                 .build();
     }
 
@@ -270,12 +315,87 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         return this;
     }
 
+    // --- the rollout workers -------------------------------------------------------------------------------------
+
+    private Behavior<Command> onWorkerJoined(WorkerJoined joined) {
+        ActorRef<RolloutWorker.Command> worker = joined.worker();
+        getContext().watch(worker);
+        workerVersions.put(worker, -1L);
+        loadLatestWeights(worker);
+        return this;
+    }
+
+    private void loadLatestWeights(ActorRef<RolloutWorker.Command> worker) {
+        WeightsSnapshot snapshot = board.latest();
+        getContext().ask(WeightsLoaded.class, worker, STEP_TIMEOUT,
+                replyTo -> new RolloutWorker.LoadWeights(snapshot, replyTo),
+                (loaded, failure) -> loaded != null
+                        ? new WeightsPublished(worker, loaded) : new PublishFailed(worker, failure));
+    }
+
+    private Behavior<Command> onWorkerTerminated(Terminated terminated) {
+        if (workerVersions.remove(terminated.getRef()) == null) {
+            return this;
+        }
+        getContext().getLog().warn("rollout worker {} is gone; {} left", terminated.getRef().path().name(),
+                workerVersions.size());
+        List<Attempt> orphaned = chunksInFlight.values().stream()
+                .filter(attempt -> attempt.worker().equals(terminated.getRef()))
+                .toList();
+        for (Attempt attempt : orphaned) {
+            getContext().getLog().info("chunk {} goes to another worker", attempt.chunk());
+            sendChunk(attempt.chunk(), attempt.attempt() + 1);
+        }
+        if (publishing) {
+            finishPublicationIfDone();
+        }
+        return this;
+    }
+
+    /** The workers that hold the latest weights, in join order. */
+    private List<ActorRef<RolloutWorker.Command>> readyWorkers() {
+        long latest = board.latest().version();
+        return workerVersions.entrySet().stream()
+                .filter(entry -> entry.getValue() == latest)
+                .map(Map.Entry::getKey)
+                .toList();
+    }
+
+    private void waitForWorker(Attempt attempt) {
+        if (chunksWaiting.isEmpty()) {
+            workerWait++;
+            getContext().getLog().info("no rollout worker holds weights v{} ({} known): waiting up to {} for one",
+                    board.latest().version(), workerVersions.size(), workerWaitTimeout);
+            getContext().scheduleOnce(workerWaitTimeout, getContext().getSelf(), new WorkerWaitOver(workerWait));
+        }
+        chunksWaiting.add(attempt);
+    }
+
+    private void sendWaitingChunks() {
+        if (chunksWaiting.isEmpty() || readyWorkers().isEmpty()) {
+            return;
+        }
+        getContext().getLog().info("a rollout worker holds weights v{}: sending the {} waiting chunks",
+                board.latest().version(), chunksWaiting.size());
+        List<Attempt> waiting = new ArrayList<>(chunksWaiting);
+        chunksWaiting.clear();
+        waiting.forEach(attempt -> sendChunk(attempt.chunk(), attempt.attempt()));
+    }
+
+    private Behavior<Command> onWorkerWaitOver(WorkerWaitOver over) {
+        if (over.waitNumber() != workerWait || chunksWaiting.isEmpty()) {
+            return this; // that wait ended in time
+        }
+        return fail("no rollout worker held weights v" + board.latest().version() + " within " + workerWaitTimeout);
+    }
+
     // --- rollouts, chunked over the workers -------------------------------------------------------------------
 
     private void startRollout(Purpose next, ExperimentPlan.Batch nextBatch) {
         purpose = next;
         batch = nextBatch;
-        int n = workers.size();
+        rolloutId++;
+        int n = Math.max(1, readyWorkers().size());
         chunkRequests = new ArrayList<>();
         int size = (batch.requests().size() + n - 1) / n;
         for (int start = 0; start < batch.requests().size(); start += size) {
@@ -283,6 +403,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         }
         rollouts = new Rollout[chunkRequests.size()];
         chunkScores = new float[chunkRequests.size()][];
+        chunkFailures = new int[chunkRequests.size()];
         chunksPending = chunkRequests.size();
         scoringSeconds = 0;
         rolloutStart = System.nanoTime();
@@ -291,17 +412,30 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         }
     }
 
+    /** Sends the chunk to a worker at the latest weights (attempt n goes n - 1 workers further), or queues it. */
     private void sendChunk(int chunk, int attempt) {
-        ActorRef<RolloutWorker.Command> worker = workers.get((chunk + attempt - 1) % workers.size());
+        chunksInFlight.remove(chunk);
+        List<ActorRef<RolloutWorker.Command>> ready = readyWorkers();
+        if (ready.isEmpty()) {
+            waitForWorker(new Attempt(chunk, attempt, null));
+            return;
+        }
+        ActorRef<RolloutWorker.Command> worker = ready.get((chunk + attempt - 1) % ready.size());
+        chunksInFlight.put(chunk, new Attempt(chunk, attempt, worker));
         List<GenerationRequest> requests = chunkRequests.get(chunk);
+        int id = rolloutId;
         getContext().askWithStatus(Rollout.class, worker, CHUNK_TIMEOUT,
                 replyTo -> new RolloutWorker.Generate(chunk, requests, replyTo),
                 (rollout, failure) -> rollout != null
-                        ? new ChunkDone(rollout) : new ChunkFailed(chunk, attempt, failure));
+                        ? new ChunkDone(id, rollout) : new ChunkFailed(id, chunk, attempt, failure));
     }
 
     private Behavior<Command> onChunkFailed(ChunkFailed failed) {
-        if (failed.attempt() >= MAX_ATTEMPTS) {
+        Attempt current = chunksInFlight.get(failed.chunk());
+        if (failed.rolloutId() != rolloutId || current == null || current.attempt() != failed.attempt()) {
+            return this; // an attempt that was already sent elsewhere (its worker is gone) or another rollout's
+        }
+        if (++chunkFailures[failed.chunk()] >= MAX_ATTEMPTS) {
             return fail("chunk " + failed.chunk() + " failed " + MAX_ATTEMPTS + " times: " + failed.cause());
         }
         getContext().getLog().warn("chunk {} failed ({}); retrying on another worker", failed.chunk(),
@@ -312,9 +446,10 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
 
     private Behavior<Command> onChunkDone(ChunkDone done) {
         Rollout rollout = done.rollout();
-        if (rollouts[rollout.chunk()] != null) {
+        if (done.rolloutId() != rolloutId || rollouts[rollout.chunk()] != null) {
             return this; // a late reply to an attempt that was already retried
         }
+        chunksInFlight.remove(rollout.chunk());
         long expected = board.latest().version();
         if (rollout.weightVersion() != expected) {
             getContext().getLog().warn("chunk {} was generated with weights v{} while v{} is published",
@@ -456,22 +591,39 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         lastLearned = message.learned();
         phaseSeconds.put("time/learn_s", lastLearned.seconds());
         board.publish(lastLearned.update().snapshot());
-        publishesPending = workers.size();
+        publishing = true;
         publishStart = System.nanoTime();
-        WeightsSnapshot snapshot = lastLearned.update().snapshot();
-        for (ActorRef<RolloutWorker.Command> worker : workers) {
-            getContext().ask(WeightsLoaded.class, worker, STEP_TIMEOUT,
-                    replyTo -> new RolloutWorker.LoadWeights(snapshot, replyTo),
-                    (loaded, failure) -> loaded != null
-                            ? new WeightsPublished(loaded) : new StepFailed("weight publication", failure));
-        }
+        workerVersions.keySet().forEach(this::loadLatestWeights);
+        finishPublicationIfDone(); // at once when no worker is left
         return this;
     }
 
     private Behavior<Command> onWeightsPublished(WeightsPublished message) {
-        if (--publishesPending > 0) {
-            return this;
+        if (!workerVersions.containsKey(message.worker())) {
+            return this; // dropped meanwhile
         }
+        workerVersions.put(message.worker(), message.loaded().weightVersion());
+        sendWaitingChunks();
+        if (publishing) {
+            finishPublicationIfDone();
+        }
+        return this;
+    }
+
+    private Behavior<Command> onPublishFailed(PublishFailed failed) {
+        if (!workerVersions.containsKey(failed.worker())) {
+            return this; // a worker already dropped: its proxy stopped rather than answer
+        }
+        return fail("weight publication failed: " + failed.cause());
+    }
+
+    /** Ends the publication once every worker holds the new weights: the iteration is over. */
+    private void finishPublicationIfDone() {
+        long latest = board.latest().version();
+        if (workerVersions.values().stream().anyMatch(version -> version != latest)) {
+            return;
+        }
+        publishing = false;
         phaseSeconds.put("time/publish_s", (System.nanoTime() - publishStart) / 1e9);
         phaseSeconds.put("time/iteration_s", (System.nanoTime() - iterationStart) / 1e9);
         listener.tell(new IterationDone(iteration, lastLearned.update().stats(), scalars()));
@@ -482,7 +634,6 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         } else {
             startIteration();
         }
-        return this;
     }
 
     /** Checkpoints this boundary once no batch awaits judgment (so the checkpoint's retraining state is final). */

@@ -6,6 +6,10 @@ import ai.djl.pytorch.jni.JniUtils;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
 import dev.rlhf.actors.ExperimentCoordinator.Event;
+import dev.rlhf.cluster.ClusterJoin;
+import dev.rlhf.cluster.ClusterSettings;
+import dev.rlhf.cluster.RolloutWorkerDiscovery;
+import dev.rlhf.cluster.UnreachableWorkerDowning;
 import dev.rlhf.experiment.GoldEvaluation;
 import org.slf4j.LoggerFactory;
 import org.slf4j.Logger;
@@ -54,6 +58,10 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * actor system with every role (rollout workers under restart supervision), drives it to the end while recording
  * metrics, and writes the before/after summary. A run can be started fresh or resumed from its run directory's
  * newest checkpoint, and stopped (with a checkpoint) while it runs.
+ *
+ * <p>In cluster mode ({@code rlhf.cluster.enabled}) the actor system joins the Pekko cluster with the coordinator
+ * role, runs {@code rlhf.cluster.local-rollout-workers} rollout workers of its own, and uses every rollout worker
+ * node the Receptionist lists as well, through a gRPC proxy per node.
  */
 public final class ExperimentRunner {
     /** Where in a run directory the reward-model versions are saved. */
@@ -64,6 +72,7 @@ public final class ExperimentRunner {
 
     private final Config config;
     private final ExperimentSettings settings;
+    private final ClusterSettings cluster;
     private final Path policyDir;
     private final PrintStream console;
     private final ReplicaWrapper replicas;
@@ -85,6 +94,7 @@ public final class ExperimentRunner {
     ExperimentRunner(Config config, Path policyDir, PrintStream console, ReplicaWrapper replicas) {
         this.config = config;
         this.settings = ExperimentSettings.from(config);
+        this.cluster = ClusterSettings.from(config);
         this.policyDir = policyDir;
         this.console = console;
         this.replicas = replicas;
@@ -177,7 +187,7 @@ public final class ExperimentRunner {
             Behavior<Event> guardian = Behaviors.setup(context -> {
                 DispatcherSelector tensors = DispatcherSelector.fromConfig(TENSOR_DISPATCHER);
                 List<ActorRef<RolloutWorker.Command>> workers = new ArrayList<>();
-                for (int i = 0; i < settings.rolloutWorkers(); i++) {
+                for (int i = 0; i < localWorkers(); i++) {
                     RolloutWorker.PolicyReplica.Factory factory = replicas.wrap(i,
                             LocalPolicyReplica.factory(sft.model().weights(), sft.tokenizer(), board, manager));
                     Behavior<RolloutWorker.Command> worker = Behaviors.supervise(RolloutWorker.create(i, factory))
@@ -193,23 +203,31 @@ public final class ExperimentRunner {
                                 new SimulatedAnnotatorPanel(AnnotatorPanelSettings.from(config)))),
                                 "preference-collector", tensors),
                         context.spawn(RewardTrainerActor.create(builder, manager), "reward-trainer", tensors));
-                ActorRef<ExperimentCoordinator.Command> coordinator = context.spawn(
-                        ExperimentCoordinator.resume(settings, plan, roles, board, from, Optional.of(new GoldScore())),
+                ActorRef<ExperimentCoordinator.Command> coordinator = context.spawn(ExperimentCoordinator.resume(
+                        settings, plan, roles, board, from, cluster.workerWaitTimeout(), Optional.of(new GoldScore())),
                         "coordinator");
+                if (cluster.enabled()) {
+                    context.spawn(UnreachableWorkerDowning.create(), "unreachable-worker-downing");
+                    context.spawn(RolloutWorkerDiscovery.create(coordinator, cluster, workers.size()),
+                            "rollout-worker-discovery");
+                }
                 handle.attach(coordinator, context.getSystem());
                 coordinator.tell(new ExperimentCoordinator.Start(context.getSelf()));
+                // the guardian stays up at the end: the runner terminates the system, which first leaves the
+                // cluster gracefully (a stopped guardian would stop the system's own actors, remoting included, at
+                // once)
                 return Behaviors.receive(Event.class)
                         .onMessage(ExperimentCoordinator.Finished.class, done -> {
                             ended.complete(done);
-                            return Behaviors.stopped();
+                            return Behaviors.same();
                         })
                         .onMessage(ExperimentCoordinator.Stopped.class, stopped -> {
                             ended.complete(stopped);
-                            return Behaviors.stopped();
+                            return Behaviors.same();
                         })
                         .onMessage(ExperimentCoordinator.Failed.class, failed -> {
                             ended.completeExceptionally(new IllegalStateException(failed.reason()));
-                            return Behaviors.stopped();
+                            return Behaviors.same();
                         })
                         .onAnyMessage(event -> {
                             recorder.onEvent(event);
@@ -218,7 +236,13 @@ public final class ExperimentRunner {
                         })
                         .build();
             });
-            ActorSystem<Event> system = ActorSystem.create(guardian, "rlhf", config);
+            ActorSystem<Event> system = ActorSystem.create(guardian, ClusterSettings.SYSTEM_NAME, cluster.enabled()
+                    ? cluster.nodeConfig(config, ClusterSettings.COORDINATOR_ROLE) : config);
+            if (cluster.enabled()) {
+                ClusterJoin.joinSelfWithoutSeeds(system, cluster);
+                LOG.info("cluster mode: node {} with {} local rollout workers; rollout worker nodes join through "
+                        + "the Receptionist", system.address(), localWorkers());
+            }
             try {
                 Event end = ended.get();
                 if (end instanceof ExperimentCoordinator.Stopped stopped) {
@@ -237,6 +261,11 @@ public final class ExperimentRunner {
                 recorder.close();
             }
         }
+    }
+
+    /** Rollout workers in this JVM: {@code rlhf.experiment.rollout-workers}, or the cluster-mode count. */
+    private int localWorkers() {
+        return cluster.enabled() ? cluster.localRolloutWorkers() : settings.rolloutWorkers();
     }
 
     /** Whether {@code runDir} already holds a run (which a fresh run must not overwrite). */

@@ -7,7 +7,7 @@ import dev.rlhf.policy.model.WeightsSnapshot;
 import dev.rlhf.policy.tokenizer.TextTokenizer;
 
 /** A rollout worker's policy copy in this JVM: its own tensors, loaded from the latest published snapshot. */
-final class LocalPolicyReplica implements RolloutWorker.PolicyReplica {
+public final class LocalPolicyReplica implements RolloutWorker.PolicyReplica {
     private final GptModel model;
     private final TextTokenizer tokenizer;
     private long version;
@@ -19,8 +19,8 @@ final class LocalPolicyReplica implements RolloutWorker.PolicyReplica {
     }
 
     /** A factory whose replicas copy {@code base}'s shape and start at {@code board}'s latest weights. */
-    static RolloutWorker.PolicyReplica.Factory factory(GptWeights base, TextTokenizer tokenizer, WeightsBoard board,
-            NDManager parent) {
+    public static RolloutWorker.PolicyReplica.Factory factory(GptWeights base, TextTokenizer tokenizer,
+            WeightsBoard board, NDManager parent) {
         return () -> new LocalPolicyReplica(new GptModel(base.copy(parent)), tokenizer, board.latest());
     }
 

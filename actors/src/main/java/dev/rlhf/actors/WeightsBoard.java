@@ -22,4 +22,12 @@ public final class WeightsBoard {
     public void publish(WeightsSnapshot snapshot) {
         latest.accumulateAndGet(snapshot, (current, next) -> next.version() > current.version() ? next : current);
     }
+
+    /**
+     * Makes {@code snapshot} the latest, newer or not: a rollout worker node follows whichever coordinator loads it
+     * (a new run starts again from an older version).
+     */
+    public void replace(WeightsSnapshot snapshot) {
+        latest.set(snapshot);
+    }
 }

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             QuickstartCommand.class,
             TrainCommand.class,
             ServeCommand.class,
+            WorkerCommand.class,
             BenchCommand.class,
         })
 public final class RlhfCli implements Runnable {

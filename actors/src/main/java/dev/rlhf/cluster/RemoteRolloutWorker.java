@@ -1,0 +1,184 @@
+package dev.rlhf.cluster;
+
+import dev.rlhf.actors.RolloutWorker;
+import dev.rlhf.proto.v1.GenerateChunkResponse;
+import dev.rlhf.proto.v1.LoadWeightsRequest;
+import dev.rlhf.proto.v1.LoadWeightsResponse;
+import dev.rlhf.proto.v1.RolloutServiceGrpc;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.StashBuffer;
+import org.apache.pekko.pattern.StatusReply;
+
+/**
+ * A rollout worker on another node, seen from the coordinator: speaks {@link RolloutWorker.Command} and forwards
+ * each message over a gRPC channel to the node's RolloutService. A call that fails (the node died, the call timed
+ * out, the node refused it) answers the caller with an error where the caller waits for one, and stops this proxy,
+ * which is how the coordinator learns the worker is lost. Calls go one at a time, in the order the messages came
+ * (later ones wait in a stash), so weight versions load in order, as in a local worker's mailbox. The channel is
+ * closed when the proxy stops.
+ */
+final class RemoteRolloutWorker extends AbstractBehavior<Object> {
+    /** More waiting messages than a coordinator ever sends one worker (a chunk and a weight version or two). */
+    private static final int STASH_CAPACITY = 1000;
+
+    private final StashBuffer<Object> waiting;
+    private boolean calling;
+    private final int id;
+    private final RolloutEndpoint.Address address;
+    private final ManagedChannel channel;
+    private final EncodedWeights weights;
+    private final Duration callTimeout;
+
+    private record Generated(RolloutWorker.Generate request, GenerateChunkResponse response, Throwable failure) {}
+
+    private record Loaded(RolloutWorker.LoadWeights request, LoadWeightsResponse response, Throwable failure) {}
+
+    private RemoteRolloutWorker(ActorContext<Object> context, StashBuffer<Object> waiting, int id,
+            RolloutEndpoint.Address address, EncodedWeights weights, ClusterSettings settings) {
+        super(context);
+        this.waiting = waiting;
+        this.id = id;
+        this.address = address;
+        this.weights = weights;
+        this.callTimeout = settings.callTimeout();
+        this.channel = Grpc.newChannelBuilderForAddress(address.host(), address.port(),
+                        InsecureChannelCredentials.create())
+                .maxInboundMessageSize(settings.maxWeightsMessageBytes())
+                .build();
+    }
+
+    /**
+     * @param id the coordinator's id for this worker (in its rollouts and logs)
+     * @param weights the encoding of published weights, shared by every proxy
+     */
+    static Behavior<RolloutWorker.Command> create(int id, RolloutEndpoint.Address address, EncodedWeights weights,
+            ClusterSettings settings) {
+        return Behaviors.<Object>setup(context -> Behaviors.<Object>withStash(STASH_CAPACITY,
+                        waiting -> new RemoteRolloutWorker(context, waiting, id, address, weights, settings)))
+                .narrow();
+    }
+
+    @Override
+    public Receive<Object> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(RolloutWorker.Generate.class, this::onGenerate)
+                .onMessage(RolloutWorker.LoadWeights.class, this::onLoadWeights)
+                .onMessage(Generated.class, this::onGenerated)
+                .onMessage(Loaded.class, this::onLoaded)
+                .onSignal(PostStop.class, signal -> onStop())
+                .build();
+    }
+
+    private Behavior<Object> onGenerate(RolloutWorker.Generate message) {
+        if (calling) {
+            waiting.stash(message);
+            return this;
+        }
+        calling = true;
+        UnaryAnswer<GenerateChunkResponse> answer = new UnaryAnswer<>();
+        stub().generateChunk(RolloutMessages.chunkRequest(message.chunk(), message.requests()), answer);
+        getContext().pipeToSelf(answer.future, (response, failure) -> new Generated(message, response, failure));
+        return this;
+    }
+
+    private Behavior<Object> onGenerated(Generated answered) {
+        RolloutWorker.Generate request = answered.request();
+        Throwable failure = answered.failure();
+        if (failure == null && answered.response().getCompletionsCount() != request.requests().size()) {
+            failure = new IllegalStateException("it answered " + answered.response().getCompletionsCount()
+                    + " completions to " + request.requests().size() + " requests");
+        }
+        RolloutWorker.Rollout rollout = null;
+        if (failure == null) {
+            try {
+                rollout = RolloutMessages.rollout(answered.response(), id);
+            } catch (IllegalArgumentException e) {
+                failure = e;
+            }
+        }
+        if (failure != null) {
+            request.replyTo().tell(StatusReply.error("remote rollout worker " + id + " at " + address.host() + ":"
+                    + address.port() + " failed on chunk " + request.chunk() + ": " + failure.getMessage()));
+            return lost("chunk " + request.chunk(), failure);
+        }
+        request.replyTo().tell(StatusReply.success(rollout));
+        return nextCall();
+    }
+
+    private Behavior<Object> onLoadWeights(RolloutWorker.LoadWeights message) {
+        if (calling) {
+            waiting.stash(message);
+            return this;
+        }
+        calling = true;
+        UnaryAnswer<LoadWeightsResponse> answer = new UnaryAnswer<>();
+        stub().loadWeights(LoadWeightsRequest.newBuilder()
+                .setVersion(message.snapshot().version())
+                .setSafetensors(weights.of(message.snapshot()))
+                .build(), answer);
+        getContext().pipeToSelf(answer.future, (response, failure) -> new Loaded(message, response, failure));
+        return this;
+    }
+
+    private Behavior<Object> onLoaded(Loaded answered) {
+        if (answered.failure() != null) {
+            // no error reply: the coordinator drops this worker when it sees it stop, and publishes to the others
+            return lost("loading weights v" + answered.request().snapshot().version(), answered.failure());
+        }
+        answered.request().replyTo().tell(new RolloutWorker.WeightsLoaded(id, answered.response().getVersion()));
+        return nextCall();
+    }
+
+    /** The call ended: starts the next waiting one, if any. */
+    private Behavior<Object> nextCall() {
+        calling = false;
+        return waiting.isEmpty() ? this : waiting.unstash(this, 1, message -> message);
+    }
+
+    private Behavior<Object> lost(String call, Throwable failure) {
+        getContext().getLog().warn("remote rollout worker {} at {}:{} ({}) failed on {}: {}; dropping it", id,
+                address.host(), address.port(), address.node(), call, failure.toString());
+        return Behaviors.stopped();
+    }
+
+    private RolloutServiceGrpc.RolloutServiceStub stub() {
+        return RolloutServiceGrpc.newStub(channel).withDeadlineAfter(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private Behavior<Object> onStop() {
+        channel.shutdownNow();
+        return this;
+    }
+
+    /** A unary call's answer as a future, for pipeToSelf. */
+    private static final class UnaryAnswer<T> implements StreamObserver<T> {
+        final CompletableFuture<T> future = new CompletableFuture<>();
+
+        @Override
+        public void onNext(T value) {
+            future.complete(value);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            future.completeExceptionally(t);
+        }
+
+        @Override
+        public void onCompleted() {
+            future.completeExceptionally(new IllegalStateException("the call completed without an answer"));
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package dev.rlhf.cluster;
+
+import dev.rlhf.actors.ExperimentCoordinator;
+import dev.rlhf.actors.RolloutWorker;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+
+/**
+ * Turns the Receptionist's listing of rollout worker nodes into worker proxies for the coordinator. For each
+ * reachable node it asks where the node's RolloutService listens, spawns a {@link RemoteRolloutWorker} and tells
+ * the coordinator it joined; when a node leaves the listing (it left, or became unreachable) its proxy is stopped,
+ * which the coordinator sees. A node whose proxy stopped after a failed call, or that did not say its address, is
+ * not used again until it re-registers (a restarted node is a new registration).
+ */
+public final class RolloutWorkerDiscovery extends AbstractBehavior<RolloutWorkerDiscovery.Command> {
+
+    /** What discovery handles: all its own adapted messages. */
+    public sealed interface Command permits Listed, Resolved, Unresolved, ProxyStopped {}
+
+    private record Listed(Receptionist.Listing listing) implements Command {}
+
+    private record Resolved(ActorRef<RolloutEndpoint.GetAddress> node, RolloutEndpoint.Address address)
+            implements Command {}
+
+    private record Unresolved(ActorRef<RolloutEndpoint.GetAddress> node, Throwable cause) implements Command {}
+
+    private record ProxyStopped(ActorRef<RolloutEndpoint.GetAddress> node) implements Command {}
+
+    private final ActorRef<ExperimentCoordinator.Command> coordinator;
+    private final ClusterSettings settings;
+    private final EncodedWeights weights = new EncodedWeights();
+    private final Map<ActorRef<RolloutEndpoint.GetAddress>, ActorRef<RolloutWorker.Command>> proxies =
+            new HashMap<>();
+    private final Set<ActorRef<RolloutEndpoint.GetAddress>> asked = new HashSet<>();
+    private final Set<ActorRef<RolloutEndpoint.GetAddress>> dropped = new HashSet<>();
+    private Set<ActorRef<RolloutEndpoint.GetAddress>> listed = Set.of();
+    private int nextId;
+
+    private RolloutWorkerDiscovery(ActorContext<Command> context, ActorRef<ExperimentCoordinator.Command> coordinator,
+            ClusterSettings settings, int firstId) {
+        super(context);
+        this.coordinator = coordinator;
+        this.settings = settings;
+        this.nextId = firstId;
+        context.getSystem().receptionist().tell(Receptionist.subscribe(RolloutEndpoint.KEY,
+                context.messageAdapter(Receptionist.Listing.class, Listed::new)));
+    }
+
+    /**
+     * @param firstId the coordinator's id for the first remote worker (after the local ones)
+     */
+    public static Behavior<Command> create(ActorRef<ExperimentCoordinator.Command> coordinator,
+            ClusterSettings settings, int firstId) {
+        return Behaviors.setup(context -> new RolloutWorkerDiscovery(context, coordinator, settings, firstId));
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(Listed.class, this::onListed)
+                .onMessage(Resolved.class, this::onResolved)
+                .onMessage(Unresolved.class, this::onUnresolved)
+                .onMessage(ProxyStopped.class, this::onProxyStopped)
+                .build();
+    }
+
+    private Behavior<Command> onListed(Listed message) {
+        // reachable nodes only: an unreachable one is as good as gone until it is reachable again
+        listed = Set.copyOf(message.listing().getServiceInstances(RolloutEndpoint.KEY));
+        for (ActorRef<RolloutEndpoint.GetAddress> node : listed) {
+            if (!proxies.containsKey(node) && !dropped.contains(node) && asked.add(node)) {
+                getContext().ask(RolloutEndpoint.Address.class, node, settings.endpointTimeout(),
+                        RolloutEndpoint.GetAddress::new,
+                        (address, failure) -> address != null
+                                ? new Resolved(node, address) : new Unresolved(node, failure));
+            }
+        }
+        proxies.entrySet().removeIf(entry -> {
+            if (listed.contains(entry.getKey())) {
+                return false;
+            }
+            getContext().getLog().warn("rollout worker node {} left the cluster or is unreachable; dropping it",
+                    entry.getKey().path().address());
+            getContext().stop(entry.getValue());
+            return true;
+        });
+        dropped.retainAll(listed);
+        return this;
+    }
+
+    private Behavior<Command> onResolved(Resolved message) {
+        asked.remove(message.node());
+        if (!listed.contains(message.node())) {
+            return this; // it left while it was being asked
+        }
+        RolloutEndpoint.Address address = message.address();
+        int id = nextId++;
+        ActorRef<RolloutWorker.Command> proxy = getContext().spawn(
+                RemoteRolloutWorker.create(id, address, weights, settings), "remote-rollout-worker-" + id);
+        getContext().watchWith(proxy, new ProxyStopped(message.node()));
+        proxies.put(message.node(), proxy);
+        getContext().getLog().info("rollout worker node {} joined as worker {}: RolloutService at {}:{}",
+                address.node(), id, address.host(), address.port());
+        coordinator.tell(new ExperimentCoordinator.WorkerJoined(proxy));
+        return this;
+    }
+
+    private Behavior<Command> onUnresolved(Unresolved message) {
+        asked.remove(message.node());
+        if (listed.contains(message.node())) {
+            getContext().getLog().warn("rollout worker node {} did not say where its RolloutService listens ({}); "
+                    + "not using it", message.node().path().address(), message.cause().toString());
+            dropped.add(message.node());
+        }
+        return this;
+    }
+
+    private Behavior<Command> onProxyStopped(ProxyStopped message) {
+        if (proxies.remove(message.node()) != null) {
+            dropped.add(message.node()); // it stopped itself after a failed call
+        }
+        return this;
+    }
+}

@@ -1,0 +1,118 @@
+package dev.rlhf.cluster;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.google.protobuf.ByteString;
+import dev.rlhf.policy.model.WeightsSnapshot;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A {@link WeightsSnapshot}'s tensors as one safetensors file in memory, the way weights travel to a rollout worker
+ * node: float32, little-endian, each tensor flattened to one dimension under its memory-layout name, data aligned to
+ * 8 bytes after the header. The version travels beside it.
+ */
+final class SnapshotSafetensors {
+    private static final String F32 = "F32";
+    private static final String METADATA = "__metadata__";
+
+    private SnapshotSafetensors() {}
+
+    static ByteString encode(WeightsSnapshot snapshot) {
+        JsonObject header = new JsonObject();
+        JsonObject metadata = new JsonObject();
+        metadata.addProperty("format", "pt");
+        header.add(METADATA, metadata);
+        long offset = 0;
+        for (Map.Entry<String, float[]> tensor : snapshot.tensors().entrySet()) {
+            long bytes = 4L * tensor.getValue().length;
+            JsonObject info = new JsonObject();
+            info.addProperty("dtype", F32);
+            JsonArray shape = new JsonArray();
+            shape.add(tensor.getValue().length);
+            info.add("shape", shape);
+            JsonArray offsets = new JsonArray();
+            offsets.add(offset);
+            offsets.add(offset + bytes);
+            info.add("data_offsets", offsets);
+            header.add(tensor.getKey(), info);
+            offset += bytes;
+        }
+        byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
+        int padded = (json.length + 7) / 8 * 8;
+        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(8 + padded + offset)).order(ByteOrder.LITTLE_ENDIAN);
+        out.putLong(padded).put(json);
+        for (int i = json.length; i < padded; i++) {
+            out.put((byte) ' ');
+        }
+        for (float[] values : snapshot.tensors().values()) {
+            out.asFloatBuffer().put(values);
+            out.position(out.position() + 4 * values.length);
+        }
+        out.flip();
+        return ByteString.copyFrom(out);
+    }
+
+    /**
+     * @throws IllegalArgumentException saying what is wrong when {@code bytes} is not a safetensors file of float32
+     *     tensors
+     */
+    static WeightsSnapshot decode(ByteString bytes, long version) {
+        ByteBuffer in = bytes.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        if (in.remaining() < 8) {
+            throw new IllegalArgumentException("is " + in.remaining() + " bytes long, too short for a header");
+        }
+        long headerLength = in.getLong();
+        if (headerLength < 2 || headerLength > in.remaining()) {
+            throw new IllegalArgumentException("declares a header of " + headerLength + " bytes in "
+                    + in.remaining());
+        }
+        byte[] json = new byte[(int) headerLength];
+        in.get(json);
+        ByteBuffer data = in.slice().order(ByteOrder.LITTLE_ENDIAN);
+        JsonObject header;
+        try {
+            header = JsonParser.parseString(new String(json, StandardCharsets.UTF_8)).getAsJsonObject();
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("has a header that is not a JSON object: " + e.getMessage(), e);
+        }
+        Map<String, float[]> tensors = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonElement> entry : header.entrySet()) {
+            if (!entry.getKey().equals(METADATA)) {
+                tensors.put(entry.getKey(), tensor(entry.getKey(), entry.getValue(), data));
+            }
+        }
+        return new WeightsSnapshot(version, tensors);
+    }
+
+    private static float[] tensor(String name, JsonElement element, ByteBuffer data) {
+        try {
+            JsonObject info = element.getAsJsonObject();
+            String dtype = info.get("dtype").getAsString();
+            if (!dtype.equals(F32)) {
+                throw new IllegalArgumentException("tensor " + name + " is " + dtype + ", not " + F32);
+            }
+            long count = 1;
+            for (JsonElement dim : info.getAsJsonArray("shape")) {
+                count *= dim.getAsLong();
+            }
+            JsonArray offsets = info.getAsJsonArray("data_offsets");
+            long begin = offsets.get(0).getAsLong();
+            long end = offsets.get(1).getAsLong();
+            if (begin < 0 || end > data.capacity() || end - begin != 4 * count) {
+                throw new IllegalArgumentException("tensor " + name + " has data offsets [" + begin + ", " + end
+                        + ") that do not hold its " + count + " values in " + data.capacity() + " bytes of data");
+            }
+            float[] values = new float[(int) count];
+            data.slice((int) begin, (int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
+            return values;
+        } catch (IllegalStateException | NullPointerException | UnsupportedOperationException e) {
+            throw new IllegalArgumentException("tensor " + name + " has a malformed header entry: " + element, e);
+        }
+    }
+}

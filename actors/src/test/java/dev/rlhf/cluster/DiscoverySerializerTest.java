@@ -1,0 +1,47 @@
+package dev.rlhf.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+
+import dev.rlhf.proto.v1.RolloutEndpointAddress;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/** Discovery messages go through the serializer reference.conf binds them to, as protobuf, and come back equal. */
+class DiscoverySerializerTest {
+    private static final ActorTestKit TESTKIT = ActorTestKit.create();
+
+    @AfterAll
+    static void shutDown() {
+        TESTKIT.shutdownTestKit();
+    }
+
+    @Test
+    void discoveryMessagesRoundTripAsProtobuf() {
+        TestProbe<RolloutEndpoint.Address> probe = TESTKIT.createTestProbe();
+        RolloutEndpoint.GetAddress query = new RolloutEndpoint.GetAddress(probe.getRef());
+        RolloutEndpoint.Address address = new RolloutEndpoint.Address("10.0.0.7", 50061, "pekko://rlhf@10.0.0.7:25520");
+
+        TESTKIT.serializationTestKit().verifySerialization(query, true);
+        TESTKIT.serializationTestKit().verifySerialization(address, true);
+
+        Serialization serialization = SerializationExtension.get(Adapter.toClassic(TESTKIT.system()));
+        assertInstanceOf(DiscoverySerializer.class, serialization.findSerializerFor(address));
+        RolloutEndpointAddress wire = parse(serialization.serialize(address).get());
+        assertEquals("10.0.0.7", wire.getHost());
+        assertEquals(50061, wire.getPort());
+    }
+
+    private static RolloutEndpointAddress parse(byte[] bytes) {
+        try {
+            return RolloutEndpointAddress.parseFrom(bytes);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new AssertionError("not a RolloutEndpointAddress: " + e.getMessage(), e);
+        }
+    }
+}

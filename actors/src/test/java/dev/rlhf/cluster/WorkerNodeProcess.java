@@ -1,0 +1,132 @@
+package dev.rlhf.cluster;
+
+import dev.rlhf.cli.RlhfCli;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * {@code rlhf worker} in a child JVM on 127.0.0.1, every port picked by the system: started with {@link #start},
+ * ready once it has printed its RolloutService and cluster addresses (again each time it starts a fresh node),
+ * killed by {@link #close}.
+ */
+final class WorkerNodeProcess implements AutoCloseable {
+    private static final Pattern CLUSTER_NODE = Pattern.compile("cluster node (\\S+) with role rollout");
+    private static final Pattern GRPC = Pattern.compile("rollout worker grpc listening on ([^:]+):(\\d+)");
+
+    private static final String ENDED = "";
+
+    private final Process process;
+    private final Path log;
+    /** The cluster address of each node the process has started, in order; {@link #ENDED} once stdout ends. */
+    private final BlockingQueue<String> addresses;
+    /** The first node's cluster address, for other nodes to seed from. */
+    final String clusterAddress;
+
+    private WorkerNodeProcess(Process process, Path log, BlockingQueue<String> addresses, String clusterAddress) {
+        this.process = process;
+        this.log = log;
+        this.addresses = addresses;
+        this.clusterAddress = clusterAddress;
+    }
+
+    /**
+     * Starts a worker node that holds {@code policy} and joins {@code seeds} (none: it forms a new cluster), and
+     * waits until it is up.
+     */
+    static WorkerNodeProcess start(Path dir, String name, Path policy, List<String> seeds) throws Exception {
+        Path config = dir.resolve(name + ".conf");
+        Files.writeString(config, "rlhf.cluster {\n"
+                + "  hostname = \"127.0.0.1\"\n"
+                + "  port = 0\n"
+                + "  seed-nodes = [" + seeds.stream().map(s -> "\"" + s + "\"").collect(Collectors.joining(", "))
+                + "]\n"
+                + "  worker.policy-checkpoint = \"" + policy.toAbsolutePath() + "\"\n"
+                + "}\n");
+        Path log = dir.resolve(name + "-stderr.log");
+        Process process = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xmx512m",
+                        "-Dai.djl.offline=true",
+                        "-Dai.djl.pytorch.num_threads=1",
+                        "-Dai.djl.pytorch.num_interop_threads=1",
+                        "-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener",
+                        "-cp", System.getProperty("java.class.path"),
+                        RlhfCli.class.getName(),
+                        "worker", "--config", config.toString())
+                .redirectError(log.toFile())
+                .start();
+        try {
+            BlockingQueue<String> addresses = readAddresses(process);
+            String address = addresses.poll(60, TimeUnit.SECONDS);
+            if (address == null || address.equals(ENDED)) {
+                throw new IllegalStateException("worker " + name + " did not print its addresses; stderr:\n"
+                        + Files.readString(log));
+            }
+            return new WorkerNodeProcess(process, log, addresses, address);
+        } catch (Exception | Error e) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            throw e;
+        }
+    }
+
+    /** What the node has logged so far (its stderr). */
+    String log() throws IOException {
+        return Files.readString(log);
+    }
+
+    /** Kills the node at once, as a crash would (SIGKILL). */
+    void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        kill();
+    }
+
+    /** The cluster address of the next fresh node the process starts, or null if none is up within a minute. */
+    String awaitNextClusterAddress() throws InterruptedException {
+        String address = addresses.poll(60, TimeUnit.SECONDS);
+        return address == null || address.equals(ENDED) ? null : address;
+    }
+
+    /** A queue that gets each node's cluster address once both of its lines are printed (the gRPC line first). */
+    private static BlockingQueue<String> readAddresses(Process child) {
+        BlockingQueue<String> addresses = new LinkedBlockingQueue<>();
+        Thread reader = new Thread(() -> {
+            boolean serving = false;
+            try (BufferedReader lines = new BufferedReader(
+                    new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                    serving |= GRPC.matcher(line).matches();
+                    Matcher node = CLUSTER_NODE.matcher(line);
+                    if (serving && node.matches()) {
+                        addresses.add(node.group(1));
+                        serving = false;
+                    }
+                }
+            } catch (IOException e) {
+                // the process ended; so does the queue
+            }
+            addresses.add(ENDED);
+        }, "worker-stdout");
+        reader.setDaemon(true);
+        reader.start();
+        return addresses;
+    }
+}
