@@ -375,7 +375,8 @@ public final class ExperimentRunner {
             GoldEvaluation.Estimate gain = GoldEvaluation.pairedGain(gold, evaluationPrompts, before.completions(),
                     after.completions());
             RunSummary summary = new RunSummary(before, after, GoldEvaluation.estimate(best, List.of()), gain,
-                    GoldEvaluation.estimate(evaluationKl, List.of()), lastKl, klTarget, last.metrics().get("accuracy_against_gold"), versions.size(), iterations, seconds);
+                    GoldEvaluation.estimate(evaluationKl, List.of()), lastKl, klTarget,
+                    last.metrics().get("accuracy_against_gold"), versions.size(), iterations, seconds);
             printSamples();
             return summary;
         }

@@ -53,7 +53,8 @@ class QuickstartEndToEndTest {
 
         System.out.printf("gold reward: SFT %.3f ± %.3f, tuned %.3f ± %.3f, paired gain %.3f ± %.3f, KL %.2f%n",
                 summary.goldSft().mean(), summary.goldSft().ci95(), summary.goldTuned().mean(),
-                summary.goldTuned().ci95(), summary.goldGain().mean(), summary.goldGain().ci95(), summary.klFinal().mean());
+                summary.goldTuned().ci95(), summary.goldGain().mean(), summary.goldGain().ci95(),
+                summary.klFinal().mean());
         // same prompts and seeds before and after: the per-prompt differences are the fair test of a gain
         double standardError = summary.goldGain().ci95() / 1.96;
         assertTrue(summary.goldGain().mean() > 2 * standardError, String.format(

@@ -12,6 +12,7 @@ import dev.rlhf.policy.bootstrap.ReviewCorpus;
 import dev.rlhf.policy.checkpoint.GptCheckpoint;
 import dev.rlhf.policy.tokenizer.TextTokenizer;
 import dev.rlhf.rewardmodel.annotators.AnnotatorPanelSettings;
+import dev.rlhf.rewardmodel.annotators.SimulatedAnnotator;
 import dev.rlhf.rewardmodel.annotators.SimulatedAnnotatorPanel;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,10 +31,10 @@ class RewardModelLearnsGoldPreferenceTest {
             new BootstrapSettings(11, 768, 64, 64, 2, 2, 16, 4000, 600, 3e-3f, 2000, 100, 1e-3f);
 
     /**
-     * Trains on panel judgments of corpus pairs and of pairs sampled from the SFT policy; asserts on held-out corpus
-     * pairs (fresh responses, whole quality range). Pairs of two samples of this tiny policy mostly differ by
-     * junk, repeats or cut-off sentences and are logged, not asserted: the model orders only about 60 % of them
-     * as gold does.
+     * Trains on every panel member's judgment of corpus pairs and of pairs sampled from the SFT policy; asserts on
+     * held-out corpus pairs (fresh responses, whole quality range). Pairs of two samples of this tiny policy mostly
+     * differ by junk, repeats or cut-off sentences and are logged, not asserted: the model orders only about 60 % of
+     * them as gold does.
      */
     @Test
     void rewardModelTrainedOnSimulatedJudgmentsOrdersHeldOutPairsAsGoldDoes(@TempDir Path dir) throws Exception {
@@ -57,7 +58,7 @@ class RewardModelLearnsGoldPreferenceTest {
             try (TextTokenizer tokenizer = TextTokenizer.load(sft);
                     RewardModel model = RewardModel.initialise(GptCheckpoint.load(sft, manager))) {
                 SequenceEncoder encoder = new SequenceEncoder(tokenizer, model.config().contextLength());
-                List<PreferenceExample> examples = PreferenceExamples.from(panel.judgeAll(train, 0), encoder);
+                List<PreferenceExample> examples = PreferenceExamples.from(judgedByEveryone(panel, train), encoder);
 
                 // run
                 TrainingResult result;
@@ -80,5 +81,17 @@ class RewardModelLearnsGoldPreferenceTest {
                         + corpusPart.pairs() + " (" + result + ")");
             }
         }
+    }
+
+    /** Every panel member judges every comparison, as the preference store asks of the quickstart's panel. */
+    private static List<JudgedComparison> judgedByEveryone(SimulatedAnnotatorPanel panel,
+            List<Comparison> comparisons) {
+        List<JudgedComparison> judged = new ArrayList<>();
+        for (Comparison comparison : comparisons) {
+            for (SimulatedAnnotator annotator : panel.annotators()) {
+                judged.add(new JudgedComparison(judged.size(), comparison, annotator.judge(comparison)));
+            }
+        }
+        return judged;
     }
 }
