@@ -1,5 +1,6 @@
 package dev.rlhf.rewardmodel;
 
+import dev.rlhf.policy.model.TorchOps;
 import dev.rlhf.policy.train.Gradients;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -56,8 +57,8 @@ public final class RewardModelTrainer implements AutoCloseable {
                 NDArray value = loss(pairs, step);
                 loss = value.getFloat();
                 collector.backward(value);
+                optimizer.step(rate); // inside the turn: see Gradients
             }
-            optimizer.step(rate);
             return loss;
         }
     }
@@ -179,7 +180,7 @@ public final class RewardModelTrainer implements AutoCloseable {
     }
 
     private void restore(Map<String, NDArray> snapshot) {
-        snapshot.forEach((name, copy) -> copy.copyTo(model.weights().get(name)));
+        snapshot.forEach((name, copy) -> TorchOps.copyInto(model.weights().get(name), copy));
     }
 
     private static String fmt(double value) {

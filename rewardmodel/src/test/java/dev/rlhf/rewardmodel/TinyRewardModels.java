@@ -3,6 +3,7 @@ package dev.rlhf.rewardmodel;
 import ai.djl.ndarray.NDManager;
 import dev.rlhf.policy.bootstrap.ReviewCorpus;
 import dev.rlhf.policy.model.GptConfig;
+import dev.rlhf.policy.model.TorchOps;
 import dev.rlhf.policy.tokenizer.ByteLevelBpeTrainer;
 import dev.rlhf.policy.tokenizer.TextTokenizer;
 import java.io.IOException;
@@ -28,8 +29,8 @@ final class TinyRewardModels {
         for (int i = 0; i < head.length; i++) {
             head[i] = (float) (random.nextDouble() - 0.5);
         }
-        model.weights().get(RewardModel.SCORE_WEIGHT).set(head);
-        model.weights().get(RewardModel.SCORE_BIAS).set(new float[] {0.25f});
+        TorchOps.copyInto(model.weights().get(RewardModel.SCORE_WEIGHT), head);
+        TorchOps.copyInto(model.weights().get(RewardModel.SCORE_BIAS), new float[] {0.25f});
         return model;
     }
 

@@ -38,6 +38,29 @@ public final class TorchOps {
         JniUtils.indexSet((PtNDArray) target, (PtNDArray) value, min, max, ones(min.length));
     }
 
+    /**
+     * Overwrites {@code target} with {@code source} (same shape) inside {@code target}'s own memory. Use this, never
+     * {@code NDArray.set(Buffer)} or {@code NDArray.copyTo} (which calls it), on an array that outlives the call:
+     * the PyTorch engine makes the target's storage alias a direct Java buffer there, which the garbage collector
+     * frees once the array is set again or dropped, while views and saved tensors may still read or write it. That
+     * use after free showed as non-finite gradients and runs that differed between processes.
+     */
+    public static void copyInto(NDArray target, NDArray source) {
+        if (!target.getShape().equals(source.getShape())) {
+            throw new IllegalArgumentException(
+                    "cannot copy " + source.getShape() + " into " + target.getShape());
+        }
+        long[] max = target.getShape().getShape();
+        copyIntoSlice(target, source, new long[max.length], max);
+    }
+
+    /** {@link #copyInto(NDArray, NDArray)} from row-major {@code values}, staged in a scratch array. */
+    public static void copyInto(NDArray target, float[] values) {
+        try (NDManager scratch = target.getManager().newSubManager()) {
+            copyInto(target, scratch.create(values, target.getShape()));
+        }
+    }
+
     /** A view of {@code source[min_0:max_0, ...]} owned by {@code scope} (closing it leaves the source intact). */
     static NDArray slice(NDArray source, long[] min, long[] max, NDManager scope) {
         return JniUtils.index((PtNDArray) source, min, max, ones(min.length), (PtNDManager) scope);

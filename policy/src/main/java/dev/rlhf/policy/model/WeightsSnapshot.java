@@ -2,7 +2,6 @@ package dev.rlhf.policy.model;
 
 import dev.rlhf.policy.train.Gradients;
 import ai.djl.ndarray.NDArray;
-import java.nio.FloatBuffer;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -43,7 +42,7 @@ public record WeightsSnapshot(long version, Map<String, float[]> tensors) {
                 throw new IllegalArgumentException("snapshot v" + version + " has no tensor " + entry.getKey()
                         + " of " + target.size() + " values");
             }
-            target.set(FloatBuffer.wrap(values));
+            TorchOps.copyInto(target, values);
         }
     }
 }

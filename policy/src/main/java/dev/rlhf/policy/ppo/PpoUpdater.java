@@ -10,6 +10,8 @@ import ai.djl.training.GradientCollector;
 import dev.rlhf.policy.model.GptModel;
 import dev.rlhf.policy.train.AdamW;
 import java.util.SplittableRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The learner's side of PPO: from a scored batch it shapes the per-token rewards with the KL controller's β,
@@ -19,6 +21,7 @@ import java.util.SplittableRandom;
  * update. Each minibatch runs in its own sub-manager, so native memory is the same after any number of updates.
  */
 public final class PpoUpdater implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(PpoUpdater.class);
     private static final int STAT_COUNT = 5;
 
     private final GptModel policy;
@@ -149,23 +152,37 @@ public final class PpoUpdater implements AutoCloseable {
                     manager.create(mb.returns(), response),
                     manager.create(mb.mask(), response));
             PpoLoss.Terms terms;
+            ResponseForward forward;
+            AdamW.StepReport report;
             try (GradientCollector collector = Gradients.collect()) {
-                ResponseForward forward =
-                        ResponseForward.run(policy, ids, attention, sequences.promptLength(), true);
+                forward = ResponseForward.run(policy, ids, attention, sequences.promptLength(), true);
                 // the entropy costs three passes over [rows, responseLength, vocab]: only a bonus pays for them
                 terms = settings.entropyCoef() > 0
                         ? loss.compute(forward.logprobs(), forward.values(),
                                 ResponseForward.entropy(forward.logSoftmax()), targets)
                         : loss.compute(forward.logprobs(), forward.values(), targets);
                 collector.backward(terms.total());
+                report = optimizer.step(settings.learningRate()); // inside the turn: see Gradients
             }
-            AdamW.StepReport report = optimizer.step(settings.learningRate());
+            if (!Double.isFinite(report.gradNorm())) {
+                logSkippedStep(terms, forward, targets);
+            }
             float[] stats = NDArrays.stack(new NDList(terms.policyLoss(), terms.valueLoss(), terms.approxKl(),
                     terms.clipFraction(), terms.valueClipFraction())).toFloatArray();
             float[] withNorm = java.util.Arrays.copyOf(stats, STAT_COUNT + 1);
             withNorm[STAT_COUNT] = (float) report.gradNorm();
             return withNorm;
         }
+    }
+
+    /** What a minibatch whose gradient was not finite looked like, to tell an overflow from a numerical fault. */
+    private static void logSkippedStep(PpoLoss.Terms terms, ResponseForward forward, PpoLoss.Targets targets) {
+        NDArray mask = targets.mask();
+        NDArray logRatio = forward.logprobs().sub(targets.oldLogprobs()).mul(mask);
+        LOG.warn("PPO minibatch skipped: loss {}, log-ratio on response tokens in [{}, {}], |advantage| up to {},"
+                + " log-probs finite: {}", terms.total().getFloat(), logRatio.min().getFloat(),
+                logRatio.max().getFloat(), targets.advantages().abs().max().getFloat(),
+                forward.logprobs().isInfinite().logicalOr(forward.logprobs().isNaN()).none().getBoolean());
     }
 
     private static double maskedMean(float[] values, float[] mask) {

@@ -1,5 +1,6 @@
 package dev.rlhf.policy.train;
 
+import dev.rlhf.policy.model.TorchOps;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -117,7 +118,7 @@ public final class AdamW implements AutoCloseable {
                         + moment.getShape() + " but the parameter needs " + entry.getValue().getShape());
             }
         }
-        target.forEach((name, moment) -> moment.set(saved.get(name).toByteBuffer()));
+        target.forEach((name, moment) -> TorchOps.copyInto(moment, saved.get(name)));
         steps = savedSteps;
     }
 

@@ -11,8 +11,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * and PyTorch's grad mode is per thread (on by default on a new thread); our roles train and infer side by side on
  * a pool of threads, so:
  * <ul>
- *   <li>training steps take turns through {@link #collect()}: a background reward-model retraining and the PPO
- *       learner interleave step by step instead of failing;</li>
+ *   <li>training steps take turns through {@link #collect()}, forward, backward and optimiser step inside the
+ *       turn: a background reward-model retraining and the PPO learner interleave step by step instead of
+ *       failing;</li>
  *   <li>inference entry points call {@link #inferenceOnly()} so a pool thread never records a graph.</li>
  * </ul>
  */

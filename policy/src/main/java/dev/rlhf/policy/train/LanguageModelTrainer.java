@@ -53,8 +53,8 @@ public final class LanguageModelTrainer implements AutoCloseable {
                 NDArray value = CausalLmLoss.loss(logits, tokenIds, step.create(targets, shape));
                 loss = value.getFloat();
                 collector.backward(value);
+                optimizer.step(learningRate); // inside the turn: see Gradients
             }
-            optimizer.step(learningRate);
             return loss;
         }
     }
