@@ -47,7 +47,7 @@ class RewardModelLearnsGoldPreferenceTest {
         try (NDManager manager = NDManager.newBaseManager()) {
             long started = System.nanoTime();
             new Bootstrap(SMALL).run(sft, manager);
-            List<Comparison> train = new ArrayList<>(ComparisonSource.fromCorpus(corpus, 6000, 4, 1));
+            List<Comparison> train = new ArrayList<>(ComparisonSource.fromCorpus(corpus, 9000, 4, 1));
             List<Comparison> heldOut = new ArrayList<>(ComparisonSource.fromCorpus(corpus, 400, 4, 2));
             try (Policy policy = Policy.load(sft, manager)) {
                 train.addAll(ComparisonSource.fromPolicy(policy, corpus.prompts(1000, 3), 40, 4));
