@@ -5,11 +5,14 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.google.protobuf.ByteString;
+import dev.rlhf.policy.checkpoint.SafetensorsHeader;
 import dev.rlhf.policy.model.WeightsSnapshot;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -19,37 +22,21 @@ import java.util.Map;
  */
 final class SnapshotSafetensors {
     private static final String F32 = "F32";
-    private static final String METADATA = "__metadata__";
 
     private SnapshotSafetensors() {}
 
     static ByteString encode(WeightsSnapshot snapshot) {
-        JsonObject header = new JsonObject();
-        JsonObject metadata = new JsonObject();
-        metadata.addProperty("format", "pt");
-        header.add(METADATA, metadata);
-        long offset = 0;
+        List<SafetensorsHeader.Entry> entries = new ArrayList<>();
+        long dataBytes = 0;
         for (Map.Entry<String, float[]> tensor : snapshot.tensors().entrySet()) {
             long bytes = 4L * tensor.getValue().length;
-            JsonObject info = new JsonObject();
-            info.addProperty("dtype", F32);
-            JsonArray shape = new JsonArray();
-            shape.add(tensor.getValue().length);
-            info.add("shape", shape);
-            JsonArray offsets = new JsonArray();
-            offsets.add(offset);
-            offsets.add(offset + bytes);
-            info.add("data_offsets", offsets);
-            header.add(tensor.getKey(), info);
-            offset += bytes;
+            entries.add(new SafetensorsHeader.Entry(tensor.getKey(), F32, new long[] {tensor.getValue().length},
+                    bytes));
+            dataBytes += bytes;
         }
-        byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
-        int padded = (json.length + 7) / 8 * 8;
-        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(8 + padded + offset)).order(ByteOrder.LITTLE_ENDIAN);
-        out.putLong(padded).put(json);
-        for (int i = json.length; i < padded; i++) {
-            out.put((byte) ' ');
-        }
+        byte[] header = SafetensorsHeader.encode(entries);
+        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(header.length + dataBytes)).order(ByteOrder.LITTLE_ENDIAN);
+        out.put(header);
         for (float[] values : snapshot.tensors().values()) {
             out.asFloatBuffer().put(values);
             out.position(out.position() + 4 * values.length);
@@ -83,7 +70,7 @@ final class SnapshotSafetensors {
         }
         Map<String, float[]> tensors = new LinkedHashMap<>();
         for (Map.Entry<String, JsonElement> entry : header.entrySet()) {
-            if (!entry.getKey().equals(METADATA)) {
+            if (!entry.getKey().equals(SafetensorsHeader.METADATA)) {
                 tensors.put(entry.getKey(), tensor(entry.getKey(), entry.getValue(), data));
             }
         }
