@@ -5,7 +5,9 @@ import ai.djl.ndarray.NDManager;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.rlhf.policy.DeviceChoice;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /** What every command reads once: the resolved HOCON configuration and the device it names. */
 final class CliContext {
@@ -40,6 +42,21 @@ final class CliContext {
 
     Path embeddedModelDir() {
         return Path.of(config.getString("rlhf.embedded-model-dir"));
+    }
+
+    /**
+     * The configuration a command's HOCON {@code file} gives: -D system properties over the file over the
+     * reference defaults, resolved; empty (with the reason on stderr) when the file does not exist.
+     */
+    static Optional<Config> readConfigFile(Path file) {
+        if (!Files.isRegularFile(file)) {
+            System.err.println("no such config file: " + file);
+            return Optional.empty();
+        }
+        return Optional.of(ConfigFactory.systemProperties()
+                .withFallback(ConfigFactory.parseFile(file.toFile()))
+                .withFallback(ConfigFactory.load())
+                .resolve());
     }
 
     /**

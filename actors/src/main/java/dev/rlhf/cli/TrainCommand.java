@@ -1,10 +1,9 @@
 package dev.rlhf.cli;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import dev.rlhf.actors.ExperimentRunner;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -24,14 +23,11 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!Files.isRegularFile(file)) {
-            System.err.println("no such config file: " + file);
+        Optional<Config> read = CliContext.readConfigFile(file);
+        if (read.isEmpty()) {
             return 2;
         }
-        Config config = ConfigFactory.systemProperties()
-                .withFallback(ConfigFactory.parseFile(file.toFile()))
-                .withFallback(ConfigFactory.load())
-                .resolve();
+        Config config = read.get();
         Path policy = CliContext.experimentPolicy(config);
         return ExperimentReport.printOutcome(new ExperimentRunner(config, policy, System.out).start(resume).await(),
                 Path.of(config.getString("rlhf.experiment.run-dir")), System.out);

@@ -1,10 +1,9 @@
 package dev.rlhf.cli;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import dev.rlhf.cluster.RolloutWorkerNode;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,14 +25,11 @@ final class WorkerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!Files.isRegularFile(file)) {
-            System.err.println("no such config file: " + file);
+        Optional<Config> read = CliContext.readConfigFile(file);
+        if (read.isEmpty()) {
             return 2;
         }
-        Config config = ConfigFactory.systemProperties()
-                .withFallback(ConfigFactory.parseFile(file.toFile()))
-                .withFallback(ConfigFactory.load())
-                .resolve();
+        Config config = read.get();
         String checkpoint = config.getString("rlhf.cluster.worker.policy-checkpoint");
         Path policy = checkpoint.isEmpty() ? CliContext.experimentPolicy(config) : Path.of(checkpoint);
         boolean again = true;

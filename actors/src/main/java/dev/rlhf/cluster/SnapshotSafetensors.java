@@ -78,28 +78,44 @@ final class SnapshotSafetensors {
     }
 
     private static float[] tensor(String name, JsonElement element, ByteBuffer data) {
-        try {
-            JsonObject info = element.getAsJsonObject();
-            String dtype = info.get("dtype").getAsString();
-            if (!dtype.equals(F32)) {
-                throw new IllegalArgumentException("tensor " + name + " is " + dtype + ", not " + F32);
-            }
-            long count = 1;
-            for (JsonElement dim : info.getAsJsonArray("shape")) {
-                count *= dim.getAsLong();
-            }
-            JsonArray offsets = info.getAsJsonArray("data_offsets");
-            long begin = offsets.get(0).getAsLong();
-            long end = offsets.get(1).getAsLong();
-            if (begin < 0 || end > data.capacity() || end - begin != 4 * count) {
-                throw new IllegalArgumentException("tensor " + name + " has data offsets [" + begin + ", " + end
-                        + ") that do not hold its " + count + " values in " + data.capacity() + " bytes of data");
-            }
-            float[] values = new float[(int) count];
-            data.slice((int) begin, (int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
-            return values;
-        } catch (IllegalStateException | NullPointerException | UnsupportedOperationException e) {
-            throw new IllegalArgumentException("tensor " + name + " has a malformed header entry: " + element, e);
+        JsonObject info = element.isJsonObject() ? element.getAsJsonObject() : null;
+        if (info == null || !isString(info.get("dtype")) || !isNumberArray(info.get("shape"))
+                || !isNumberArray(info.get("data_offsets")) || info.getAsJsonArray("data_offsets").size() != 2) {
+            throw new IllegalArgumentException("tensor " + name + " has a malformed header entry: " + element);
         }
+        String dtype = info.get("dtype").getAsString();
+        if (!dtype.equals(F32)) {
+            throw new IllegalArgumentException("tensor " + name + " is " + dtype + ", not " + F32);
+        }
+        long count = 1;
+        for (JsonElement dim : info.getAsJsonArray("shape")) {
+            count *= dim.getAsLong();
+        }
+        JsonArray offsets = info.getAsJsonArray("data_offsets");
+        long begin = offsets.get(0).getAsLong();
+        long end = offsets.get(1).getAsLong();
+        if (begin < 0 || end > data.capacity() || end - begin != 4 * count) {
+            throw new IllegalArgumentException("tensor " + name + " has data offsets [" + begin + ", " + end
+                    + ") that do not hold its " + count + " values in " + data.capacity() + " bytes of data");
+        }
+        float[] values = new float[(int) count];
+        data.slice((int) begin, (int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
+        return values;
+    }
+
+    private static boolean isString(JsonElement element) {
+        return element != null && element.isJsonPrimitive() && element.getAsJsonPrimitive().isString();
+    }
+
+    private static boolean isNumberArray(JsonElement element) {
+        if (element == null || !element.isJsonArray()) {
+            return false;
+        }
+        for (JsonElement item : element.getAsJsonArray()) {
+            if (!item.isJsonPrimitive() || !item.getAsJsonPrimitive().isNumber()) {
+                return false;
+            }
+        }
+        return true;
     }
 }
