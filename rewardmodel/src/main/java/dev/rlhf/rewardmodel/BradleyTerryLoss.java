@@ -1,6 +1,7 @@
 package dev.rlhf.rewardmodel;
 
 import ai.djl.ndarray.NDArray;
+import dev.rlhf.policy.model.TorchOps;
 
 /**
  * The Bradley–Terry preference loss: with {@code P(chosen > rejected) = sigmoid(r_chosen - r_rejected)}, the mean
@@ -20,7 +21,7 @@ public final class BradleyTerryLoss {
     public static NDArray loss(NDArray chosen, NDArray rejected, VoteTable.Arrays votes) {
         NDArray z = directedDifference(chosen, rejected, votes).sub(votes.margins());
         // -log sigmoid(z) = softplus(-z) = max(-z, 0) + log(1 + exp(-|z|)), which never overflows
-        NDArray perVote = z.neg().maximum(0f).add(z.abs().neg().exp().add(1f).log());
+        NDArray perVote = z.neg().maximum(TorchOps.scalar(z, 0f)).add(z.abs().neg().exp().add(1f).log());
         return perVote.mul(votes.weights()).sum().div(votes.weights().sum());
     }
 

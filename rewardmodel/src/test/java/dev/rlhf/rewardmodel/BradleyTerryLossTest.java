@@ -1,6 +1,7 @@
 package dev.rlhf.rewardmodel;
 
 import dev.rlhf.policy.train.Gradients;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +10,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import com.typesafe.config.ConfigFactory;
+import dev.rlhf.policy.model.GarbageCollectorPressure;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -37,6 +39,31 @@ class BradleyTerryLossTest {
             double expected = (softplus(-1) + softplus(1) + softplus(0.5)) / 3;
             float loss = BradleyTerryLoss.loss(chosen, rejected, singleVotes(manager, 0f, 0f, 1f)).getFloat();
             assertEquals(expected, loss, 1e-6, "Bradley-Terry loss of the hand example");
+        }
+    }
+
+    @Test
+    void gradientIsTheSameWhileTheGarbageCollectorRunsConstantly() throws InterruptedException {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            float[] quiet = scoreGradient(manager);
+            try (GarbageCollectorPressure pressure = GarbageCollectorPressure.start()) {
+                for (int attempt = 0; attempt < 300; attempt++) {
+                    assertArrayEquals(quiet, scoreGradient(manager), "gradient of attempt " + attempt);
+                }
+            }
+        }
+    }
+
+    /** Gradient of the loss with respect to the chosen scores of pairs on both sides of the softplus kink. */
+    private static float[] scoreGradient(NDManager parent) {
+        try (NDManager manager = parent.newSubManager()) {
+            NDArray chosen = manager.create(new float[] {2f, 0f, -1f, 0.5f});
+            NDArray rejected = manager.create(new float[] {1f, 1f, -3f, 0.5f});
+            chosen.setRequiresGradient(true);
+            try (GradientCollector collector = Gradients.collect()) {
+                collector.backward(BradleyTerryLoss.loss(chosen, rejected, singleVotes(manager, 0f, 0f, 1f, 0f)));
+            }
+            return chosen.getGradient().toFloatArray();
         }
     }
 

@@ -15,7 +15,7 @@ final class Gelu {
 
     /** Differentiable form: no operation overwrites a tensor autograd may still need. */
     static NDArray apply(NDArray x) {
-        NDArray inner = x.square().mul(CUBIC * TWO_C).add(TWO_C).mul(x);
+        NDArray inner = x.square().mul(TorchOps.scalar(x, CUBIC * TWO_C)).add(TWO_C).mul(x);
         return inner.getNDArrayInternal().sigmoid().mul(x);
     }
 

@@ -166,7 +166,8 @@ public final class GptModel implements AutoCloseable {
             cache.cache().writePrefix(cache, layer, k, v);
         }
         // scaled dot-product attention with the causal + padding bias
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(attentionScale).add(bias);
+        NDArray product = q.matMul(k.transpose(0, 1, 3, 2));
+        NDArray scores = product.mul(TorchOps.scalar(product, attentionScale)).add(bias);
         NDArray context = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(batch, length, config.dModel());
         // add residual
         x = x.add(linear(context, w.attnProjWeight(), w.attnProjBias()));
@@ -205,7 +206,8 @@ public final class GptModel implements AutoCloseable {
                 .transpose(0, 2, 1, 3);
         NDArray bias = manager.create(
                 AttentionBias.causalAt(mask, batch, length, positions), new Shape(batch, 1, 1, length));
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(attentionScale).add(bias);
+        NDArray product = q.matMul(k.transpose(0, 1, 3, 2));
+        NDArray scores = product.mul(TorchOps.scalar(product, attentionScale)).add(bias);
         NDArray context = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(batch, 1, d);
         chosen = chosen.add(linear(context, w.attnProjWeight(), w.attnProjBias()));
         NDArray h = layerNorm(chosen, w.ln2Gamma(), w.ln2Beta());

@@ -2,6 +2,7 @@ package dev.rlhf.policy.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.JniUtils;
@@ -59,6 +60,18 @@ public final class TorchOps {
         try (NDManager scratch = target.getManager().newSubManager()) {
             copyInto(target, scratch.create(values, target.getShape()));
         }
+    }
+
+    /**
+     * A 0-dimensional tensor holding {@code value}, of {@code like}'s type and in its manager, for arithmetic that
+     * autograd may differentiate. Never pass a Java number to {@code mul}, {@code div}, {@code maximum},
+     * {@code minimum} or {@code pow} on a tensor that needs a gradient: the PyTorch engine wraps the number in a
+     * tensor aliasing a direct Java buffer and closes it right after the operation, but the backward pass still
+     * reads it (the product rule needs the other factor), by then from memory the garbage collector may have
+     * freed. That showed as NaN gradients and runs that differed between processes. This tensor owns its memory.
+     */
+    public static NDArray scalar(NDArray like, float value) {
+        return like.getManager().full(new Shape(), value, like.getDataType());
     }
 
     /** A view of {@code source[min_0:max_0, ...]} owned by {@code scope} (closing it leaves the source intact). */

@@ -2,6 +2,7 @@ package dev.rlhf.policy.ppo;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import dev.rlhf.policy.model.TorchOps;
 
 /**
  * The PPO objective over a minibatch's response tokens, as TRL's {@code PPOTrainer.loss} and OpenRLHF's
@@ -99,11 +100,11 @@ public record PpoLoss(double clipRange, double valueClipRange, double valueCoef,
                 .add(values.sub(targets.oldValues()).clip(-valueClipRange, valueClipRange));
         NDArray valueErrors = values.sub(targets.returns()).square();
         NDArray clippedErrors = valueClipped.sub(targets.returns()).square();
-        NDArray valueLoss = meanOver(valueErrors.maximum(clippedErrors), mask, tokens).mul(0.5f);
+        NDArray valueLoss = meanOver(valueErrors.maximum(clippedErrors), mask, tokens).mul(TorchOps.scalar(mask, 0.5f));
 
-        NDArray total = policyLoss.add(valueLoss.mul((float) valueCoef));
+        NDArray total = policyLoss.add(valueLoss.mul(TorchOps.scalar(mask, (float) valueCoef)));
         if (entropyCoef > 0) {
-            total = total.sub(meanOver(entropy, mask, tokens).mul((float) entropyCoef));
+            total = total.sub(meanOver(entropy, mask, tokens).mul(TorchOps.scalar(mask, (float) entropyCoef)));
         }
         NDArray approxKl = meanOver(logRatio.stopGradient().square(), mask, tokens).mul(0.5f);
         NDArray clipFraction = meanOver(clipped.gt(unclipped).toType(DataType.FLOAT32, false), mask, tokens);
