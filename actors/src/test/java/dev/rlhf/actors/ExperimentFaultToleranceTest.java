@@ -1,7 +1,7 @@
 package dev.rlhf.actors;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rlhf.policy.checkpoint.GptCheckpoint;
 import java.nio.file.Files;
@@ -13,9 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A rollout worker whose native tensors fail under it: its supervisor restarts it, the coordinator retries its
  * chunk on the other worker, and the run goes on to its end. The retried chunk's completions are those the run
- * without the fault got (chunks are seeded per request, so the worker that generates one does not matter): the
- * SFT evaluation, the rollout that failed, scores the same. Later iterations are not compared bit for bit, since
- * runs in different processes are not yet bit-reproducible (see the issue notes).
+ * without the fault got (chunks are seeded per request, so the worker that generates one does not matter), so
+ * the whole run is the same: evaluations, summary and final weights bit for bit.
  */
 class ExperimentFaultToleranceTest {
     private static final int ITERATIONS = 3;
@@ -41,7 +40,13 @@ class ExperimentFaultToleranceTest {
         assertEquals(2, replicasOfWorker0.get(), "worker 0 was restarted once, with a fresh replica");
         assertEquals(expected.goldSft().mean(), actual.goldSft().mean(), "the retried chunk gave the same completions");
         assertEquals(ITERATIONS, actual.iterations());
-        assertTrue(Files.isRegularFile(faulty.resolve(String.format("checkpoints/iter-%05d", ITERATIONS))
-                .resolve(GptCheckpoint.WEIGHTS_FILE)), "the run reached its end");
+        assertEquals(expected.goldTuned().mean(), actual.goldTuned().mean());
+        assertEquals(expected.klFinal().mean(), actual.klFinal().mean());
+        assertArrayEquals(Files.readAllBytes(finalWeights(straight)), Files.readAllBytes(finalWeights(faulty)),
+                "final weights of the run with and without the fault");
+    }
+
+    private static Path finalWeights(Path run) {
+        return run.resolve(String.format("checkpoints/iter-%05d", ITERATIONS)).resolve(GptCheckpoint.WEIGHTS_FILE);
     }
 }

@@ -43,8 +43,8 @@ public final class TorchOps {
      * Overwrites {@code target} with {@code source} (same shape) inside {@code target}'s own memory. Use this, never
      * {@code NDArray.set(Buffer)} or {@code NDArray.copyTo} (which calls it), on an array that outlives the call:
      * the PyTorch engine makes the target's storage alias a direct Java buffer there, which the garbage collector
-     * frees once the array is set again or dropped, while views and saved tensors may still read or write it. That
-     * use after free showed as non-finite gradients and runs that differed between processes.
+     * frees once the array is set again or dropped, while views and saved tensors may still read or write it (the
+     * same hazard as with numbers, see {@link #scalar}).
      */
     public static void copyInto(NDArray target, NDArray source) {
         if (!target.getShape().equals(source.getShape())) {

@@ -100,7 +100,8 @@ public record PpoLoss(double clipRange, double valueClipRange, double valueCoef,
                 .add(values.sub(targets.oldValues()).clip(-valueClipRange, valueClipRange));
         NDArray valueErrors = values.sub(targets.returns()).square();
         NDArray clippedErrors = valueClipped.sub(targets.returns()).square();
-        NDArray valueLoss = meanOver(valueErrors.maximum(clippedErrors), mask, tokens).mul(TorchOps.scalar(mask, 0.5f));
+        NDArray valueLoss =
+                meanOver(valueErrors.maximum(clippedErrors), mask, tokens).mul(TorchOps.scalar(mask, 0.5f));
 
         NDArray total = policyLoss.add(valueLoss.mul(TorchOps.scalar(mask, (float) valueCoef)));
         if (entropyCoef > 0) {

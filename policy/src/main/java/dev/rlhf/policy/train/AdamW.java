@@ -1,14 +1,14 @@
 package dev.rlhf.policy.train;
 
+import dev.rlhf.policy.model.FusedOps;
 import dev.rlhf.policy.model.TorchOps;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,8 +16,9 @@ import java.util.Map;
 
 /**
  * AdamW (decoupled weight decay) over named parameters, with global gradient-norm clipping. Each update is
- * DJL's fused {@code adamUpdate} kernel; this class owns the moment estimates, the step count, and the choice
- * of which tensors decay (only matrices, as GPT-2 and nanoGPT do: no decay on biases and LayerNorm gains).
+ * PyTorch's fused AdamW kernel over all tensors of a decay group ({@link FusedOps}); this class owns the moment
+ * estimates, the step count, and the choice of which tensors decay (only matrices, as GPT-2 and nanoGPT do: no
+ * decay on biases and LayerNorm gains).
  *
  * <p>DJL's own {@code Optimizer} expects a {@code Trainer} and {@code ParameterStore}; our models are plain
  * named tensors, so we drive the same kernel directly.
@@ -124,47 +125,58 @@ public final class AdamW implements AutoCloseable {
 
     /** Applies one update at {@code learningRate} from the gradients of the last backward pass, then zeroes them. */
     public StepReport step(float learningRate) {
-        steps++;
         try (NDManager scratch = stateManager.newSubManager()) {
             List<NDArray> gradients = parameters.values().stream().map(p -> {
                 NDArray g = p.getGradient();
                 g.attach(scratch); // the wrapper only; the gradient itself stays with its parameter
                 return g;
             }).toList();
-            // one reduction per tensor and a single read-back: a read per tensor stalls the step fifty times
-            NDList norms = new NDList(gradients.size());
-            for (NDArray g : gradients) {
-                norms.add(g.norm());
-            }
-            double norm = NDArrays.stack(norms).norm().getFloat();
+            double norm = FusedOps.get().gradientNorm(gradients, scratch).getFloat();
             if (!Double.isFinite(norm)) {
                 // an overflowing batch must not poison the weights and moments: drop it, as mixed-precision
                 // training drops inf/NaN steps
-                steps--;
                 parameters.values().forEach(p -> JniUtils.zeroGrad((PtNDArray) p));
                 LOG.warn("skipped an optimiser step: gradient norm is {}", norm);
                 return new StepReport(norm, false);
             }
+            steps++;
             boolean clip = settings.maxGradNorm() > 0 && norm > settings.maxGradNorm();
-            float rescale = clip ? (float) (settings.maxGradNorm() / norm) : 1f;
-            double correction1 = 1 - Math.pow(settings.beta1(), steps);
-            double correction2 = 1 - Math.pow(settings.beta2(), steps);
-            float biasCorrectedRate = (float) (learningRate * Math.sqrt(correction2) / correction1);
+            float scale = clip ? (float) (settings.maxGradNorm() / norm) : 1f;
+            // one fused update per decay group: matrices decay, biases and LayerNorm gains do not
+            Group decayed = new Group();
+            Group undecayed = new Group();
             int i = 0;
             for (Map.Entry<String, NDArray> entry : parameters.entrySet()) {
                 NDArray weight = entry.getValue();
-                NDArray gradient = gradients.get(i++);
-                float decay = weight.getShape().dimension() >= 2 ? settings.weightDecay() : 0f;
-                // the kernel's decoupled decay costs three passes over the weight even at rate 0; its coupled form
-                // (adamw false) adds decay * weight to the gradient in one, which at decay 0 is the same update.
-                // The engine's adamUpdate zeroes the gradient itself afterwards.
-                weight.getNDArrayInternal().adamUpdate(
-                        new NDList(weight, gradient, means.get(entry.getKey()), variances.get(entry.getKey())),
-                        new NDList(weight),
-                        learningRate, biasCorrectedRate, decay, rescale, -1f,
-                        settings.beta1(), settings.beta2(), settings.epsilon(), true, decay > 0);
+                Group group = weight.getShape().dimension() >= 2 ? decayed : undecayed;
+                group.add(weight, gradients.get(i++), means.get(entry.getKey()), variances.get(entry.getKey()));
             }
+            decayed.update(steps, settings, learningRate, settings.weightDecay(), scale, scratch);
+            undecayed.update(steps, settings, learningRate, 0f, scale, scratch);
             return new StepReport(norm, clip);
+        }
+    }
+
+    /** Parameters that share a weight decay, with their gradients and moments in the same order. */
+    private static final class Group {
+        private final List<NDArray> weights = new ArrayList<>();
+        private final List<NDArray> gradients = new ArrayList<>();
+        private final List<NDArray> means = new ArrayList<>();
+        private final List<NDArray> variances = new ArrayList<>();
+
+        void add(NDArray weight, NDArray gradient, NDArray mean, NDArray variance) {
+            weights.add(weight);
+            gradients.add(gradient);
+            means.add(mean);
+            variances.add(variance);
+        }
+
+        void update(int step, Settings settings, float learningRate, float decay, float scale, NDManager scratch) {
+            if (weights.isEmpty()) {
+                return;
+            }
+            FusedOps.get().adamW(weights, gradients, means, variances, step, new FusedOps.AdamWStep(
+                    learningRate, settings.beta1(), settings.beta2(), decay, settings.epsilon(), scale), scratch);
         }
     }
 
