@@ -21,7 +21,7 @@ import java.util.Map;
  * decay on biases and LayerNorm gains).
  *
  * <p>DJL's own {@code Optimizer} expects a {@code Trainer} and {@code ParameterStore}; our models are plain
- * named tensors, so we drive the same kernel directly.
+ * named tensors, so this class drives the kernel itself.
  */
 public final class AdamW implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AdamW.class);
