@@ -3,7 +3,6 @@ package dev.rlhf.actors;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.rlhf.policy.checkpoint.GptCheckpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -47,6 +46,6 @@ class ExperimentFaultToleranceTest {
     }
 
     private static Path finalWeights(Path run) {
-        return run.resolve(String.format("checkpoints/iter-%05d", ITERATIONS)).resolve(GptCheckpoint.WEIGHTS_FILE);
+        return TinyExperiments.weightsAt(run, ITERATIONS);
     }
 }

@@ -7,10 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import com.typesafe.config.Config;
 import dev.rlhf.metrics.MetricsJsonlWriter;
-import dev.rlhf.policy.checkpoint.GptCheckpoint;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -86,18 +84,11 @@ class ExperimentResumeTest {
     }
 
     private static Path finalWeights(Path run) {
-        return run.resolve(String.format("checkpoints/iter-%05d", ITERATIONS)).resolve(GptCheckpoint.WEIGHTS_FILE);
+        return TinyExperiments.weightsAt(run, ITERATIONS);
     }
 
-    /** Each iteration's metrics without the timings, which differ between any two runs. */
     private static List<JsonObject> deterministicMetrics(Path run) throws IOException {
-        List<JsonObject> lines = Files.readAllLines(run.resolve(MetricsJsonlWriter.FILE_NAME)).stream()
-                .map(line -> JsonParser.parseString(line).getAsJsonObject())
-                .toList();
-        for (JsonObject line : lines) {
-            line.keySet().removeIf(key -> key.equals(MetricsJsonlWriter.WALL_TIME) || key.startsWith("time/")
-                    || key.startsWith("perf/"));
-        }
+        List<JsonObject> lines = TinyExperiments.deterministicMetrics(run);
         assertEquals(ITERATIONS, lines.size(), "one line per iteration in " + run);
         assertFalse(lines.get(0).keySet().isEmpty());
         return lines;

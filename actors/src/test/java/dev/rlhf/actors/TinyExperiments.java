@@ -1,15 +1,21 @@
 package dev.rlhf.actors;
 
 import ai.djl.ndarray.NDManager;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.rlhf.metrics.MetricsJsonlWriter;
 import dev.rlhf.policy.bootstrap.Bootstrap;
 import dev.rlhf.policy.bootstrap.BootstrapSettings;
+import dev.rlhf.policy.checkpoint.GptCheckpoint;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -50,6 +56,23 @@ public final class TinyExperiments {
     /** {@link #keys} over the reference configuration. */
     public static Config config(Path runDir, int iterations) {
         return ConfigFactory.parseMap(keys(runDir, iterations)).withFallback(ConfigFactory.load());
+    }
+
+    /** The policy weights of a run's checkpoint after {@code iteration}. */
+    public static Path weightsAt(Path run, int iteration) {
+        return run.resolve(String.format("checkpoints/iter-%05d", iteration)).resolve(GptCheckpoint.WEIGHTS_FILE);
+    }
+
+    /** Each iteration's metrics without the timings, which differ between any two runs. */
+    public static List<JsonObject> deterministicMetrics(Path run) throws IOException {
+        List<JsonObject> lines = Files.readAllLines(run.resolve(MetricsJsonlWriter.FILE_NAME)).stream()
+                .map(line -> JsonParser.parseString(line).getAsJsonObject())
+                .toList();
+        for (JsonObject line : lines) {
+            line.keySet().removeIf(key -> key.equals(MetricsJsonlWriter.WALL_TIME) || key.startsWith("time/")
+                    || key.startsWith("perf/"));
+        }
+        return lines;
     }
 
     /** A console that prints nowhere. */
