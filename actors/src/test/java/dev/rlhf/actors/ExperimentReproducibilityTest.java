@@ -9,8 +9,10 @@ import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValueFactory;
 import dev.rlhf.cli.RlhfCli;
 import dev.rlhf.policy.model.GarbageCollectorPressure;
+import dev.rlhf.testing.ChildJvm;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,14 +36,8 @@ class ExperimentReproducibilityTest {
                 .withValue("rlhf.experiment.policy-checkpoint", ConfigValueFactory.fromAnyRef(sft.toString()))
                 .root().render(ConfigRenderOptions.concise()));
         Path log = dir.resolve("child.log");
-        Process child = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-Xmx1g",
-                        "-Xmn2m",
-                        "-Dai.djl.offline=true",
-                        "-cp", System.getProperty("java.class.path"),
-                        RlhfCli.class.getName(),
-                        "train", "--config", configFile.toString())
+        Process child = new ProcessBuilder(ChildJvm.command(List.of("-Xmx1g", "-Xmn2m", "-Dai.djl.offline=true"),
+                        RlhfCli.class, "train", "--config", configFile.toString()))
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();

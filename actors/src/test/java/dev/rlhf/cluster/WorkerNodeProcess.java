@@ -1,6 +1,7 @@
 package dev.rlhf.cluster;
 
 import dev.rlhf.cli.RlhfCli;
+import dev.rlhf.testing.ChildJvm;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -54,16 +55,10 @@ final class WorkerNodeProcess implements AutoCloseable {
                 + "  worker.policy-checkpoint = \"" + policy.toAbsolutePath() + "\"\n"
                 + "}\n");
         Path log = dir.resolve(name + "-stderr.log");
-        Process process = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-Xmx512m",
-                        "-Dai.djl.offline=true",
-                        "-Dai.djl.pytorch.num_threads=1",
-                        "-Dai.djl.pytorch.num_interop_threads=1",
-                        "-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener",
-                        "-cp", System.getProperty("java.class.path"),
-                        RlhfCli.class.getName(),
-                        "worker", "--config", config.toString())
+        Process process = new ProcessBuilder(ChildJvm.command(
+                        List.of("-Xmx512m", "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
+                                "-Dai.djl.pytorch.num_interop_threads=1"),
+                        RlhfCli.class, "worker", "--config", config.toString()))
                 .redirectError(log.toFile())
                 .start();
         try {

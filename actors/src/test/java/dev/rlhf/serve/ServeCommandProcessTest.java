@@ -17,6 +17,7 @@ import dev.rlhf.proto.v1.PromptInput;
 import dev.rlhf.proto.v1.PromptResponsePair;
 import dev.rlhf.proto.v1.RewardServiceGrpc;
 import dev.rlhf.proto.v1.ScoreRequest;
+import dev.rlhf.testing.ChildJvm;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -25,6 +26,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -55,16 +57,11 @@ class ServeCommandProcessTest {
                     run.resolve(ExperimentRunner.REWARD_MODELS_DIR), 1);
         }
         Path stderr = dir.resolve("serve-stderr.log");
-        Process child = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-Xmx512m",
-                        "-Dai.djl.offline=true",
-                        "-Drlhf.serve.shutdown-grace=2s",
-                        "-Drlhf.serve.follow.poll-interval=50ms",
-                        "-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener",
-                        "-cp", System.getProperty("java.class.path"),
-                        RlhfCli.class.getName(),
-                        "serve", "--port", "0", "--checkpoint", checkpoint.toString(), "--follow", run.toString())
+        Process child = new ProcessBuilder(ChildJvm.command(
+                        List.of("-Xmx512m", "-Dai.djl.offline=true", "-Drlhf.serve.shutdown-grace=2s",
+                                "-Drlhf.serve.follow.poll-interval=50ms"),
+                        RlhfCli.class,
+                        "serve", "--port", "0", "--checkpoint", checkpoint.toString(), "--follow", run.toString()))
                 .redirectError(stderr.toFile())
                 .start();
         try {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rlhf.proto.v1.Judgment;
+import dev.rlhf.testing.ChildJvm;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -31,14 +32,8 @@ class CrashDurabilityTest {
     void everyAcknowledgedJudgmentSurvivesKillNineAndNothingIsHalfWritten() throws Exception {
         Path db = dir.resolve("db");
         Path childLog = dir.resolve("child-stderr.log");
-        Process child = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-Xmx256m",
-                        "-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener",
-                        "-cp", System.getProperty("java.class.path"),
-                        JudgmentWriterProcess.class.getName(),
-                        db.toString(),
-                        Integer.toString(WRITER_THREADS))
+        Process child = new ProcessBuilder(ChildJvm.command(List.of("-Xmx256m"),
+                        JudgmentWriterProcess.class, db.toString(), Integer.toString(WRITER_THREADS)))
                 .redirectError(childLog.toFile())
                 .start();
 

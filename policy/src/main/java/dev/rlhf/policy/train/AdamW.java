@@ -9,10 +9,12 @@ import ai.djl.pytorch.jni.JniUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * AdamW (decoupled weight decay) over named parameters, with global gradient-norm clipping. Each update is
@@ -30,6 +32,8 @@ public final class AdamW implements AutoCloseable {
     private final NDManager stateManager;
     private final Map<String, NDArray> means = new LinkedHashMap<>();
     private final Map<String, NDArray> variances = new LinkedHashMap<>();
+    /** The parameters by decay (matrices decay; biases and LayerNorm gains do not), each group one fused update. */
+    private final List<Group> groups;
     private int steps;
 
     /**
@@ -80,6 +84,7 @@ public final class AdamW implements AutoCloseable {
             means.put(name, stateManager.zeros(p.getShape()));
             variances.put(name, stateManager.zeros(p.getShape()));
         });
+        this.groups = Group.byDecay(this.parameters, means, variances, settings.weightDecay());
     }
 
     public int steps() {
@@ -142,41 +147,47 @@ public final class AdamW implements AutoCloseable {
             steps++;
             boolean clip = settings.maxGradNorm() > 0 && norm > settings.maxGradNorm();
             float scale = clip ? (float) (settings.maxGradNorm() / norm) : 1f;
-            // one fused update per decay group: matrices decay, biases and LayerNorm gains do not
-            Group decayed = new Group();
-            Group undecayed = new Group();
-            int i = 0;
-            for (Map.Entry<String, NDArray> entry : parameters.entrySet()) {
-                NDArray weight = entry.getValue();
-                Group group = weight.getShape().dimension() >= 2 ? decayed : undecayed;
-                group.add(weight, gradients.get(i++), means.get(entry.getKey()), variances.get(entry.getKey()));
+            for (Group group : groups) {
+                FusedOps.get().adamW(group.weights(), group.gradientsOf(gradients), group.means(), group.variances(),
+                        steps, new FusedOps.AdamWStep(learningRate, settings.beta1(), settings.beta2(),
+                                group.decay(), settings.epsilon(), scale), scratch);
             }
-            decayed.update(steps, settings, learningRate, settings.weightDecay(), scale, scratch);
-            undecayed.update(steps, settings, learningRate, 0f, scale, scratch);
             return new StepReport(norm, clip);
         }
     }
 
-    /** Parameters that share a weight decay, with their gradients and moments in the same order. */
-    private static final class Group {
-        private final List<NDArray> weights = new ArrayList<>();
-        private final List<NDArray> gradients = new ArrayList<>();
-        private final List<NDArray> means = new ArrayList<>();
-        private final List<NDArray> variances = new ArrayList<>();
+    /**
+     * Parameters that share a weight decay, with their moments in the same order.
+     *
+     * @param members positions of the group's parameters in the optimiser's parameter order
+     */
+    private record Group(
+            float decay, int[] members, List<NDArray> weights, List<NDArray> means, List<NDArray> variances) {
 
-        void add(NDArray weight, NDArray gradient, NDArray mean, NDArray variance) {
-            weights.add(weight);
-            gradients.add(gradient);
-            means.add(mean);
-            variances.add(variance);
+        static List<Group> byDecay(Map<String, NDArray> parameters, Map<String, NDArray> means,
+                Map<String, NDArray> variances, float weightDecay) {
+            List<String> names = List.copyOf(parameters.keySet());
+            List<Group> groups = new ArrayList<>();
+            for (boolean matrices : new boolean[] {true, false}) {
+                int[] members = IntStream.range(0, names.size())
+                        .filter(i -> (parameters.get(names.get(i)).getShape().dimension() >= 2) == matrices)
+                        .toArray();
+                if (members.length > 0) {
+                    groups.add(new Group(matrices ? weightDecay : 0f, members,
+                            select(names, members, parameters), select(names, members, means),
+                            select(names, members, variances)));
+                }
+            }
+            return List.copyOf(groups);
         }
 
-        void update(int step, Settings settings, float learningRate, float decay, float scale, NDManager scratch) {
-            if (weights.isEmpty()) {
-                return;
-            }
-            FusedOps.get().adamW(weights, gradients, means, variances, step, new FusedOps.AdamWStep(
-                    learningRate, settings.beta1(), settings.beta2(), decay, settings.epsilon(), scale), scratch);
+        /** This group's gradients out of all of them, in parameter order. */
+        List<NDArray> gradientsOf(List<NDArray> all) {
+            return Arrays.stream(members).mapToObj(all::get).toList();
+        }
+
+        private static List<NDArray> select(List<String> names, int[] members, Map<String, NDArray> tensors) {
+            return Arrays.stream(members).mapToObj(i -> tensors.get(names.get(i))).toList();
         }
     }
 

@@ -6,12 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.BaseNDManager;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.typesafe.config.ConfigFactory;
 import dev.rlhf.policy.model.GarbageCollectorPressure;
 import dev.rlhf.policy.model.GptModel;
-import dev.rlhf.policy.model.TorchOps;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -108,16 +109,10 @@ class PpoUpdaterTest {
                 PpoStats stats = updater.update(scorer.score(batch, scores(batch)));
                 assertTrue(Double.isFinite(stats.gradNorm()), "update " + update + " gradient norm " + stats);
             }
-            return policy.weights().tensors().values().stream()
-                    .map(TorchOps::toFloatArray)
-                    .reduce(new float[0], PpoUpdaterTest::concat);
+            NDList flattened = new NDList();
+            policy.weights().tensors().values().forEach(tensor -> flattened.add(tensor.flatten()));
+            return NDArrays.concat(flattened).toFloatArray();
         }
-    }
-
-    private static float[] concat(float[] a, float[] b) {
-        float[] joined = java.util.Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, joined, a.length, b.length);
-        return joined;
     }
 
     private static PpoSettings settings(String overrides) {
