@@ -1,5 +1,7 @@
 package dev.rlhf.cli;
 
+import com.typesafe.config.ConfigFactory;
+import dev.rlhf.policy.model.NativeAllocator;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -29,6 +31,7 @@ public final class RlhfCli implements Runnable {
     }
 
     public static void main(String[] args) {
+        NativeAllocator.tune(NativeAllocator.Settings.from(ConfigFactory.load()));
         System.exit(new CommandLine(new RlhfCli()).execute(args));
     }
 }

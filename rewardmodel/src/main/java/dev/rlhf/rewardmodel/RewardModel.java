@@ -126,8 +126,22 @@ public final class RewardModel implements AutoCloseable {
                 throw new IllegalArgumentException("row " + b + " of the batch has no real token");
             }
         }
-        NDArray hidden = trunk.hiddenStatesAt(tokenIds, attentionMask, last);
-        return hidden.getNDArrayInternal().linear(hidden, scoreWeight, scoreBias).singletonOrThrow().reshape(batch);
+        return head(trunk.hiddenStatesAt(tokenIds, attentionMask, last)).reshape(batch);
+    }
+
+    /**
+     * Scores of preference pairs packed with their shared prefix computed once: {@code [pairs, 2]}, the chosen and
+     * the rejected sequence's score in each row, the values {@link #scores} gives the sequences apart.
+     *
+     * @throws IllegalArgumentException if a position is beyond the context length
+     */
+    public NDArray pairScores(SharedPrefixPairs pairs) {
+        NDArray hidden = trunk.hiddenStatesAt(pairs.tokenIds(), pairs.layout(), pairs.ends());
+        return head(hidden).reshape(pairs.layout().batch(), 2);
+    }
+
+    private NDArray head(NDArray hidden) {
+        return hidden.getNDArrayInternal().linear(hidden, scoreWeight, scoreBias).singletonOrThrow();
     }
 
     /**

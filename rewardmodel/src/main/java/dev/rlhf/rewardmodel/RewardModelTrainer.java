@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
  * training (see {@code PreferenceExamples}); the Bradley–Terry likelihood has no term for them. All votes on a pair
  * share its forward pass, and the held-out split is by pair, so no judgment of a held-out comparison is trained on.
  *
- * <p>Each step scores chosen and rejected sequences in one forward pass over a batch of {@code 2 × pairs}, inside a
- * sub-manager closed at the end of the step.
+ * <p>Each step scores chosen and rejected sequences in one forward pass over {@link SharedPrefixPairs} (a row per
+ * pair, the shared prompt computed once), inside a sub-manager closed at the end of the step.
  */
 public final class RewardModelTrainer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RewardModelTrainer.class);
@@ -160,13 +160,12 @@ public final class RewardModelTrainer implements AutoCloseable {
                 VoteTable.of(pairs, settings, manager));
     }
 
-    /** Scores of chosen then rejected sequences, one forward pass over both: {@code [2 * pairs]}. */
+    /**
+     * Scores of chosen then rejected sequences, {@code [2 * pairs]}: one forward pass over rows that hold a pair
+     * each, the prompt they share computed once.
+     */
     private NDArray scores(List<PreferenceExample> pairs, NDManager manager) {
-        List<int[]> sequences = new ArrayList<>(2 * pairs.size());
-        pairs.forEach(p -> sequences.add(p.chosen()));
-        pairs.forEach(p -> sequences.add(p.rejected()));
-        TokenBatch batch = TokenBatch.rightPadded(sequences, manager);
-        return model.scores(batch.tokenIds(), batch.attentionMask());
+        return model.pairScores(SharedPrefixPairs.pack(pairs, manager)).transpose().reshape(-1);
     }
 
     private Map<String, NDArray> snapshot(NDManager manager) {

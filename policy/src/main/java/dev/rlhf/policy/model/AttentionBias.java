@@ -38,19 +38,4 @@ public final class AttentionBias {
         }
         return bias;
     }
-
-    /**
-     * {@code [batch, 1, 1, length]}: the rows of {@link #causal} for one query per sequence, at
-     * {@code queries[b]}.
-     */
-    public static float[] causalAt(long[] mask, int batch, int length, long[] queries) {
-        float[] bias = new float[batch * length];
-        for (int b = 0; b < batch; b++) {
-            for (int j = 0; j < length; j++) {
-                boolean visible = j <= queries[b] && mask[b * length + j] != 0;
-                bias[b * length + j] = visible ? 0f : MASKED;
-            }
-        }
-        return bias;
-    }
 }

@@ -63,9 +63,9 @@ public final class GptModel implements AutoCloseable {
      * position's keys and values there (the prefill of generation).
      */
     public NDArray hiddenStates(NDArray tokenIds, NDArray attentionMask, KvCache.Region cache) {
-        long[] mask = attentionMask.toType(DataType.INT64, false).toLongArray();
-        NDArray bias = causalBias(tokenIds, mask);
-        NDArray x = embed(tokenIds, mask);
+        AttentionLayout layout = paddedLayout(tokenIds, attentionMask);
+        NDArray bias = fullBias(tokenIds.getManager(), layout);
+        NDArray x = embed(tokenIds, layout);
         for (int i = 0; i < config.layers(); i++) {
             x = block(x, weights.layers().get(i), bias, cache, i);
         }
@@ -78,14 +78,33 @@ public final class GptModel implements AutoCloseable {
      * those positions only (nothing after it reads the others), which saves most of a block's work.
      */
     public NDArray hiddenStatesAt(NDArray tokenIds, NDArray attentionMask, long[] positions) {
-        long[] mask = attentionMask.toType(DataType.INT64, false).toLongArray();
-        NDArray bias = causalBias(tokenIds, mask);
-        NDArray x = embed(tokenIds, mask);
+        return hiddenStatesAt(tokenIds, paddedLayout(tokenIds, attentionMask), positions);
+    }
+
+    /**
+     * Final hidden states {@code [queries.length, dModel]} at the same number of query positions in every row of a
+     * batch laid out by {@code layout} (row {@code b}'s queries at {@code queries[b * perRow ..]}), with the last
+     * block computed at those positions only, as {@link #hiddenStatesAt(NDArray, NDArray, long[])} does.
+     *
+     * @throws IllegalArgumentException if the queries do not divide evenly among the rows, or a position id is
+     *     beyond the context length
+     */
+    public NDArray hiddenStatesAt(NDArray tokenIds, AttentionLayout layout, long[] queries) {
+        if (queries.length == 0 || queries.length % layout.batch() != 0) {
+            throw new IllegalArgumentException(queries.length + " queries do not divide among " + layout.batch()
+                    + " rows");
+        }
+        if (layout.maxPosition() >= config.contextLength()) {
+            throw new IllegalArgumentException("position " + layout.maxPosition()
+                    + " is beyond the context length " + config.contextLength());
+        }
+        NDArray bias = fullBias(tokenIds.getManager(), layout);
+        NDArray x = embed(tokenIds, layout);
         int last = config.layers() - 1;
         for (int i = 0; i < last; i++) {
             x = block(x, weights.layers().get(i), bias, null, i);
         }
-        NDArray chosen = lastBlockAt(x, weights.layers().get(last), mask, positions);
+        NDArray chosen = lastBlockAt(x, weights.layers().get(last), layout, queries);
         return layerNorm(chosen, weights.get("ln_f.weight"), weights.get("ln_f.bias"));
     }
 
@@ -177,12 +196,12 @@ public final class GptModel implements AutoCloseable {
         return x.add(linear(activated, w.mlpProjWeight(), w.mlpProjBias()));
     }
 
-    /** The last block at one query position per row: keys and values at every position, the rest at those. */
-    private NDArray lastBlockAt(NDArray x, Layer w, long[] mask, long[] positions) {
+    /** The last block at a few query positions per row: keys and values at every position, the rest at those. */
+    private NDArray lastBlockAt(NDArray x, Layer w, AttentionLayout layout, long[] queries) {
         NDManager manager = x.getManager();
-        Shape shape = x.getShape();
-        int batch = Math.toIntExact(shape.get(0));
-        int length = Math.toIntExact(shape.get(1));
+        int batch = layout.batch();
+        int length = layout.length();
+        int perRow = queries.length / batch;
         int d = config.dModel();
         // c_attn's rows are [query | key | value]: slice the key/value rows and the query rows apart
         NDArray keyValueWeight = TorchOps.slice(w.attnWeight(), new long[] {d, 0}, new long[] {3L * d, d}, manager);
@@ -196,27 +215,26 @@ public final class GptModel implements AutoCloseable {
         NDArray k = keysAndValues.get(0);
         NDArray v = keysAndValues.get(1);
 
-        long[] rows = new long[batch * d];
-        for (int b = 0; b < batch; b++) {
-            Arrays.fill(rows, b * d, (b + 1) * d, positions[b]);
+        long[] rows = new long[queries.length * d];
+        for (int i = 0; i < queries.length; i++) {
+            Arrays.fill(rows, i * d, (i + 1) * d, queries[i]);
         }
-        NDArray chosen = x.gather(manager.create(rows, new Shape(batch, 1, d)), 1);
+        NDArray chosen = x.gather(manager.create(rows, new Shape(batch, perRow, d)), 1);
         NDArray q = linear(layerNorm(chosen, w.ln1Gamma(), w.ln1Beta()), queryWeight, queryBias)
-                .reshape(batch, 1, config.heads(), config.headDim())
+                .reshape(batch, perRow, config.heads(), config.headDim())
                 .transpose(0, 2, 1, 3);
-        NDArray bias = manager.create(
-                AttentionBias.causalAt(mask, batch, length, positions), new Shape(batch, 1, 1, length));
+        NDArray bias = manager.create(layout.biasRows(queries, perRow), new Shape(batch, 1, perRow, length));
         NDArray product = q.matMul(k.transpose(0, 1, 3, 2));
         NDArray scores = product.mul(TorchOps.scalar(product, attentionScale)).add(bias);
-        NDArray context = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(batch, 1, d);
+        NDArray context = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(batch, perRow, d);
         chosen = chosen.add(linear(context, w.attnProjWeight(), w.attnProjBias()));
         NDArray h = layerNorm(chosen, w.ln2Gamma(), w.ln2Beta());
         NDArray activated = Gelu.apply(linear(h, w.fcWeight(), w.fcBias()));
-        return chosen.add(linear(activated, w.mlpProjWeight(), w.mlpProjBias())).reshape(batch, d);
+        return chosen.add(linear(activated, w.mlpProjWeight(), w.mlpProjBias())).reshape(queries.length, d);
     }
 
-    /** {@code [batch, 1, length, length]} causal + padding bias of a padded batch. */
-    private NDArray causalBias(NDArray tokenIds, long[] mask) {
+    /** The layout of a padded batch, after checking that it fits the context. */
+    private AttentionLayout paddedLayout(NDArray tokenIds, NDArray attentionMask) {
         Shape shape = tokenIds.getShape();
         int batch = Math.toIntExact(shape.get(0));
         int length = Math.toIntExact(shape.get(1));
@@ -224,16 +242,17 @@ public final class GptModel implements AutoCloseable {
             throw new IllegalArgumentException(
                     "sequence length " + length + " exceeds the context length " + config.contextLength());
         }
-        return tokenIds.getManager().create(
-                AttentionBias.causal(mask, batch, length), new Shape(batch, 1, length, length));
+        return AttentionLayout.padded(attentionMask.toType(DataType.INT64, false).toLongArray(), batch, length);
     }
 
-    /** Token plus position embeddings of a padded batch, positions counting real tokens only. */
-    private NDArray embed(NDArray tokenIds, long[] mask) {
-        Shape shape = tokenIds.getShape();
-        int batch = Math.toIntExact(shape.get(0));
-        int length = Math.toIntExact(shape.get(1));
-        return embed(tokenIds, tokenIds.getManager().create(AttentionBias.positions(mask, batch, length), shape));
+    private static NDArray fullBias(NDManager manager, AttentionLayout layout) {
+        return manager.create(layout.bias(), new Shape(layout.batch(), 1, layout.length(), layout.length()));
+    }
+
+    /** Token plus position embeddings of a batch laid out by {@code layout}. */
+    private NDArray embed(NDArray tokenIds, AttentionLayout layout) {
+        return embed(tokenIds,
+                tokenIds.getManager().create(layout.positions(), new Shape(layout.batch(), layout.length())));
     }
 
     private NDArray embed(NDArray tokenIds, NDArray positions) {

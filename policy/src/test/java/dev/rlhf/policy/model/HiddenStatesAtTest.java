@@ -46,4 +46,53 @@ class HiddenStatesAtTest {
             }
         }
     }
+
+    @Test
+    void readsSeveralPositionsPerRowInTheOrderGiven() {
+        GptConfig config = TinyGpt2Checkpoint.config(-1);
+        int batch = 2;
+        int length = 5;
+        long[] mask = {
+            1, 1, 1, 1, 1,
+            1, 1, 1, 0, 0};
+        long[] queries = {4, 1, 0, 2};
+        long[] ids = new long[batch * length];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = (i * 7 + 3) % config.vocabSize();
+        }
+        try (NDManager manager = NDManager.newBaseManager();
+                GptModel model = new GptModel(GptWeights.random(config, false, manager, 5))) {
+            Gradients.inferenceOnly();
+            Shape shape = new Shape(batch, length);
+            NDArray tokenIds = manager.create(ids, shape);
+            float[] full = model.hiddenStates(tokenIds, manager.create(mask, shape), null).toFloatArray();
+            float[] chosen = model.hiddenStatesAt(tokenIds, AttentionLayout.padded(mask, batch, length), queries)
+                    .toFloatArray();
+            int d = config.dModel();
+            assertEquals(queries.length * d, chosen.length);
+            for (int i = 0; i < queries.length; i++) {
+                int row = i / 2;
+                for (int j = 0; j < d; j++) {
+                    float expected = full[(row * length + (int) queries[i]) * d + j];
+                    assertEquals(expected, chosen[i * d + j], TOLERANCE, "query " + i + ", feature " + j);
+                }
+            }
+        }
+    }
+
+    @Test
+    void positionsBeyondTheContextAreRejected() {
+        GptConfig config = TinyGpt2Checkpoint.config(-1);
+        int length = 2;
+        long[] positions = {0, config.contextLength()};
+        AttentionLayout layout = new AttentionLayout(1, length, positions, new float[length * length]);
+        try (NDManager manager = NDManager.newBaseManager();
+                GptModel model = new GptModel(GptWeights.random(config, false, manager, 5))) {
+            NDArray tokenIds = manager.create(new long[] {1, 2}, new Shape(1, length));
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    IllegalArgumentException.class, () -> model.hiddenStatesAt(tokenIds, layout, new long[] {1}));
+            assertEquals("position " + config.contextLength() + " is beyond the context length "
+                    + config.contextLength(), e.getMessage());
+        }
+    }
 }

@@ -15,9 +15,10 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Bradley–Terry training throughput with random weights: each step scores {@code batch} pairs of random
- * sequences of {@code prompt-len + new-tokens} tokens in one forward pass over {@code 2 × batch} rows, backward,
- * and an AdamW update with gradient clipping; after untimed warm-up steps.
+ * Bradley–Terry training throughput with random weights: each step trains on {@code batch} pairs, each a random
+ * prompt of {@code prompt-len} tokens with two random responses of {@code new-tokens} tokens, as the trainer does
+ * (one forward pass with the prompt of each pair computed once, backward, an AdamW update with gradient
+ * clipping); after untimed warm-up steps.
  */
 public final class RewardModelBenchmark {
     private RewardModelBenchmark() {}
@@ -56,12 +57,20 @@ public final class RewardModelBenchmark {
     }
 
     private static List<PreferenceExample> pairs(BenchShape shape, SplittableRandom random) {
-        int length = shape.promptLength() + shape.newTokens();
         List<PreferenceExample> pairs = new ArrayList<>(shape.batch());
         for (int b = 0; b < shape.batch(); b++) {
-            pairs.add(PreferenceExample.single(random.ints(length, 0, shape.vocab()).toArray(),
-                    random.ints(length, 0, shape.vocab()).toArray(), 1));
+            int[] prompt = random.ints(shape.promptLength(), 0, shape.vocab()).toArray();
+            pairs.add(PreferenceExample.single(withResponse(prompt, shape, random),
+                    withResponse(prompt, shape, random), 1));
         }
         return pairs;
+    }
+
+    private static int[] withResponse(int[] prompt, BenchShape shape, SplittableRandom random) {
+        int[] sequence = Arrays.copyOf(prompt, prompt.length + shape.newTokens());
+        for (int t = prompt.length; t < sequence.length; t++) {
+            sequence[t] = random.nextInt(shape.vocab());
+        }
+        return sequence;
     }
 }
