@@ -1,6 +1,7 @@
 package dev.rlhf.policy.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
@@ -18,9 +19,9 @@ import java.util.List;
 
 /**
  * ATen kernels that DJL's JNI does not expose, reached through one small TorchScript module ({@code fused_ops.py}
- * next to this class) that libtorch compiles once per process: the global norm of a list of gradients, and AdamW
- * over a whole list of tensors in one fused kernel (DJL's {@code adamUpdate} runs about ten operations per tensor,
- * each a pass over it).
+ * next to this class) that libtorch compiles once per process: GPT-2's tanh-GELU as one differentiable kernel, the
+ * global norm of a list of gradients, and AdamW over a whole list of tensors in one fused kernel (DJL's
+ * {@code adamUpdate} runs about ten operations per tensor, each a pass over it).
  *
  * <p>The module holds no tensors; its methods may run on several threads at once.
  */
@@ -40,6 +41,15 @@ public final class FusedOps {
     /** The process's instance, compiled on first use. */
     public static FusedOps get() {
         return Holder.INSTANCE;
+    }
+
+    /**
+     * {@code torch.gelu(x, approximate="tanh")}, differentiable when the calling thread records gradients; the
+     * result is allocated in {@code x}'s manager. {@code x} must be unnamed (DJL routes named arrays to other
+     * arguments).
+     */
+    public NDArray geluTanh(NDArray x) {
+        return IValueUtils.forward(module, new NDList(x), JniUtils.isGradMode()).singletonOrThrow();
     }
 
     /** The global L2 norm of {@code gradients} (a 0-d tensor in {@code scope}). */

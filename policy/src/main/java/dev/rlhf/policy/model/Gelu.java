@@ -13,13 +13,20 @@ final class Gelu {
 
     private Gelu() {}
 
-    /** Differentiable form: no operation overwrites a tensor autograd may still need. */
+    /**
+     * Differentiable form: ATen's {@code gelu(approximate="tanh")} through {@link FusedOps}, one pass forward and
+     * one backward. As a chain of elementwise operations it took six passes forward and about ten backward: over
+     * {@code [16, 160, 1024]} with gradients 26-31 ms against 11 ms for the kernel, without 6-7.5 ms against 5 ms.
+     */
     static NDArray apply(NDArray x) {
-        NDArray inner = x.square().mul(TorchOps.scalar(x, CUBIC * TWO_C)).add(TWO_C).mul(x);
-        return inner.getNDArrayInternal().sigmoid().mul(x);
+        return FusedOps.get().geluTanh(x);
     }
 
-    /** Inference form: same values, fewer allocations; {@code x} itself is left untouched. */
+    /**
+     * Inference form for decoding, in place on a few rows: there the chain measured faster than the ATen kernel
+     * (whose call through TorchScript also costs more than the chain's few small operations). {@code x} itself is
+     * left untouched.
+     */
     static NDArray applyInPlace(NDArray x) {
         NDArray inner = x.square().muli(CUBIC * TWO_C).addi(TWO_C).muli(x);
         NDArray gate = inner.getNDArrayInternal().sigmoid();

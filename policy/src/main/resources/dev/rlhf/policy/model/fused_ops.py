@@ -1,9 +1,13 @@
 # TorchScript source of FusedOps, compiled by libtorch when the Java side loads it (no Python runs this file).
-# It reaches ATen kernels that DJL's JNI does not expose; each method is one call from Java, run without autograd.
+# It reaches ATen kernels that DJL's JNI does not expose; each method is one call from Java. DJL runs `forward`
+# under the caller's autograd mode and every other method without autograd, so `forward` holds the one op that
+# training differentiates through.
 class FusedOps(Module):
   __parameters__ = []
   __buffers__ = []
   training : bool
+  def forward(self: __torch__.FusedOps, x: Tensor) -> Tensor:
+    return torch.gelu(x, approximate="tanh")
   def gradient_norm(self: __torch__.FusedOps, grads: List[Tensor]) -> Tensor:
     return torch.linalg_vector_norm(torch.stack(torch._foreach_norm(grads, 2)), 2)
   def adamw_step(self: __torch__.FusedOps,
