@@ -178,9 +178,11 @@ public final class GptModel implements AutoCloseable {
         NDArray heads = linear(h, w.attnWeight(), w.attnBias())
                 .reshape(batch, length, 3, config.heads(), config.headDim())
                 .transpose(2, 0, 3, 1, 4);
-        NDArray q = heads.get(0);
-        NDArray k = heads.get(1);
-        NDArray v = heads.get(2);
+        // split rather than three selects: a select's backward fills a zero tensor of the whole [3, ...] shape
+        NDList split = heads.split(3, 0);
+        NDArray q = split.get(0).squeeze(0);
+        NDArray k = split.get(1).squeeze(0);
+        NDArray v = split.get(2).squeeze(0);
         if (cache != null) {
             cache.cache().writePrefix(cache, layer, k, v);
         }
@@ -212,8 +214,9 @@ public final class GptModel implements AutoCloseable {
         NDArray keysAndValues = linear(layerNorm(x, w.ln1Gamma(), w.ln1Beta()), keyValueWeight, keyValueBias)
                 .reshape(batch, length, 2, config.heads(), config.headDim())
                 .transpose(2, 0, 3, 1, 4);
-        NDArray k = keysAndValues.get(0);
-        NDArray v = keysAndValues.get(1);
+        NDList split = keysAndValues.split(2, 0);
+        NDArray k = split.get(0).squeeze(0);
+        NDArray v = split.get(1).squeeze(0);
 
         long[] rows = new long[queries.length * d];
         for (int i = 0; i < queries.length; i++) {
