@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.rlhf.policy.model.AttentionBias;
 import dev.rlhf.policy.model.AttentionLayout;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -35,7 +36,7 @@ public record SharedPrefixPairs(NDArray tokenIds, AttentionLayout layout, long[]
         long[] ids = new long[batch * length];
         long[] positions = new long[batch * length];
         float[] bias = new float[batch * length * length];
-        java.util.Arrays.fill(bias, AttentionBias.MASKED);
+        Arrays.fill(bias, AttentionBias.MASKED);
         long[] ends = new long[2 * batch];
         for (int b = 0; b < batch; b++) {
             int[] chosen = pairs.get(b).chosen();

@@ -86,10 +86,14 @@ public final class GptModel implements AutoCloseable {
      * batch laid out by {@code layout} (row {@code b}'s queries at {@code queries[b * perRow ..]}), with the last
      * block computed at those positions only, as {@link #hiddenStatesAt(NDArray, NDArray, long[])} does.
      *
-     * @throws IllegalArgumentException if the queries do not divide evenly among the rows, or a position id is
-     *     beyond the context length
+     * @throws IllegalArgumentException if the tokens do not have the layout's shape, the queries do not divide
+     *     evenly among the rows, or a position id is beyond the context length
      */
     public NDArray hiddenStatesAt(NDArray tokenIds, AttentionLayout layout, long[] queries) {
+        if (!tokenIds.getShape().equals(new Shape(layout.batch(), layout.length()))) {
+            throw new IllegalArgumentException("tokens of shape " + tokenIds.getShape() + " do not fit a layout of "
+                    + layout.batch() + " x " + layout.length());
+        }
         if (queries.length == 0 || queries.length % layout.batch() != 0) {
             throw new IllegalArgumentException(queries.length + " queries do not divide among " + layout.batch()
                     + " rows");
