@@ -62,8 +62,9 @@ public final class NativeAllocator {
         try {
             libc = Native.load("c", GlibcMalloc.class);
             LOG.debug("tuning glibc {} malloc", libc.gnu_get_libc_version());
-        } catch (UnsatisfiedLinkError e) {
-            LOG.info("native allocator left as it is: the C library is not glibc ({})", e.getMessage());
+        } catch (LinkageError e) {
+            // no gnu_get_libc_version (not glibc), or JNA's own native part could not load: run untuned
+            LOG.info("native allocator left as it is: glibc's malloc is not reachable ({})", e.toString());
             return false;
         }
         return set(libc, M_MMAP_THRESHOLD, "mmap-threshold", settings.mmapThreshold())
