@@ -13,7 +13,6 @@ import dev.rlhf.policy.ppo.PpoStats;
 import dev.rlhf.policy.ppo.PpoUpdater;
 import dev.rlhf.policy.ppo.RolloutScorer;
 import dev.rlhf.policy.ppo.RolloutSequences;
-import dev.rlhf.policy.ppo.TokenRewards;
 import java.util.List;
 import java.util.Map;
 
@@ -107,10 +106,7 @@ public final class PolicyLearner implements AutoCloseable {
      */
     public double[] klToReference(List<int[]> prompts, List<Completion> completions) {
         List<int[]> responses = completions.stream().map(Completion::tokenIds).toList();
-        RolloutSequences sequences = RolloutSequences.pack(prompts, responses, padTokenId);
-        Experience scored = scorer.score(sequences, new float[sequences.batch()]);
-        return TokenRewards.klPerSequence(scored.logprobs(), scored.refLogprobs(), sequences.responseMask(),
-                sequences.batch());
+        return scorer.klToReference(RolloutSequences.pack(prompts, responses, padTokenId));
     }
 
     public GptModel policy() {

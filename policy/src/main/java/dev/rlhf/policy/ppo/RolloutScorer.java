@@ -8,9 +8,8 @@ import dev.rlhf.policy.model.GptModel;
 
 /**
  * Turns a rollout batch into {@link Experience}: log π_old, its entropy and values from the policy that is about to
- * be updated,
- * log π_ref from the frozen reference, in forward passes of at most {@code forwardBatchSize} sequences, each in a
- * sub-manager that is closed before the next.
+ * be updated, log π_ref from the frozen reference, in forward passes of at most {@code forwardBatchSize} sequences,
+ * each in a sub-manager that is closed before the next.
  */
 public final class RolloutScorer {
     private final GptModel policy;
@@ -47,31 +46,18 @@ public final class RolloutScorer {
      * @throws IllegalArgumentException if {@code scores} does not hold one entry per sequence
      */
     public Experience score(RolloutSequences sequences, float[] scores) {
-        Gradients.inferenceOnly();
-        int batch = sequences.batch();
-        int responseLength = sequences.responseLength();
-        int length = sequences.length();
-        float[] logprobs = new float[batch * responseLength];
-        float[] refLogprobs = new float[batch * responseLength];
-        float[] values = new float[batch * responseLength];
-        float[] entropy = new float[batch * responseLength];
+        int tokens = sequences.batch() * sequences.responseLength();
+        float[] logprobs = new float[tokens];
+        float[] refLogprobs = new float[tokens];
+        float[] values = new float[tokens];
+        float[] entropy = new float[tokens];
+        forEachChunk(sequences, true, (own, ref, offset, count) -> {
+            System.arraycopy(own.logprobs().toFloatArray(), 0, logprobs, offset, count);
+            System.arraycopy(ref.logprobs().toFloatArray(), 0, refLogprobs, offset, count);
+            System.arraycopy(own.values().toFloatArray(), 0, values, offset, count);
+            System.arraycopy(ResponseForward.entropy(own.logSoftmax()).toFloatArray(), 0, entropy, offset, count);
+        });
         float[] mask = sequences.responseMask();
-        for (int start = 0; start < batch; start += forwardBatchSize) {
-            int rows = Math.min(forwardBatchSize, batch - start);
-            try (NDManager chunk = policy.weights().manager().newSubManager()) {
-                Shape shape = new Shape(rows, length);
-                NDArray ids = chunk.create(slice(sequences.tokenIds(), start, rows, length), shape);
-                NDArray attention = chunk.create(slice(sequences.attentionMask(), start, rows, length), shape);
-                ResponseForward own = ResponseForward.run(policy, ids, attention, sequences.promptLength(), true);
-                ResponseForward ref = ResponseForward.run(reference, ids, attention, sequences.promptLength(), false);
-                int offset = start * responseLength;
-                System.arraycopy(own.logprobs().toFloatArray(), 0, logprobs, offset, rows * responseLength);
-                System.arraycopy(ref.logprobs().toFloatArray(), 0, refLogprobs, offset, rows * responseLength);
-                System.arraycopy(own.values().toFloatArray(), 0, values, offset, rows * responseLength);
-                System.arraycopy(ResponseForward.entropy(own.logSoftmax()).toFloatArray(), 0, entropy, offset,
-                        rows * responseLength);
-            }
-        }
         for (int i = 0; i < mask.length; i++) {
             logprobs[i] *= mask[i];
             refLogprobs[i] *= mask[i];
@@ -79,6 +65,46 @@ public final class RolloutScorer {
             entropy[i] *= mask[i];
         }
         return new Experience(sequences, logprobs, refLogprobs, values, entropy, scores.clone());
+    }
+
+    /**
+     * Each sequence's summed {@code log π - log π_ref} over its response tokens under the policy as it is now: over
+     * samples of the policy its mean estimates KL(π || π_ref). Computes the log-probs only, not values or entropy.
+     */
+    public double[] klToReference(RolloutSequences sequences) {
+        int tokens = sequences.batch() * sequences.responseLength();
+        float[] logprobs = new float[tokens];
+        float[] refLogprobs = new float[tokens];
+        forEachChunk(sequences, false, (own, ref, offset, count) -> {
+            System.arraycopy(own.logprobs().toFloatArray(), 0, logprobs, offset, count);
+            System.arraycopy(ref.logprobs().toFloatArray(), 0, refLogprobs, offset, count);
+        });
+        return TokenRewards.klPerSequence(logprobs, refLogprobs, sequences.responseMask(), sequences.batch());
+    }
+
+    /** Reads what one chunk's forward passes give; {@code count} response tokens from {@code offset}. */
+    private interface ChunkReader {
+        void read(ResponseForward own, ResponseForward ref, int offset, int count);
+    }
+
+    /** The policy and reference forward passes, chunk by chunk, each chunk in a sub-manager closed after it. */
+    private void forEachChunk(RolloutSequences sequences, boolean withValues, ChunkReader reader) {
+        Gradients.inferenceOnly();
+        int batch = sequences.batch();
+        int responseLength = sequences.responseLength();
+        int length = sequences.length();
+        for (int start = 0; start < batch; start += forwardBatchSize) {
+            int rows = Math.min(forwardBatchSize, batch - start);
+            try (NDManager chunk = policy.weights().manager().newSubManager()) {
+                Shape shape = new Shape(rows, length);
+                NDArray ids = chunk.create(slice(sequences.tokenIds(), start, rows, length), shape);
+                NDArray attention = chunk.create(slice(sequences.attentionMask(), start, rows, length), shape);
+                ResponseForward own =
+                        ResponseForward.run(policy, ids, attention, sequences.promptLength(), withValues);
+                ResponseForward ref = ResponseForward.run(reference, ids, attention, sequences.promptLength(), false);
+                reader.read(own, ref, start * responseLength, rows * responseLength);
+            }
+        }
     }
 
     private static long[] slice(long[] rowMajor, int startRow, int rows, int length) {

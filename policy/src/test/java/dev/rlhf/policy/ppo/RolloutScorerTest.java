@@ -53,6 +53,29 @@ class RolloutScorerTest {
         }
     }
 
+    @Test
+    void klToReferenceSumsTheScoredLogProbDifferencesOfEachSequence() {
+        try (NDManager manager = NDManager.newBaseManager();
+                GptModel policy = TinyPolicies.withValueHead(manager, 1);
+                GptModel reference = TinyPolicies.withValueHead(manager, 2)) {
+            RolloutSequences batch = TinyPolicies.randomBatch(5, 4, 5, new SplittableRandom(4));
+            RolloutScorer scorer = new RolloutScorer(policy, reference, 2);
+            Experience experience = scorer.score(batch, new float[batch.batch()]);
+
+            double[] kl = scorer.klToReference(batch);
+
+            int width = batch.responseLength();
+            for (int b = 0; b < batch.batch(); b++) {
+                double expected = 0;
+                for (int t = 0; t < width; t++) {
+                    expected += experience.logprobs()[b * width + t] - experience.refLogprobs()[b * width + t];
+                }
+                assertEquals(expected, kl[b], 1e-5, "KL of row " + b);
+            }
+            assertEquals(5, Arrays.stream(kl).distinct().count(), "every row has its own KL");
+        }
+    }
+
     /** Log-probs of the response tokens, values and entropies at the positions predicting them. */
     private static float[][] unpadded(GptModel model, long[] ids, int promptTokens, int responseTokens,
             NDManager parent) {
