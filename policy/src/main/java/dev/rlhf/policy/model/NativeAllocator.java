@@ -67,6 +67,7 @@ public final class NativeAllocator {
             LOG.info("native allocator left as it is: glibc's malloc is not reachable ({})", e.toString());
             return false;
         }
+        // `&`, not `&&`: the pad is worth setting even if the threshold was refused
         return set(libc, M_MMAP_THRESHOLD, "mmap-threshold", settings.mmapThreshold())
                 & set(libc, M_TOP_PAD, "top-pad", settings.topPad());
     }
