@@ -75,9 +75,9 @@ public final class RewardModelTrainer implements AutoCloseable {
         for (int start = 0; start < pairs.size(); start += chunk) {
             List<PreferenceExample> part = pairs.subList(start, Math.min(pairs.size(), start + chunk));
             try (NDManager step = model.weights().manager().newSubManager()) {
-                NDArray scores = scores(part, step);
-                NDArray chosen = scores.get("0:{}", part.size());
-                NDArray rejected = scores.get("{}:", part.size());
+                NDArray scores = pairScores(part, step);
+                NDArray chosen = scores.get(":, 0");
+                NDArray rejected = scores.get(":, 1");
                 VoteTable.Arrays table = VoteTable.of(part, settings, step);
                 long partVotes = part.stream().mapToLong(p -> p.votes().size()).sum();
                 lossSum += BradleyTerryLoss.loss(chosen, rejected, table).getFloat() * partVotes;
@@ -155,17 +155,16 @@ public final class RewardModelTrainer implements AutoCloseable {
     }
 
     private NDArray loss(List<PreferenceExample> pairs, NDManager manager) {
-        NDArray scores = scores(pairs, manager);
-        return BradleyTerryLoss.loss(scores.get("0:{}", pairs.size()), scores.get("{}:", pairs.size()),
-                VoteTable.of(pairs, settings, manager));
+        NDArray scores = pairScores(pairs, manager);
+        return BradleyTerryLoss.loss(scores.get(":, 0"), scores.get(":, 1"), VoteTable.of(pairs, settings, manager));
     }
 
     /**
-     * Scores of chosen then rejected sequences, {@code [2 * pairs]}: one forward pass over rows that hold a pair
-     * each, the prompt they share computed once.
+     * {@code [pairs, 2]} scores, chosen and rejected in each row: one forward pass over rows that hold a pair each,
+     * the prompt they share computed once.
      */
-    private NDArray scores(List<PreferenceExample> pairs, NDManager manager) {
-        return model.pairScores(SharedPrefixPairs.pack(pairs, manager)).transpose().reshape(-1);
+    private NDArray pairScores(List<PreferenceExample> pairs, NDManager manager) {
+        return model.pairScores(SharedPrefixPairs.pack(pairs, manager));
     }
 
     private Map<String, NDArray> snapshot(NDManager manager) {

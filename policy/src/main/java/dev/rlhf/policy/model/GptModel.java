@@ -190,10 +190,7 @@ public final class GptModel implements AutoCloseable {
         if (cache != null) {
             cache.cache().writePrefix(cache, layer, k, v);
         }
-        // scaled dot-product attention with the causal + padding bias
-        NDArray product = q.matMul(k.transpose(0, 1, 3, 2));
-        NDArray scores = product.mul(TorchOps.scalar(product, attentionScale)).add(bias);
-        NDArray context = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(batch, length, config.dModel());
+        NDArray context = attend(q, k, v, bias).transpose(0, 2, 1, 3).reshape(batch, length, config.dModel());
         // add residual
         x = x.add(linear(context, w.attnProjWeight(), w.attnProjBias()));
         // MLP, add residual
@@ -231,13 +228,21 @@ public final class GptModel implements AutoCloseable {
                 .reshape(batch, perRow, config.heads(), config.headDim())
                 .transpose(0, 2, 1, 3);
         NDArray bias = manager.create(layout.biasRows(queries, perRow), new Shape(batch, 1, perRow, length));
-        NDArray product = q.matMul(k.transpose(0, 1, 3, 2));
-        NDArray scores = product.mul(TorchOps.scalar(product, attentionScale)).add(bias);
-        NDArray context = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(batch, perRow, d);
+        NDArray context = attend(q, k, v, bias).transpose(0, 2, 1, 3).reshape(batch, perRow, d);
         chosen = chosen.add(linear(context, w.attnProjWeight(), w.attnProjBias()));
         NDArray h = layerNorm(chosen, w.ln2Gamma(), w.ln2Beta());
         NDArray activated = Gelu.apply(linear(h, w.fcWeight(), w.fcBias()));
         return chosen.add(linear(activated, w.mlpProjWeight(), w.mlpProjBias())).reshape(queries.length, d);
+    }
+
+    /**
+     * Scaled dot-product attention {@code softmax(q k^T / sqrt(headDim) + bias) v}, differentiable: queries
+     * {@code [batch, heads, queries, headDim]} over keys and values {@code [batch, heads, keys, headDim]}, with the
+     * additive {@code bias} {@code [batch, 1, queries, keys]}.
+     */
+    private NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias) {
+        NDArray product = q.matMul(k.transpose(0, 1, 3, 2));
+        return product.mul(TorchOps.scalar(product, attentionScale)).add(bias).softmax(-1).matMul(v);
     }
 
     /** The layout of a padded batch, after checking that it fits the context. */

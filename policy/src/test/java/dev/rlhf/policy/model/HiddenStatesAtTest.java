@@ -1,6 +1,7 @@
 package dev.rlhf.policy.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -24,10 +25,7 @@ class HiddenStatesAtTest {
             0, 1, 1, 1, 1, 0, 0};
         long[] positions = {6, 3, 4, 2};
         int batch = positions.length;
-        long[] ids = new long[batch * length];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = (i * 13 + 5) % config.vocabSize();
-        }
+        long[] ids = tokenIds(batch * length, 13, 5, config);
         try (NDManager manager = NDManager.newBaseManager();
                 GptModel model = new GptModel(GptWeights.random(config, false, manager, 3))) {
             Gradients.inferenceOnly();
@@ -36,14 +34,7 @@ class HiddenStatesAtTest {
             NDArray attentionMask = manager.create(mask, shape);
             float[] full = model.hiddenStates(tokenIds, attentionMask, null).toFloatArray();
             float[] chosen = model.hiddenStatesAt(tokenIds, attentionMask, positions).toFloatArray();
-            int d = config.dModel();
-            assertEquals(batch * d, chosen.length);
-            for (int b = 0; b < batch; b++) {
-                for (int j = 0; j < d; j++) {
-                    float expected = full[(b * length + (int) positions[b]) * d + j];
-                    assertEquals(expected, chosen[b * d + j], TOLERANCE, "row " + b + ", feature " + j);
-                }
-            }
+            assertReadAt(full, chosen, positions, length, config.dModel());
         }
     }
 
@@ -56,10 +47,7 @@ class HiddenStatesAtTest {
             1, 1, 1, 1, 1,
             1, 1, 1, 0, 0};
         long[] queries = {4, 1, 0, 2};
-        long[] ids = new long[batch * length];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = (i * 7 + 3) % config.vocabSize();
-        }
+        long[] ids = tokenIds(batch * length, 7, 3, config);
         try (NDManager manager = NDManager.newBaseManager();
                 GptModel model = new GptModel(GptWeights.random(config, false, manager, 5))) {
             Gradients.inferenceOnly();
@@ -68,15 +56,7 @@ class HiddenStatesAtTest {
             float[] full = model.hiddenStates(tokenIds, manager.create(mask, shape), null).toFloatArray();
             float[] chosen = model.hiddenStatesAt(tokenIds, AttentionLayout.padded(mask, batch, length), queries)
                     .toFloatArray();
-            int d = config.dModel();
-            assertEquals(queries.length * d, chosen.length);
-            for (int i = 0; i < queries.length; i++) {
-                int row = i / 2;
-                for (int j = 0; j < d; j++) {
-                    float expected = full[(row * length + (int) queries[i]) * d + j];
-                    assertEquals(expected, chosen[i * d + j], TOLERANCE, "query " + i + ", feature " + j);
-                }
-            }
+            assertReadAt(full, chosen, queries, length, config.dModel());
         }
     }
 
@@ -89,10 +69,35 @@ class HiddenStatesAtTest {
         try (NDManager manager = NDManager.newBaseManager();
                 GptModel model = new GptModel(GptWeights.random(config, false, manager, 5))) {
             NDArray tokenIds = manager.create(new long[] {1, 2}, new Shape(1, length));
-            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException e = assertThrows(
                     IllegalArgumentException.class, () -> model.hiddenStatesAt(tokenIds, layout, new long[] {1}));
             assertEquals("position " + config.contextLength() + " is beyond the context length "
                     + config.contextLength(), e.getMessage());
+        }
+    }
+
+    /** Deterministic token ids {@code (i * stride + offset) mod vocab}. */
+    private static long[] tokenIds(int count, int stride, int offset, GptConfig config) {
+        long[] ids = new long[count];
+        for (int i = 0; i < count; i++) {
+            ids[i] = (i * stride + offset) % config.vocabSize();
+        }
+        return ids;
+    }
+
+    /**
+     * Query {@code i}'s hidden state equals the full forward's at its position, in row {@code i / perRow}, where the
+     * queries divide evenly among the {@code full.length / (length * d)} rows.
+     */
+    private static void assertReadAt(float[] full, float[] chosen, long[] queries, int length, int d) {
+        assertEquals(queries.length * d, chosen.length);
+        int perRow = queries.length / (full.length / (length * d));
+        for (int i = 0; i < queries.length; i++) {
+            int row = i / perRow;
+            for (int j = 0; j < d; j++) {
+                float expected = full[(row * length + (int) queries[i]) * d + j];
+                assertEquals(expected, chosen[i * d + j], TOLERANCE, "query " + i + " (row " + row + "), feature " + j);
+            }
         }
     }
 }
