@@ -73,9 +73,10 @@ public final class GptModel implements AutoCloseable {
     }
 
     /**
-     * Final hidden states {@code [batch, dModel]} at one position per row, {@code positions[b]} of row {@code b}:
-     * the same values as {@link #hiddenStates} there, but the last block computes its query, attention and MLP at
-     * those positions only (nothing after it reads the others), which saves most of a block's work.
+     * Final hidden states {@code [positions.length, dModel]} at the same number of columns in every row of a padded
+     * batch (row {@code b}'s at {@code positions[b * perRow ..]}): the same values as {@link #hiddenStates} there,
+     * but the last block computes its query, attention and MLP at those positions only (nothing after it reads the
+     * others), which saves most of a block's work when they are few.
      */
     public NDArray hiddenStatesAt(NDArray tokenIds, NDArray attentionMask, long[] positions) {
         return hiddenStatesAt(tokenIds, paddedLayout(tokenIds, attentionMask), positions);
