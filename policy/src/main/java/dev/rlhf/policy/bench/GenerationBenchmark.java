@@ -15,7 +15,8 @@ import java.util.SplittableRandom;
 
 /**
  * Generation throughput with random weights: multinomial sampling at temperature 1, a batch of random prompts,
- * a fixed number of new tokens (no EOS), after warm-up batches.
+ * a fixed number of new tokens (no EOS), after warm-up batches. Next to the throughput it reports the bound that
+ * the batch's weight products alone set on this machine ({@link GemmRoofline}), measured in the same run.
  */
 public final class GenerationBenchmark {
     private GenerationBenchmark() {}
@@ -48,6 +49,12 @@ public final class GenerationBenchmark {
             result.put("tokens_per_s", tokens / total);
             result.put("seconds_per_batch", total / batches);
             result.put("best_seconds_per_batch", best);
+            GemmRoofline roofline = new GemmRoofline()
+                    .generation(shape.modelConfig(), shape.batch(), shape.promptLength(), shape.newTokens() - 1);
+            double boundTokensPerSecond = (double) shape.batch() * shape.newTokens() / roofline.seconds(manager);
+            result.put("gemm_gflop_per_batch", roofline.gigaflops());
+            result.put("gemm_bound_tokens_per_s", boundTokensPerSecond);
+            result.put("fraction_of_gemm_bound", tokens / total / boundTokensPerSecond);
             return result;
         }
     }

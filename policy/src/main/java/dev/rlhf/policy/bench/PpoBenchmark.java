@@ -23,6 +23,8 @@ import java.util.SplittableRandom;
  * PPO learner throughput with random weights: one update is the scoring of a rollout batch (policy log-probs and
  * values, reference log-probs) and the PPO epochs over it (forward, backward, AdamW per minibatch). Prompts and
  * responses are random and full length; scores are random. Early stopping is off so every update does all epochs.
+ * Next to the throughput it reports the bound that the update's weight products alone set on this machine
+ * ({@link GemmRoofline}), measured in the same run.
  */
 public final class PpoBenchmark {
     private PpoBenchmark() {}
@@ -72,8 +74,32 @@ public final class PpoBenchmark {
             result.put("scoring_seconds_per_update", Arrays.stream(scoring).sum() / updates);
             result.put("training_seconds_per_update", Arrays.stream(training).sum() / updates);
             result.put("last_approx_kl", stats.approxKl());
+            GemmRoofline roofline = roofline(shape, settings);
+            double boundSamplesPerSecond = shape.batch() / roofline.seconds(manager);
+            result.put("gemm_gflop_per_update", roofline.gigaflops());
+            result.put("gemm_bound_samples_per_s", boundSamplesPerSecond);
+            result.put("fraction_of_gemm_bound", shape.batch() * updates / total / boundSamplesPerSecond);
             return result;
         }
+    }
+
+    /** The weight products of one update: the scoring forwards of policy and reference, then every minibatch step. */
+    private static GemmRoofline roofline(BenchShape shape, PpoSettings settings) {
+        GemmRoofline roofline = new GemmRoofline();
+        for (int from = 0; from < shape.batch(); from += settings.forwardBatchSize()) {
+            policyPass(roofline, shape, Math.min(settings.forwardBatchSize(), shape.batch() - from), false, 2);
+        }
+        policyPass(roofline, shape, shape.batch() / settings.minibatches(), true,
+                (long) settings.epochs() * settings.minibatches());
+        return roofline;
+    }
+
+    /** The trunk with its last block at the response-predicting positions, and the language-model head there. */
+    private static void policyPass(GemmRoofline roofline, BenchShape shape, long rows, boolean backward,
+            long times) {
+        roofline.trunk(shape.modelConfig(), rows, shape.promptLength() + shape.newTokens(), shape.newTokens(),
+                        backward, times)
+                .linear(rows * shape.newTokens(), shape.dModel(), shape.vocab(), backward, times);
     }
 
     private static PpoSettings withoutEarlyStop(PpoSettings s) {

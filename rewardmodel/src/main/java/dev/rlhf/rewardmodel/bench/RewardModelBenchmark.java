@@ -3,6 +3,7 @@ package dev.rlhf.rewardmodel.bench;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import dev.rlhf.policy.bench.BenchShape;
+import dev.rlhf.policy.bench.GemmRoofline;
 import dev.rlhf.rewardmodel.PreferenceExample;
 import dev.rlhf.rewardmodel.RewardModel;
 import dev.rlhf.rewardmodel.RewardModelTrainer;
@@ -18,7 +19,8 @@ import java.util.SplittableRandom;
  * Bradley–Terry training throughput with random weights: each step trains on {@code batch} pairs, each a random
  * prompt of {@code prompt-len} tokens with two random responses of {@code new-tokens} tokens, as the trainer does
  * (one forward pass with the prompt of each pair computed once, backward, an AdamW update with gradient
- * clipping); after untimed warm-up steps.
+ * clipping); after untimed warm-up steps. Next to the throughput it reports the bound that the step's weight
+ * products alone set on this machine ({@link GemmRoofline}), measured in the same run.
  */
 public final class RewardModelBenchmark {
     private RewardModelBenchmark() {}
@@ -52,6 +54,14 @@ public final class RewardModelBenchmark {
             result.put("pairs_per_s", (double) steps * shape.batch() / total);
             result.put("seconds_per_step", total / steps);
             result.put("best_seconds_per_step", Arrays.stream(seconds).min().orElse(Double.NaN));
+            // one packed row per pair: the prompt once, both responses, the last block at the two scored tokens
+            // (the scalar score head is too small to count)
+            GemmRoofline roofline = new GemmRoofline().trunk(shape.modelConfig(), shape.batch(),
+                    shape.promptLength() + 2L * shape.newTokens(), 2, true, 1);
+            double boundPairsPerSecond = shape.batch() / roofline.seconds(manager);
+            result.put("gemm_gflop_per_step", roofline.gigaflops());
+            result.put("gemm_bound_pairs_per_s", boundPairsPerSecond);
+            result.put("fraction_of_gemm_bound", steps * shape.batch() / total / boundPairsPerSecond);
             return result;
         }
     }
