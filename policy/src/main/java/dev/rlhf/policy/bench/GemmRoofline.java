@@ -74,6 +74,19 @@ public final class GemmRoofline {
         return this;
     }
 
+    /**
+     * Measures the bound now and puts it into a bench's {@code result} beside the {@code measuredRate} it reached:
+     * {@code gemm_gflop_per_<workload>}, {@code gemm_bound_<unit>_per_s} (with {@code units} per workload) and
+     * {@code fraction_of_gemm_bound}.
+     */
+    public void report(Map<String, Object> result, String workload, String unit, double units, double measuredRate,
+            NDManager manager) {
+        double bound = units / seconds(manager);
+        result.put("gemm_gflop_per_" + workload, gigaflops());
+        result.put("gemm_bound_" + unit + "_per_s", bound);
+        result.put("fraction_of_gemm_bound", measuredRate / bound);
+    }
+
     /** Giga floating-point operations of all the products added. */
     public double gigaflops() {
         return counts.entrySet().stream().mapToDouble(e -> e.getKey().flops() * e.getValue()).sum() / 1e9;

@@ -49,12 +49,10 @@ public final class GenerationBenchmark {
             result.put("tokens_per_s", tokens / total);
             result.put("seconds_per_batch", total / batches);
             result.put("best_seconds_per_batch", best);
-            GemmRoofline roofline = new GemmRoofline()
-                    .generation(shape.modelConfig(), shape.batch(), shape.promptLength(), shape.newTokens() - 1);
-            double boundTokensPerSecond = (double) shape.batch() * shape.newTokens() / roofline.seconds(manager);
-            result.put("gemm_gflop_per_batch", roofline.gigaflops());
-            result.put("gemm_bound_tokens_per_s", boundTokensPerSecond);
-            result.put("fraction_of_gemm_bound", tokens / total / boundTokensPerSecond);
+            new GemmRoofline()
+                    .generation(shape.modelConfig(), shape.batch(), shape.promptLength(), shape.newTokens() - 1)
+                    .report(result, "batch", "tokens", (double) shape.batch() * shape.newTokens(), tokens / total,
+                            manager);
             return result;
         }
     }

@@ -74,11 +74,8 @@ public final class PpoBenchmark {
             result.put("scoring_seconds_per_update", Arrays.stream(scoring).sum() / updates);
             result.put("training_seconds_per_update", Arrays.stream(training).sum() / updates);
             result.put("last_approx_kl", stats.approxKl());
-            GemmRoofline roofline = roofline(shape, settings);
-            double boundSamplesPerSecond = shape.batch() / roofline.seconds(manager);
-            result.put("gemm_gflop_per_update", roofline.gigaflops());
-            result.put("gemm_bound_samples_per_s", boundSamplesPerSecond);
-            result.put("fraction_of_gemm_bound", shape.batch() * updates / total / boundSamplesPerSecond);
+            roofline(shape, settings).report(result, "update", "samples", shape.batch(),
+                    shape.batch() * updates / total, manager);
             return result;
         }
     }

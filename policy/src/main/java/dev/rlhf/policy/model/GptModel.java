@@ -7,7 +7,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import dev.rlhf.policy.model.GptWeights.Layer;
-import java.util.Arrays;
 
 /**
  * A GPT-2 decoder: pre-LayerNorm blocks, learned positions, tanh-GELU MLP of four times the width, input and
@@ -220,11 +219,9 @@ public final class GptModel implements AutoCloseable {
         NDArray k = split.get(0).squeeze(0);
         NDArray v = split.get(1).squeeze(0);
 
-        long[] rows = new long[queries.length * d];
-        for (int i = 0; i < queries.length; i++) {
-            Arrays.fill(rows, i * d, (i + 1) * d, queries[i]);
-        }
-        NDArray chosen = x.gather(manager.create(rows, new Shape(batch, perRow, d)), 1);
+        // one index per query, broadcast (a view) across the features rather than repeated in a Java array
+        NDArray index = manager.create(queries, new Shape(batch, perRow, 1)).broadcast(new Shape(batch, perRow, d));
+        NDArray chosen = x.gather(index, 1);
         NDArray q = linear(layerNorm(chosen, w.ln1Gamma(), w.ln1Beta()), queryWeight, queryBias)
                 .reshape(batch, perRow, config.heads(), config.headDim())
                 .transpose(0, 2, 1, 3);

@@ -56,12 +56,9 @@ public final class RewardModelBenchmark {
             result.put("best_seconds_per_step", Arrays.stream(seconds).min().orElse(Double.NaN));
             // one packed row per pair: the prompt once, both responses, the last block at the two scored tokens
             // (the scalar score head is too small to count)
-            GemmRoofline roofline = new GemmRoofline().trunk(shape.modelConfig(), shape.batch(),
-                    shape.promptLength() + 2L * shape.newTokens(), 2, true, 1);
-            double boundPairsPerSecond = shape.batch() / roofline.seconds(manager);
-            result.put("gemm_gflop_per_step", roofline.gigaflops());
-            result.put("gemm_bound_pairs_per_s", boundPairsPerSecond);
-            result.put("fraction_of_gemm_bound", steps * shape.batch() / total / boundPairsPerSecond);
+            long packedRow = shape.promptLength() + 2L * shape.newTokens();
+            new GemmRoofline().trunk(shape.modelConfig(), shape.batch(), packedRow, 2, true, 1)
+                    .report(result, "step", "pairs", shape.batch(), steps * shape.batch() / total, manager);
             return result;
         }
     }
