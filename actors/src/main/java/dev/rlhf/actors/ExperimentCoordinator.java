@@ -7,7 +7,7 @@ import dev.rlhf.actors.RewardScorerActor.Scored;
 import dev.rlhf.actors.RewardTrainerActor.Trained;
 import dev.rlhf.actors.RolloutWorker.Rollout;
 import dev.rlhf.actors.RolloutWorker.WeightsLoaded;
-import dev.rlhf.experiment.RewardModelBuilder;
+import dev.rlhf.rewardmodel.RewardModelBuilder;
 import dev.rlhf.policy.bootstrap.GoldScore;
 import dev.rlhf.policy.bootstrap.PromptResponse;
 import dev.rlhf.policy.generate.Completion;

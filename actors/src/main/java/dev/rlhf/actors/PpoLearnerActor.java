@@ -1,6 +1,6 @@
 package dev.rlhf.actors;
 
-import dev.rlhf.experiment.PolicyLearner;
+import dev.rlhf.policy.ppo.PolicyLearner;
 import dev.rlhf.policy.generate.Completion;
 import java.nio.file.Path;
 import java.util.List;

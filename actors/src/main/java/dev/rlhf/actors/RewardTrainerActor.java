@@ -1,7 +1,7 @@
 package dev.rlhf.actors;
 
 import ai.djl.ndarray.NDManager;
-import dev.rlhf.experiment.RewardModelBuilder;
+import dev.rlhf.rewardmodel.RewardModelBuilder;
 import dev.rlhf.rewardmodel.JudgedComparison;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDManager;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.rlhf.experiment.PolicyLearner;
+import dev.rlhf.policy.ppo.PolicyLearner;
 import dev.rlhf.policy.checkpoint.GptCheckpoint;
 import dev.rlhf.policy.checkpoint.SafetensorsReader;
 import dev.rlhf.policy.checkpoint.SafetensorsWriter;

@@ -3,7 +3,7 @@ package dev.rlhf.serve;
 import ai.djl.ndarray.NDManager;
 import com.typesafe.config.ConfigFactory;
 import dev.rlhf.actors.RunCheckpoint;
-import dev.rlhf.experiment.PolicyLearner;
+import dev.rlhf.policy.ppo.PolicyLearner;
 import dev.rlhf.policy.model.GptConfig;
 import dev.rlhf.policy.model.GptWeights;
 import dev.rlhf.policy.ppo.PpoSettings;

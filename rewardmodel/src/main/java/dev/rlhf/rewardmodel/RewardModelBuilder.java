@@ -1,22 +1,9 @@
-package dev.rlhf.experiment;
+package dev.rlhf.rewardmodel;
 
 import ai.djl.ndarray.NDManager;
 import dev.rlhf.policy.bootstrap.GoldScore;
 import dev.rlhf.policy.bootstrap.PromptResponse;
 import dev.rlhf.policy.model.GptWeights;
-import dev.rlhf.rewardmodel.Comparison;
-import dev.rlhf.rewardmodel.GoldAgreement;
-import dev.rlhf.rewardmodel.JudgedComparison;
-import dev.rlhf.rewardmodel.PreferenceExamples;
-import dev.rlhf.rewardmodel.RewardModel;
-import dev.rlhf.rewardmodel.RewardModelCheckpoint;
-import dev.rlhf.rewardmodel.RewardModelInfo;
-import dev.rlhf.rewardmodel.RewardModelTrainer;
-import dev.rlhf.rewardmodel.RewardNormalizer;
-import dev.rlhf.rewardmodel.RewardScorer;
-import dev.rlhf.rewardmodel.RewardTrainingSettings;
-import dev.rlhf.rewardmodel.SequenceEncoder;
-import dev.rlhf.rewardmodel.TrainingResult;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

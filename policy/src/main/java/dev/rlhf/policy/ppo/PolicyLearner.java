@@ -1,4 +1,4 @@
-package dev.rlhf.experiment;
+package dev.rlhf.policy.ppo;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -6,13 +6,6 @@ import dev.rlhf.policy.generate.Completion;
 import dev.rlhf.policy.model.GptModel;
 import dev.rlhf.policy.model.GptWeights;
 import dev.rlhf.policy.model.WeightsSnapshot;
-import dev.rlhf.policy.ppo.Experience;
-import dev.rlhf.policy.ppo.KlController;
-import dev.rlhf.policy.ppo.PpoSettings;
-import dev.rlhf.policy.ppo.PpoStats;
-import dev.rlhf.policy.ppo.PpoUpdater;
-import dev.rlhf.policy.ppo.RolloutScorer;
-import dev.rlhf.policy.ppo.RolloutSequences;
 import java.util.List;
 import java.util.Map;
 
