@@ -1,113 +1,119 @@
 package dev.rlhf.actors;
 
+import dev.rlhf.actors.ExperimentPlan.Batch;
+import dev.rlhf.actors.ExperimentPlan.ComparisonBatch;
+import dev.rlhf.actors.PpoLearnerActor.CheckpointSaved;
+import dev.rlhf.actors.PpoLearnerActor.KlMeasured;
 import dev.rlhf.actors.PpoLearnerActor.Learned;
 import dev.rlhf.actors.PreferenceCollector.Collected;
 import dev.rlhf.actors.PreferenceCollector.Judged;
-import dev.rlhf.actors.RewardScorerActor.Scored;
+import dev.rlhf.actors.RewardModelSchedule.Training;
 import dev.rlhf.actors.RewardTrainerActor.Trained;
-import dev.rlhf.actors.RolloutWorker.Rollout;
-import dev.rlhf.actors.RolloutWorker.WeightsLoaded;
-import dev.rlhf.rewardmodel.RewardModelBuilder;
 import dev.rlhf.policy.bootstrap.GoldScore;
-import dev.rlhf.policy.bootstrap.PromptResponse;
 import dev.rlhf.policy.generate.Completion;
 import dev.rlhf.policy.generate.GenerationRequest;
 import dev.rlhf.policy.model.WeightsSnapshot;
 import dev.rlhf.policy.ppo.PpoStats;
-import dev.rlhf.rewardmodel.Comparison;
-import dev.rlhf.rewardmodel.ComparisonSource;
+import dev.rlhf.rewardmodel.RewardModelBuilder;
+import dev.rlhf.rewardmodel.RewardModelInfo;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.IntStream;
+import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.ChildFailed;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.pattern.StatusReply;
 
 /**
  * The ExperimentCoordinator role: runs the loop. Before PPO it samples the SFT policy for the evaluation and for
- * the first reward model's comparisons, has them judged and trains reward model v1. Each iteration then splits the
- * prompts over the rollout workers, sends every finished chunk to the scorer at once (scoring overlaps the other
- * chunks' generation), hands the scored batch to the learner, and publishes the new weights to every worker
- * before the next rollout, so no rollout mixes versions. A chunk whose worker fails or times out is retried on
- * the next worker (supervision restarts the failed one).
+ * the first reward model's comparisons, has them judged and trains reward model v1. Each iteration then
+ * <ol>
+ *   <li>rolls out the iteration's prompts ({@link RolloutRound}: chunks over the workers, each scored as it
+ *       finishes),
+ *   <li>hands the scored batch to the learner and, in iterated RLHF, the iteration's pairs to the preference
+ *       collector ({@link ExperimentPlan#iterationPairs}),
+ *   <li>publishes the learner's new weights to every worker ({@link WorkerRegistry}) and, once all hold them,
+ *       reports the iteration ({@link IterationScalars}) and checkpoints when due.
+ * </ol>
+ * Judged batches may start a reward-model training in the background; {@link RewardModelSchedule} says when, and
+ * at which boundary the scorer switches to the new version.
  *
- * <p>The worker set may change while the run goes on (cluster mode): a worker that joins ({@link WorkerJoined})
- * gets the current weights and takes chunks once it holds them; a worker whose actor stops (a remote worker's
- * proxy stops when its node leaves, becomes unreachable or fails a call) is dropped and the chunks it held are
- * sent to another worker, without counting as a failure of the chunk. Requests are seeded one by one, so which
- * worker generates a chunk does not change its completions. While no worker holds the current weights, chunks
- * wait for one, up to the configured time. With iterated RLHF, pairs of fresh completions go to the
- * preference collector; once enough new judgments are in, a new reward model trains in the background and the
- * scorer switches to it two iterations after the training began (waiting for it if need be), so runs with the
- * same seed switch at the same iteration.
+ * <p>The coordinator spawns the roles as its children and watches them. Local rollout workers restart when they
+ * fail (a chunk they fail is retried elsewhere and a restarted worker comes back at the current weights); every
+ * other role stops, because nothing would redo the request it failed, and a role that stops, an error answer or a
+ * role that does not answer within its timeout ({@link ExperimentTimeouts}) ends the run at once as {@link Failed}
+ * naming the role and the cause. Rollout workers may also join while the run goes on ({@link WorkerJoined}, cluster
+ * mode); one whose actor stops is dropped.
  *
  * <p>Checkpoints are written at iteration boundaries (every {@code checkpoint-every} iterations, at the end, and
  * on request), once every batch sent for judgment has been judged, so a checkpoint's state is complete. A run
- * resumed from one skips the SFT evaluation and the first reward model, restarts a reward-model training that
- * was in flight, and goes on from the checkpoint's iteration. {@link Stop} ends a run at the next boundary with a
+ * resumed from one skips the SFT evaluation and the first reward model, redoes a reward-model training that was in
+ * flight, and goes on from the checkpoint's iteration. {@link Stop} ends a run at the next boundary with a
  * checkpoint to resume from.
+ *
+ * <p>Reward-model versions belong to the coordinator: each is closed once the scorer uses its successor, and the
+ * ones still held when the run ends are closed then.
  */
 public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoordinator.Command> {
-    /** How long a chunk may take before it is retried elsewhere (a worker that fails answers at once). */
-    private static final Duration CHUNK_TIMEOUT = Duration.ofMinutes(5);
-    private static final Duration STEP_TIMEOUT = Duration.ofMinutes(30);
-    private static final int MAX_ATTEMPTS = 3;
+    static final String ROLLOUT_WORKER = "rollout worker";
+    static final String SCORER = "reward scorer";
+    static final String LEARNER = "ppo learner";
+    static final String COLLECTOR = "preference collector";
+    static final String TRAINER = "reward-model trainer";
 
-    /** What the coordinator handles: its own start, and the adapted replies of the roles it drives. */
-    public sealed interface Command permits Start, Stop, CheckpointNow, WorkerJoined, ChunkDone, ChunkFailed,
-            ChunkScored, BatchLearned, WeightsPublished, PublishFailed, WorkerWaitOver, CheckpointDone,
-            PairsCollected, JudgmentsRead, RewardModelReady, FinalKlMeasured, StepFailed {}
+    /** What the coordinator handles: its controls, and the adapted answers of the roles it drives. */
+    public sealed interface Command permits Start, Stop, CheckpointNow, WorkerJoined, RolledOut, WeightsLoaded,
+            LoadFailed, BatchLearned, BatchJudged, JudgmentsRead, VersionTrained, ScorerSwitched, CheckpointWritten,
+            CheckpointFailed, FinalKlMeasured, StepFailed {}
 
-    /** Starts the run; {@code replyTo} hears about every iteration and the end. */
-    public record Start(ActorRef<Event> replyTo) implements Command {}
+    /** Starts the run. */
+    public record Start() implements Command {}
 
     /** Ends the run at the next iteration boundary with a checkpoint (then {@link Stopped}). */
     public record Stop() implements Command {}
 
     /** Writes a checkpoint at the next iteration boundary and replies once it is on disk. */
-    public record CheckpointNow(ActorRef<PpoLearnerActor.CheckpointSaved> replyTo) implements Command {}
+    public record CheckpointNow(ActorRef<StatusReply<CheckpointSaved>> replyTo) implements Command {}
 
     /** A rollout worker to use from now on, until its actor stops; it gets the current weights first. */
     public record WorkerJoined(ActorRef<RolloutWorker.Command> worker) implements Command {}
 
-    record ChunkDone(int rolloutId, Rollout rollout) implements Command {}
+    private record RolledOut(RolloutRound.Outcome outcome) implements Command {}
 
-    record ChunkFailed(int rolloutId, int chunk, int attempt, Throwable cause) implements Command {}
+    private record WeightsLoaded(ActorRef<RolloutWorker.Command> worker, long version) implements Command {}
 
-    record ChunkScored(Scored scored) implements Command {}
+    private record LoadFailed(ActorRef<RolloutWorker.Command> worker, Throwable cause) implements Command {}
 
-    record BatchLearned(Learned learned) implements Command {}
+    private record BatchLearned(Learned learned) implements Command {}
 
-    record WeightsPublished(ActorRef<RolloutWorker.Command> worker, WeightsLoaded loaded) implements Command {}
+    private record BatchJudged(int iteration, Collected collected) implements Command {}
 
-    record PublishFailed(ActorRef<RolloutWorker.Command> worker, Throwable cause) implements Command {}
+    private record JudgmentsRead(Training training, Judged judged) implements Command {}
 
-    record WorkerWaitOver(int waitNumber) implements Command {}
+    private record VersionTrained(Trained trained) implements Command {}
 
-    record CheckpointDone(PpoLearnerActor.CheckpointSaved saved) implements Command {}
+    private record ScorerSwitched(RewardModelBuilder.Version retired) implements Command {}
 
-    record PairsCollected(Collected collected) implements Command {}
+    private record CheckpointWritten(CheckpointSaved saved) implements Command {}
 
-    record JudgmentsRead(Judged judged) implements Command {}
+    private record CheckpointFailed(Throwable cause) implements Command {}
 
-    record RewardModelReady(Trained trained) implements Command {}
+    private record FinalKlMeasured(KlMeasured measured) implements Command {}
 
-    record FinalKlMeasured(PpoLearnerActor.KlMeasured measured) implements Command {}
-
-    record StepFailed(String step, Throwable cause) implements Command {}
+    private record StepFailed(String role, String step, Throwable cause) implements Command {}
 
     /** What the coordinator reports to whoever started it. */
     public sealed interface Event permits Evaluated, RewardModelTrained, IterationDone, Finished, Stopped, Failed {}
@@ -116,7 +122,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     public record Evaluated(long weightVersion, List<String> prompts, List<Completion> completions) implements Event {}
 
     /** A reward-model version is in use from iteration {@code fromIteration} on. */
-    public record RewardModelTrained(RewardModelBuilder.Version version, int fromIteration) implements Event {}
+    public record RewardModelTrained(RewardModelInfo info, int fromIteration) implements Event {}
 
     /** One iteration's statistics and scalar metrics. */
     public record IterationDone(int iteration, PpoStats stats, Map<String, Double> scalars) implements Event {}
@@ -130,120 +136,119 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     /** The run was stopped after {@code iterations} iterations; {@code checkpoint} resumes it. */
     public record Stopped(int iterations, Path checkpoint) implements Event {}
 
+    /** The run could not go on: {@code reason} names the role that failed and why. */
+    public record Failed(String reason) implements Event {}
+
+    /**
+     * The roles the coordinator spawns and supervises.
+     *
+     * @param localWorkers rollout workers holding the board's latest weights at the start (more may join later)
+     * @param dispatcher where the roles run (their messages block on native code)
+     */
+    public record Roles(List<Behavior<RolloutWorker.Command>> localWorkers, Behavior<RewardScorerActor.Command> scorer,
+            Behavior<PpoLearnerActor.Command> learner, Behavior<PreferenceCollector.Command> collector,
+            Behavior<RewardTrainerActor.Command> trainer, DispatcherSelector dispatcher) {}
+
     /**
      * Where a resumed run picks up: a checkpoint's state and the reward-model version it was scoring with (null
-     * when the checkpoint precedes the first one).
+     * when the checkpoint precedes the first one), which the coordinator then owns.
      */
     public record Resume(RunCheckpoint.State state, RewardModelBuilder.Version rewardModel) {}
 
-    /** The run could not go on. */
-    public record Failed(String reason) implements Event {}
-
-    private enum Purpose { EVALUATE_BEFORE, COMPARISONS, TRAIN, EVALUATE_AFTER }
+    /** The rollouts of a run, each answered to its own handler. */
+    private enum Phase { EVALUATE_SFT, INITIAL_COMPARISONS, ITERATION, EVALUATE_TUNED }
 
     private final ExperimentSettings settings;
     private final ExperimentPlan plan;
-    private final Duration workerWaitTimeout;
+    private final ExperimentTimeouts timeouts;
+    private final WeightsBoard board;
+    private final Optional<GoldScore> gold;
+    private final Resume resume;
+    private final ActorRef<Event> listener;
     private final ActorRef<RewardScorerActor.Command> scorer;
     private final ActorRef<PpoLearnerActor.Command> learner;
     private final ActorRef<PreferenceCollector.Command> collector;
     private final ActorRef<RewardTrainerActor.Command> trainer;
-    private final WeightsBoard board;
-    private final Resume resume;
-    private ActorRef<Event> listener;
+    /** The role each supervised child plays, for failure messages. */
+    private final Map<ActorRef<?>, String> roleNames = new HashMap<>();
+    private final WorkerRegistry<ActorRef<RolloutWorker.Command>> workers = new WorkerRegistry<>();
+    private final RewardModelSchedule<RewardModelBuilder.Version> schedule;
 
-    // control at iteration boundaries
+    // controls, acted on at iteration boundaries
     private boolean stopRequested;
-    private final List<ActorRef<PpoLearnerActor.CheckpointSaved>> checkpointRequests = new ArrayList<>();
+    private final List<ActorRef<StatusReply<CheckpointSaved>>> checkpointRequests = new ArrayList<>();
     private int collectsPending;
     private boolean checkpointWaitsForJudgments;
-
-    // the rollout workers: each with the weight version it last acknowledged (-1 before its first), in join order
-    private final Map<ActorRef<RolloutWorker.Command>, Long> workerVersions = new LinkedHashMap<>();
-    private boolean publishing;
+    /** At a boundary, waiting for a reward-model version or for judgments (see RewardModelSchedule.Step.AWAIT). */
+    private boolean awaiting;
 
     // the rollout in flight
-    private int rolloutId;
-    /** The worker and attempt number of each chunk sent and not yet done. */
-    private final Map<Integer, Attempt> chunksInFlight = new HashMap<>();
-    private int[] chunkFailures;
-    /** Chunks that found no worker at the current weights, in the order they came. */
-    private final Deque<Attempt> chunksWaiting = new ArrayDeque<>();
-    /** Counts the waits for a worker, so a wait's timeout that fires after it ended is recognised. */
-    private int workerWait;
-    private Purpose purpose;
-    private ExperimentPlan.Batch batch;
-    private List<List<GenerationRequest>> chunkRequests;
-    private Rollout[] rollouts;
-    private float[][] chunkScores;
-    private int chunksPending;
-    private long rolloutStart;
-    private double scoringSeconds;
-
-    private final Optional<GoldScore> gold;
+    private ActorRef<RolloutRound.Command> round;
+    private int rounds;
+    private Phase phase;
+    private Batch batch;
 
     // the iteration in flight
     private int iteration;
     private long iterationStart;
-    private final Map<String, Double> phaseSeconds = new LinkedHashMap<>();
+    private final Map<String, Double> timings = new LinkedHashMap<>();
+    private boolean publishing;
     private long publishStart;
-    private Learned lastLearned;
-    private List<Completion> lastCompletions;
-    private float[] lastScores;
-
-    // reward models
-    private int rewardModelVersion;
-    private long trainedThrough = -1;
-    private RewardModelBuilder.Version currentVersion;
-    /** The newest judgment handed to a reward-model training. */
-    private long judgedForTraining;
-    private boolean retraining;
-    private int swapDueIteration = -1;
-    private Trained pendingVersion;
-    private boolean waitingForRewardModel;
-
-    private record Attempt(int chunk, int attempt, ActorRef<RolloutWorker.Command> worker) {}
+    private Learned learned;
+    private List<Completion> completions;
+    private float[] scores;
 
     private ExperimentCoordinator(ActorContext<Command> context, ExperimentSettings settings, ExperimentPlan plan,
-            Roles roles, WeightsBoard board, Resume resume, Duration workerWaitTimeout, Optional<GoldScore> gold) {
+            Roles roles, WeightsBoard board, Resume resume, ExperimentTimeouts timeouts, Optional<GoldScore> gold,
+            ActorRef<Event> listener) {
         super(context);
+        this.listener = listener;
         this.settings = settings;
         this.plan = plan;
-        this.workerWaitTimeout = workerWaitTimeout;
-        this.gold = gold;
-        for (ActorRef<RolloutWorker.Command> worker : roles.workers()) {
-            workerVersions.put(worker, board.latest().version()); // built from the board's latest snapshot
-            context.watch(worker);
-        }
-        this.scorer = roles.scorer();
-        this.learner = roles.learner();
-        this.collector = roles.collector();
-        this.trainer = roles.trainer();
+        this.timeouts = timeouts;
         this.board = board;
+        this.gold = gold;
         this.resume = resume;
+        for (int i = 0; i < roles.localWorkers().size(); i++) {
+            ActorRef<RolloutWorker.Command> worker = spawnRole(ROLLOUT_WORKER, "rollout-worker-" + i,
+                    roles.localWorkers().get(i), SupervisorStrategy.restart(), roles.dispatcher());
+            workers.add(worker, board.latest().version());
+        }
+        this.scorer = spawnRole(SCORER, "reward-scorer", roles.scorer(), SupervisorStrategy.stop(),
+                roles.dispatcher());
+        this.learner = spawnRole(LEARNER, "ppo-learner", roles.learner(), SupervisorStrategy.stop(),
+                roles.dispatcher());
+        this.collector = spawnRole(COLLECTOR, "preference-collector", roles.collector(), SupervisorStrategy.stop(),
+                roles.dispatcher());
+        this.trainer = spawnRole(TRAINER, "reward-trainer", roles.trainer(), SupervisorStrategy.stop(),
+                roles.dispatcher());
+        this.schedule = resume == null
+                ? RewardModelSchedule.fresh(settings.iterations(), settings.retrainAfter())
+                : RewardModelSchedule.resumed(settings.iterations(), settings.retrainAfter(), resume.state(),
+                        resume.rewardModel());
     }
-
-    /**
-     * The actors the coordinator drives.
-     *
-     * @param workers the rollout workers at the start, holding the board's latest weights (more may join later)
-     */
-    public record Roles(List<ActorRef<RolloutWorker.Command>> workers, ActorRef<RewardScorerActor.Command> scorer,
-            ActorRef<PpoLearnerActor.Command> learner, ActorRef<PreferenceCollector.Command> collector,
-            ActorRef<RewardTrainerActor.Command> trainer) {}
 
     /**
      * A coordinator that continues a run from {@code resume} (from its start when null).
      *
-     * @param workerWaitTimeout how long chunks may wait while no rollout worker holds the current weights before
-     *     the run fails
      * @param gold the hidden gold score the simulated annotators judge by, when they do: each iteration then also
      *     reports its completions' mean gold score
+     * @param listener hears about every iteration and the end, from the coordinator's start on (a role that fails
+     *     before {@link Start} ends the run too)
      */
-    public static Behavior<Command> resume(ExperimentSettings settings, ExperimentPlan plan, Roles roles,
-            WeightsBoard board, Resume resume, Duration workerWaitTimeout, Optional<GoldScore> gold) {
+    public static Behavior<Command> create(ExperimentSettings settings, ExperimentPlan plan, Roles roles,
+            WeightsBoard board, Resume resume, ExperimentTimeouts timeouts, Optional<GoldScore> gold,
+            ActorRef<Event> listener) {
         return Behaviors.setup(context -> new ExperimentCoordinator(context, settings, plan, roles, board, resume,
-                workerWaitTimeout, gold));
+                timeouts, gold, listener));
+    }
+
+    private <T> ActorRef<T> spawnRole(String role, String name, Behavior<T> behavior, SupervisorStrategy strategy,
+            DispatcherSelector dispatcher) {
+        ActorRef<T> ref = getContext().spawn(Behaviors.supervise(behavior).onFailure(strategy), name, dispatcher);
+        getContext().watch(ref);
+        roleNames.put(ref, role);
+        return ref;
     }
 
     @Override
@@ -253,54 +258,48 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
                 .onMessage(Stop.class, this::onStop)
                 .onMessage(CheckpointNow.class, this::onCheckpointNow)
                 .onMessage(WorkerJoined.class, this::onWorkerJoined)
-                .onMessage(WorkerWaitOver.class, this::onWorkerWaitOver)
-                .onMessage(ChunkDone.class, this::onChunkDone)
-                .onMessage(ChunkFailed.class, this::onChunkFailed)
-                .onMessage(ChunkScored.class, this::onChunkScored)
+                .onMessage(WeightsLoaded.class, this::onWeightsLoaded)
+                .onMessage(LoadFailed.class, this::onLoadFailed)
+                .onMessage(RolledOut.class, this::onRolledOut)
                 .onMessage(BatchLearned.class, this::onBatchLearned)
-                .onMessage(WeightsPublished.class, this::onWeightsPublished)
-                .onMessage(PublishFailed.class, this::onPublishFailed)
-                .onMessage(CheckpointDone.class, this::onCheckpointDone)
-                .onMessage(PairsCollected.class, this::onPairsCollected)
+                .onMessage(BatchJudged.class, this::onBatchJudged)
                 .onMessage(JudgmentsRead.class, this::onJudgmentsRead)
-                .onMessage(RewardModelReady.class, this::onRewardModelReady)
+                .onMessage(VersionTrained.class, this::onVersionTrained)
+                .onMessage(ScorerSwitched.class, this::onScorerSwitched)
+                .onMessage(CheckpointWritten.class, this::onCheckpointWritten)
+                .onMessage(CheckpointFailed.class, this::onCheckpointFailed)
                 .onMessage(FinalKlMeasured.class, this::onFinalKlMeasured)
                 .onMessage(StepFailed.class, this::onStepFailed)
-                .onSignal(Terminated.class, this::onWorkerTerminated)
+                .onSignal(ChildFailed.class, this::onChildFailed)
+                .onSignal(Terminated.class, this::onTerminated)
+                .onSignal(PostStop.class, signal -> onPostStop())
                 .build();
     }
 
+    // --- start and controls ---------------------------------------------------------------------------------
+
     private Behavior<Command> onStart(Start message) {
-        listener = message.replyTo();
         if (resume == null) {
-            startRollout(Purpose.EVALUATE_BEFORE, plan.evaluation());
+            startRollout(Phase.EVALUATE_SFT, plan.evaluation());
             return this;
         }
-        RunCheckpoint.State state = resume.state();
-        iteration = state.iteration();
-        trainedThrough = state.preferenceSequence();
-        judgedForTraining = state.judgedForTraining();
-        if (resume.rewardModel() != null) {
-            rewardModelVersion = state.rewardModelVersion();
-            currentVersion = resume.rewardModel();
-            scorer.tell(new RewardScorerActor.UseVersion(rewardModelVersion, currentVersion.scorer(),
+        iteration = resume.state().iteration();
+        RewardModelBuilder.Version inUse = schedule.inUse();
+        if (inUse != null) {
+            scorer.tell(new RewardScorerActor.UseVersion(schedule.versionInUse(), inUse.scorer(),
                     getContext().getSystem().ignoreRef()));
         }
-        if (state.retrainingDue() >= 0) {
-            // the training in flight at the checkpoint is redone on the same judgments
-            retraining = true;
-            swapDueIteration = state.retrainingDue();
-            readJudgedAndTrain(judgedForTraining);
-        }
-        getContext().getLog().info("resuming at iteration {} with reward model v{}", iteration, rewardModelVersion);
+        schedule.trainingToRedo().ifPresent(this::readJudgmentsAndTrain);
+        getContext().getLog().info("resuming at iteration {} with reward model v{}", iteration,
+                schedule.versionInUse());
         startIteration();
         return this;
     }
 
     private Behavior<Command> onStop(Stop message) {
         stopRequested = true;
-        if (waitingForRewardModel) {
-            waitingForRewardModel = false; // at a boundary already: stop here rather than after one more iteration
+        if (awaiting) {
+            awaiting = false; // at a boundary already: stop here rather than after one more iteration
             saveCheckpoint();
         }
         return this;
@@ -308,43 +307,37 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
 
     private Behavior<Command> onCheckpointNow(CheckpointNow message) {
         checkpointRequests.add(message.replyTo());
-        if (waitingForRewardModel) {
-            waitingForRewardModel = false; // at a boundary already; startIteration waits again afterwards
+        if (awaiting) {
+            awaiting = false; // at a boundary already; startIteration awaits again afterwards
             saveCheckpoint();
         }
         return this;
     }
 
-    // --- the rollout workers -------------------------------------------------------------------------------------
+    // --- the rollout workers -------------------------------------------------------------------------------
 
     private Behavior<Command> onWorkerJoined(WorkerJoined joined) {
         ActorRef<RolloutWorker.Command> worker = joined.worker();
         getContext().watch(worker);
-        workerVersions.put(worker, -1L);
+        workers.join(worker);
         loadLatestWeights(worker);
         return this;
     }
 
     private void loadLatestWeights(ActorRef<RolloutWorker.Command> worker) {
         WeightsSnapshot snapshot = board.latest();
-        getContext().ask(WeightsLoaded.class, worker, STEP_TIMEOUT,
+        getContext().askWithStatus(RolloutWorker.WeightsLoaded.class, worker, timeouts.loadWeights(),
                 replyTo -> new RolloutWorker.LoadWeights(snapshot, replyTo),
                 (loaded, failure) -> loaded != null
-                        ? new WeightsPublished(worker, loaded) : new PublishFailed(worker, failure));
+                        ? new WeightsLoaded(worker, loaded.weightVersion()) : new LoadFailed(worker, failure));
     }
 
-    private Behavior<Command> onWorkerTerminated(Terminated terminated) {
-        if (workerVersions.remove(terminated.getRef()) == null) {
-            return this;
+    private Behavior<Command> onWeightsLoaded(WeightsLoaded loaded) {
+        if (!workers.loaded(loaded.worker(), loaded.version())) {
+            return this; // dropped meanwhile
         }
-        getContext().getLog().warn("rollout worker {} is gone; {} left", terminated.getRef().path().name(),
-                workerVersions.size());
-        List<Attempt> orphaned = chunksInFlight.values().stream()
-                .filter(attempt -> attempt.worker().equals(terminated.getRef()))
-                .toList();
-        for (Attempt attempt : orphaned) {
-            getContext().getLog().info("chunk {} goes to another worker", attempt.chunk());
-            sendChunk(attempt.chunk(), attempt.attempt() + 1);
+        if (round != null && loaded.version() == board.latest().version()) {
+            round.tell(new RolloutRound.WorkerReady(loaded.worker()));
         }
         if (publishing) {
             finishPublicationIfDone();
@@ -352,281 +345,129 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         return this;
     }
 
-    /** The workers that hold the latest weights, in join order. */
-    private List<ActorRef<RolloutWorker.Command>> readyWorkers() {
-        long latest = board.latest().version();
-        return workerVersions.entrySet().stream()
-                .filter(entry -> entry.getValue() == latest)
-                .map(Map.Entry::getKey)
-                .toList();
-    }
-
-    private void waitForWorker(Attempt attempt) {
-        if (chunksWaiting.isEmpty()) {
-            workerWait++;
-            getContext().getLog().info("no rollout worker holds weights v{} ({} known): waiting up to {} for one",
-                    board.latest().version(), workerVersions.size(), workerWaitTimeout);
-            getContext().scheduleOnce(workerWaitTimeout, getContext().getSelf(), new WorkerWaitOver(workerWait));
+    private Behavior<Command> onLoadFailed(LoadFailed failed) {
+        if (!workers.contains(failed.worker())) {
+            return this; // a worker already dropped: a remote worker's proxy stops rather than answer
         }
-        chunksWaiting.add(attempt);
+        return fail(ROLLOUT_WORKER + " " + failed.worker().path().name() + " failed to load weights v"
+                + board.latest().version() + ": " + failed.cause().getMessage());
     }
 
-    private void sendWaitingChunks() {
-        if (chunksWaiting.isEmpty() || readyWorkers().isEmpty()) {
-            return;
+    private void workerGone(ActorRef<?> worker, String why) {
+        if (workers.remove(worker)) {
+            getContext().getLog().warn("rollout worker {} is gone ({}); {} left", worker.path().name(), why,
+                    workers.size());
+            if (publishing) {
+                finishPublicationIfDone();
+            }
         }
-        getContext().getLog().info("a rollout worker holds weights v{}: sending the {} waiting chunks",
-                board.latest().version(), chunksWaiting.size());
-        List<Attempt> waiting = new ArrayList<>(chunksWaiting);
-        chunksWaiting.clear();
-        waiting.forEach(attempt -> sendChunk(attempt.chunk(), attempt.attempt()));
     }
 
-    private Behavior<Command> onWorkerWaitOver(WorkerWaitOver over) {
-        if (over.waitNumber() != workerWait || chunksWaiting.isEmpty()) {
-            return this; // that wait ended in time
-        }
-        return fail("no rollout worker held weights v" + board.latest().version() + " within " + workerWaitTimeout);
-    }
+    // --- rollouts -----------------------------------------------------------------------------------------------
 
-    // --- rollouts, chunked over the workers -------------------------------------------------------------------
-
-    private void startRollout(Purpose next, ExperimentPlan.Batch nextBatch) {
-        purpose = next;
+    private void startRollout(Phase next, Batch nextBatch) {
+        phase = next;
         batch = nextBatch;
-        rolloutId++;
-        int n = Math.max(1, readyWorkers().size());
-        chunkRequests = new ArrayList<>();
-        int size = (batch.requests().size() + n - 1) / n;
-        for (int start = 0; start < batch.requests().size(); start += size) {
-            chunkRequests.add(batch.requests().subList(start, Math.min(batch.requests().size(), start + size)));
-        }
-        rollouts = new Rollout[chunkRequests.size()];
-        chunkScores = new float[chunkRequests.size()][];
-        chunkFailures = new int[chunkRequests.size()];
-        chunksPending = chunkRequests.size();
-        scoringSeconds = 0;
-        rolloutStart = System.nanoTime();
-        for (int chunk = 0; chunk < chunkRequests.size(); chunk++) {
-            sendChunk(chunk, 1);
-        }
+        long version = board.latest().version();
+        Optional<ActorRef<RewardScorerActor.Command>> scoring = next == Phase.ITERATION
+                ? Optional.of(scorer) : Optional.empty();
+        round = getContext().spawn(RolloutRound.create(
+                        new RolloutRound.Request(batch, version, workers.holding(version), scoring), timeouts,
+                        getContext().messageAdapter(RolloutRound.Outcome.class, RolledOut::new)),
+                "rollout-" + ++rounds);
+        getContext().watch(round);
     }
 
-    /** Sends the chunk to a worker at the latest weights (attempt n goes n - 1 workers further), or queues it. */
-    private void sendChunk(int chunk, int attempt) {
-        chunksInFlight.remove(chunk);
-        List<ActorRef<RolloutWorker.Command>> ready = readyWorkers();
-        if (ready.isEmpty()) {
-            waitForWorker(new Attempt(chunk, attempt, null));
-            return;
+    private Behavior<Command> onRolledOut(RolledOut message) {
+        round = null;
+        if (message.outcome() instanceof RolloutRound.Failed failed) {
+            return fail(failed.role() + " failed: " + failed.reason());
         }
-        ActorRef<RolloutWorker.Command> worker = ready.get((chunk + attempt - 1) % ready.size());
-        chunksInFlight.put(chunk, new Attempt(chunk, attempt, worker));
-        List<GenerationRequest> requests = chunkRequests.get(chunk);
-        int id = rolloutId;
-        getContext().askWithStatus(Rollout.class, worker, CHUNK_TIMEOUT,
-                replyTo -> new RolloutWorker.Generate(chunk, requests, replyTo),
-                (rollout, failure) -> rollout != null
-                        ? new ChunkDone(id, rollout) : new ChunkFailed(id, chunk, attempt, failure));
-    }
-
-    private Behavior<Command> onChunkFailed(ChunkFailed failed) {
-        Attempt current = chunksInFlight.get(failed.chunk());
-        if (failed.rolloutId() != rolloutId || current == null || current.attempt() != failed.attempt()) {
-            return this; // an attempt that was already sent elsewhere (its worker is gone) or another rollout's
-        }
-        if (++chunkFailures[failed.chunk()] >= MAX_ATTEMPTS) {
-            return fail("chunk " + failed.chunk() + " failed " + MAX_ATTEMPTS + " times: " + failed.cause());
-        }
-        getContext().getLog().warn("chunk {} failed ({}); retrying on another worker", failed.chunk(),
-                failed.cause().toString());
-        sendChunk(failed.chunk(), failed.attempt() + 1);
-        return this;
-    }
-
-    private Behavior<Command> onChunkDone(ChunkDone done) {
-        Rollout rollout = done.rollout();
-        if (done.rolloutId() != rolloutId || rollouts[rollout.chunk()] != null) {
-            return this; // a late reply to an attempt that was already retried
-        }
-        chunksInFlight.remove(rollout.chunk());
-        long expected = board.latest().version();
-        if (rollout.weightVersion() != expected) {
-            getContext().getLog().warn("chunk {} was generated with weights v{} while v{} is published",
-                    rollout.chunk(), rollout.weightVersion(), expected);
-        }
-        rollouts[rollout.chunk()] = rollout;
-        if (purpose == Purpose.TRAIN) {
-            // score this chunk now, while the other chunks are still generating
-            int chunk = rollout.chunk();
-            List<PromptResponse> pairs = pairsOf(chunk, rollout.completions());
-            getContext().ask(Scored.class, scorer, STEP_TIMEOUT,
-                    replyTo -> new RewardScorerActor.Score(chunk, pairs, replyTo),
-                    (scored, failure) -> scored != null ? new ChunkScored(scored) : new StepFailed("scoring", failure));
-            return this;
-        }
-        if (--chunksPending == 0) {
-            return rolloutComplete();
-        }
-        return this;
-    }
-
-    private Behavior<Command> onChunkScored(ChunkScored message) {
-        Scored scored = message.scored();
-        chunkScores[scored.chunk()] = scored.scores();
-        scoringSeconds += scored.seconds();
-        if (--chunksPending == 0) {
-            return rolloutComplete();
-        }
-        return this;
-    }
-
-    private Behavior<Command> rolloutComplete() {
-        List<Completion> completions = new ArrayList<>();
-        for (Rollout rollout : rollouts) {
-            completions.addAll(rollout.completions());
-        }
-        double seconds = (System.nanoTime() - rolloutStart) / 1e9;
-        switch (purpose) {
-            case EVALUATE_BEFORE -> {
-                listener.tell(new Evaluated(0, batch.prompts(), completions));
-                startRollout(Purpose.COMPARISONS, plan.comparisons());
+        RolloutRound.Done done = (RolloutRound.Done) message.outcome();
+        switch (phase) {
+            case EVALUATE_SFT -> {
+                listener.tell(new Evaluated(0, batch.prompts(), done.completions()));
+                startRollout(Phase.INITIAL_COMPARISONS, plan.comparisons());
             }
-            case COMPARISONS -> {
-                List<Comparison> comparisons = new ArrayList<>();
-                for (int i = 0; i + 1 < completions.size(); i += 2) {
-                    comparisons.add(new Comparison(batch.prompts().get(i),
-                            ComparisonSource.responseText(completions.get(i)),
-                            ComparisonSource.responseText(completions.get(i + 1))));
-                }
-                comparisons.addAll(plan.datasetComparisons());
-                retraining = true;
-                swapDueIteration = 0;
-                collect("initial", comparisons, 0);
-                startIteration(); // waits for reward model v1
+            case INITIAL_COMPARISONS -> {
+                schedule.initialComparisonsSent();
+                collect(plan.initialComparisons(batch, done.completions()), 0);
+                startIteration(); // awaits reward model v1
             }
-            case TRAIN -> learn(completions, seconds);
-            case EVALUATE_AFTER -> {
-                listener.tell(new Evaluated(board.latest().version(), batch.prompts(), completions));
-                List<int[]> prompts = batch.requests().stream().map(GenerationRequest::promptIds).toList();
-                getContext().ask(PpoLearnerActor.KlMeasured.class, learner, STEP_TIMEOUT,
-                        replyTo -> new PpoLearnerActor.MeasureKl(prompts, completions, replyTo),
-                        (measured, failure) -> measured != null
-                                ? new FinalKlMeasured(measured) : new StepFailed("measuring the final KL", failure));
-            }
+            case ITERATION -> learn(done);
+            case EVALUATE_TUNED -> measureFinalKl(done.completions());
         }
         return this;
     }
 
-    private Behavior<Command> onFinalKlMeasured(FinalKlMeasured message) {
-        listener.tell(new Finished(iteration, board.latest(), message.measured().perCompletion()));
-        return Behaviors.stopped();
-    }
+    // --- an iteration -------------------------------------------------------------------------------------------
 
-    // --- an iteration --------------------------------------------------------------------------------------------
-
+    /** At the boundary before {@code iteration}: swaps in a due reward model, then rolls out (or ends the run). */
     private void startIteration() {
-        if (iteration == swapDueIteration) {
-            if (pendingVersion == null) {
+        switch (schedule.at(iteration)) {
+            case AWAIT -> {
                 if (stopRequested || !checkpointRequests.isEmpty()) {
                     saveCheckpoint(); // comes back here once it is written
-                    return;
+                } else {
+                    awaiting = true; // comes back here once what is awaited arrives
                 }
-                waitingForRewardModel = true; // resumes in onRewardModelReady
                 return;
             }
-            useRewardModel(pendingVersion);
+            case SWAP -> {
+                switchScorer(); // comes back here once the scorer uses it
+                return;
+            }
+            case PROCEED -> { }
         }
         if (iteration == settings.iterations()) {
-            startRollout(Purpose.EVALUATE_AFTER, plan.evaluation());
+            startRollout(Phase.EVALUATE_TUNED, plan.evaluation());
             return;
         }
         iterationStart = System.nanoTime();
-        phaseSeconds.clear();
-        startRollout(Purpose.TRAIN, plan.iteration(iteration, settings.pairs()));
+        timings.clear();
+        startRollout(Phase.ITERATION, plan.iteration(iteration));
     }
 
-    private void learn(List<Completion> completions, double rolloutSeconds) {
-        phaseSeconds.put("time/rollout_s", rolloutSeconds);
-        phaseSeconds.put("time/scoring_s", scoringSeconds);
-        float[] scores = new float[completions.size()];
-        int offset = 0;
-        for (float[] chunk : chunkScores) {
-            System.arraycopy(chunk, 0, scores, offset, chunk.length);
-            offset += chunk.length;
-        }
+    private void learn(RolloutRound.Done done) {
+        timings.put("time/rollout_s", done.rolloutSeconds());
+        timings.put("time/scoring_s", done.scoringSeconds());
+        completions = done.completions();
+        scores = done.scores();
         List<int[]> prompts = batch.requests().stream().map(GenerationRequest::promptIds).toList();
         int at = iteration;
-        getContext().ask(Learned.class, learner, STEP_TIMEOUT,
+        getContext().askWithStatus(Learned.class, learner, timeouts.learn(),
                 replyTo -> new PpoLearnerActor.Learn(at, prompts, completions, scores, replyTo),
-                (learned, failure) -> learned != null ? new BatchLearned(learned) : new StepFailed("ppo", failure));
+                (learnt, failure) -> learnt != null
+                        ? new BatchLearned(learnt) : new StepFailed(LEARNER, "the update of iteration " + at, failure));
         if (settings.iterated()) {
-            sendPairs(completions);
+            schedule.pairsSent(iteration);
+            collect(plan.iterationPairs(iteration, batch, completions), board.latest().version());
         }
-        lastCompletions = completions;
-        lastScores = scores;
-    }
-
-    private void sendPairs(List<Completion> completions) {
-        int pairs = settings.pairs();
-        int distinct = completions.size() - pairs;
-        List<Comparison> comparisons = new ArrayList<>(pairs);
-        for (int i = 0; i < pairs; i++) {
-            comparisons.add(new Comparison(batch.prompts().get(i),
-                    ComparisonSource.responseText(completions.get(i)),
-                    ComparisonSource.responseText(completions.get(distinct + i))));
-        }
-        collect("iter-" + iteration, comparisons, board.latest().version());
-    }
-
-    private void collect(String batchId, List<Comparison> comparisons, long policyVersion) {
-        collectsPending++;
-        getContext().ask(Collected.class, collector, STEP_TIMEOUT,
-                replyTo -> new PreferenceCollector.Collect(batchId, comparisons, "v" + policyVersion, replyTo),
-                (collected, failure) -> collected != null
-                        ? new PairsCollected(collected) : new StepFailed("preference collection", failure));
     }
 
     private Behavior<Command> onBatchLearned(BatchLearned message) {
-        lastLearned = message.learned();
-        phaseSeconds.put("time/learn_s", lastLearned.seconds());
-        board.publish(lastLearned.update().snapshot());
+        learned = message.learned();
+        timings.put("time/learn_s", learned.seconds());
+        board.publish(learned.update().snapshot());
         publishing = true;
         publishStart = System.nanoTime();
-        workerVersions.keySet().forEach(this::loadLatestWeights);
+        workers.workers().forEach(this::loadLatestWeights);
         finishPublicationIfDone(); // at once when no worker is left
         return this;
     }
 
-    private Behavior<Command> onWeightsPublished(WeightsPublished message) {
-        if (!workerVersions.containsKey(message.worker())) {
-            return this; // dropped meanwhile
-        }
-        workerVersions.put(message.worker(), message.loaded().weightVersion());
-        sendWaitingChunks();
-        if (publishing) {
-            finishPublicationIfDone();
-        }
-        return this;
-    }
-
-    private Behavior<Command> onPublishFailed(PublishFailed failed) {
-        if (!workerVersions.containsKey(failed.worker())) {
-            return this; // a worker already dropped: its proxy stopped rather than answer
-        }
-        return fail("weight publication failed: " + failed.cause());
-    }
-
     /** Ends the publication once every worker holds the new weights: the iteration is over. */
     private void finishPublicationIfDone() {
-        long latest = board.latest().version();
-        if (workerVersions.values().stream().anyMatch(version -> version != latest)) {
+        if (!workers.allHold(board.latest().version())) {
             return;
         }
         publishing = false;
-        phaseSeconds.put("time/publish_s", (System.nanoTime() - publishStart) / 1e9);
-        phaseSeconds.put("time/iteration_s", (System.nanoTime() - iterationStart) / 1e9);
-        listener.tell(new IterationDone(iteration, lastLearned.update().stats(), scalars()));
+        timings.put("time/publish_s", (System.nanoTime() - publishStart) / 1e9);
+        timings.put("time/iteration_s", (System.nanoTime() - iterationStart) / 1e9);
+        PpoStats stats = learned.update().stats();
+        listener.tell(new IterationDone(iteration, stats, IterationScalars.of(stats,
+                learned.update().snapshot().version(), schedule.versionInUse(), batch.prompts(), completions, scores,
+                gold, timings)));
         iteration++;
         boolean scheduled = iteration % settings.checkpointEvery() == 0 || iteration == settings.iterations();
         if (scheduled || stopRequested || !checkpointRequests.isEmpty()) {
@@ -636,163 +477,175 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         }
     }
 
+    private void measureFinalKl(List<Completion> evaluated) {
+        listener.tell(new Evaluated(board.latest().version(), batch.prompts(), evaluated));
+        List<int[]> prompts = batch.requests().stream().map(GenerationRequest::promptIds).toList();
+        getContext().askWithStatus(KlMeasured.class, learner, timeouts.measureKl(),
+                replyTo -> new PpoLearnerActor.MeasureKl(prompts, evaluated, replyTo),
+                (measured, failure) -> measured != null
+                        ? new FinalKlMeasured(measured) : new StepFailed(LEARNER, "measuring the final KL", failure));
+    }
+
+    private Behavior<Command> onFinalKlMeasured(FinalKlMeasured message) {
+        listener.tell(new Finished(iteration, board.latest(), message.measured().perCompletion()));
+        return Behaviors.stopped();
+    }
+
+    // --- checkpoints --------------------------------------------------------------------------------------------
+
     /** Checkpoints this boundary once no batch awaits judgment (so the checkpoint's retraining state is final). */
     private void saveCheckpoint() {
         if (collectsPending > 0) {
-            checkpointWaitsForJudgments = true; // resumes in onPairsCollected
+            checkpointWaitsForJudgments = true; // comes back here once the last batch is judged
             return;
         }
-        RunCheckpoint.State state = new RunCheckpoint.State(iteration, trainedThrough, rewardModelVersion,
-                judgedForTraining, retraining ? swapDueIteration : -1);
-        getContext().ask(PpoLearnerActor.CheckpointSaved.class, learner, STEP_TIMEOUT,
+        RunCheckpoint.State state = schedule.checkpointState(iteration);
+        getContext().askWithStatus(CheckpointSaved.class, learner, timeouts.checkpoint(),
                 replyTo -> new PpoLearnerActor.SaveCheckpoint(state, replyTo),
-                (saved, failure) -> saved != null ? new CheckpointDone(saved) : new StepFailed("checkpoint", failure));
+                (saved, failure) -> saved != null ? new CheckpointWritten(saved) : new CheckpointFailed(failure));
     }
 
-    private Behavior<Command> onCheckpointDone(CheckpointDone done) {
-        checkpointRequests.forEach(requester -> requester.tell(done.saved()));
+    private Behavior<Command> onCheckpointWritten(CheckpointWritten written) {
+        checkpointRequests.forEach(requester -> requester.tell(StatusReply.success(written.saved())));
         checkpointRequests.clear();
-        if (done.saved().failure() != null) {
-            return fail("checkpoint of iteration " + done.saved().iteration() + " failed: " + done.saved().failure());
-        }
         if (stopRequested) {
-            getContext().getLog().info("stopped after iteration {}; resume from {}", iteration, done.saved().path());
-            listener.tell(new Stopped(iteration, done.saved().path()));
+            getContext().getLog().info("stopped after iteration {}; resume from {}", iteration,
+                    written.saved().path());
+            listener.tell(new Stopped(iteration, written.saved().path()));
             return Behaviors.stopped();
         }
         startIteration();
         return this;
     }
 
-    private Map<String, Double> scalars() {
-        PpoStats stats = lastLearned.update().stats();
-        Map<String, Double> scalars = new LinkedHashMap<>();
-        double[] scores = new double[lastScores.length];
-        for (int i = 0; i < scores.length; i++) {
-            scores[i] = lastScores[i];
-        }
-        scalars.put("reward/rm_mean", Arrays.stream(scores).average().orElse(Double.NaN));
-        scalars.put("reward/rm_std", std(scores));
-        scalars.put("reward/rm_version", (double) rewardModelVersion);
-        gold.ifPresent(g -> scalars.put("reward/gold_mean", IntStream.range(0, lastCompletions.size())
-                .mapToDouble(i -> g.score(batch.prompts().get(i), lastCompletions.get(i).text())).average()
-                .orElse(Double.NaN)));
-        scalars.put("kl/to_reference", stats.klToReference());
-        scalars.put("kl/coefficient", stats.klCoefficient());
-        scalars.put("ppo/policy_loss", stats.policyLoss());
-        scalars.put("ppo/value_loss", stats.valueLoss());
-        scalars.put("ppo/entropy", stats.entropy());
-        scalars.put("ppo/clip_fraction", stats.clipFraction());
-        scalars.put("ppo/approx_kl", stats.approxKl());
-        scalars.put("ppo/grad_norm", stats.gradNorm());
-        scalars.put("ppo/epochs", (double) stats.epochsRun());
-        int tokens = lastCompletions.stream().mapToInt(c -> c.tokenIds().length).sum();
-        scalars.put("rollout/response_length", tokens / (double) lastCompletions.size());
-        scalars.put("perf/tokens_per_s", tokens / phaseSeconds.get("time/rollout_s"));
-        scalars.put("policy/weight_version", (double) lastLearned.update().snapshot().version());
-        scalars.putAll(phaseSeconds);
-        return scalars;
+    private Behavior<Command> onCheckpointFailed(CheckpointFailed failed) {
+        String reason = "checkpoint of iteration " + iteration + " failed: " + failed.cause().getMessage();
+        checkpointRequests.forEach(requester -> requester.tell(StatusReply.error(reason)));
+        checkpointRequests.clear();
+        return fail(LEARNER + " failed: " + reason);
     }
 
-    // --- reward models ---------------------------------------------------------------------------------------------
+    // --- judgments and reward models ----------------------------------------------------------------------------
 
-    private Behavior<Command> onPairsCollected(PairsCollected message) {
-        Collected collected = message.collected();
+    private void collect(ComparisonBatch pairs, long policyVersion) {
+        collectsPending++;
+        getContext().askWithStatus(Collected.class, collector, timeouts.collect(),
+                replyTo -> new PreferenceCollector.Collect(pairs.storeId(), pairs.comparisons(), "v" + policyVersion,
+                        replyTo),
+                (collected, failure) -> collected != null ? new BatchJudged(pairs.iteration(), collected)
+                        : new StepFailed(COLLECTOR, "judging batch " + pairs.storeId(), failure));
+    }
+
+    private Behavior<Command> onBatchJudged(BatchJudged judged) {
         collectsPending--;
-        boolean initial = collected.batchId().equals("initial");
-        // counted from the iteration that sent the pairs, not the one running when the reply lands
-        int due = initial ? 0 : Integer.parseInt(collected.batchId().substring("iter-".length())) + 2;
-        long newest = Math.max(collected.lastSequence(), judgedForTraining);
-        boolean enough = newest - judgedForTraining >= settings.retrainAfter();
-        // a version that could not be used before the run ends is not worth training
-        if (initial || enough && !retraining && due < settings.iterations()) {
-            retraining = true;
-            swapDueIteration = due;
-            judgedForTraining = newest;
-            readJudgedAndTrain(newest);
-        }
+        schedule.judged(judged.iteration(), judged.collected().lastSequence()).ifPresent(this::readJudgmentsAndTrain);
         if (checkpointWaitsForJudgments && collectsPending == 0) {
             checkpointWaitsForJudgments = false;
             saveCheckpoint();
+        } else {
+            resumeIfAwaiting();
         }
         return this;
     }
 
-    /** Reads the judgments through {@code throughSequence} (the same set on every run) and trains on them. */
-    private void readJudgedAndTrain(long throughSequence) {
-        getContext().ask(Judged.class, collector, STEP_TIMEOUT,
-                replyTo -> new PreferenceCollector.ReadJudged(0, throughSequence, replyTo),
-                (judged, failure) -> judged != null
-                        ? new JudgmentsRead(judged) : new StepFailed("reading judgments", failure));
+    /** Reads the judgments through the training's sequence number (the same set on every run) to train on them. */
+    private void readJudgmentsAndTrain(Training training) {
+        getContext().askWithStatus(Judged.class, collector, timeouts.readJudgments(),
+                replyTo -> new PreferenceCollector.ReadJudged(0, training.throughSequence(), replyTo),
+                (judged, failure) -> judged != null ? new JudgmentsRead(training, judged)
+                        : new StepFailed(COLLECTOR, "reading judgments for reward model v" + training.version(),
+                                failure));
     }
 
-    private Behavior<Command> onJudgmentsRead(JudgmentsRead message) {
-        int version = rewardModelVersion + 1;
-        RewardModelBuilder.Version previous = currentVersion;
-        getContext().ask(Trained.class, trainer, STEP_TIMEOUT,
-                replyTo -> new RewardTrainerActor.Train(version, previous, message.judged().comparisons(), replyTo),
-                (trained, failure) -> trained != null
-                        ? new RewardModelReady(trained) : new StepFailed("reward-model training", failure));
+    private Behavior<Command> onJudgmentsRead(JudgmentsRead read) {
+        Training training = read.training();
+        RewardModelBuilder.Version previous = schedule.inUse();
+        getContext().askWithStatus(Trained.class, trainer, timeouts.rewardTraining(),
+                replyTo -> new RewardTrainerActor.Train(training.version(), previous, read.judged().comparisons(),
+                        replyTo),
+                (trained, failure) -> trained != null ? new VersionTrained(trained)
+                        : new StepFailed(TRAINER, "training reward model v" + training.version(), failure));
         return this;
     }
 
-    private Behavior<Command> onRewardModelReady(RewardModelReady message) {
-        Trained trained = message.trained();
-        if (trained.result() == null) {
-            return fail("reward model v" + trained.version() + " failed to train: " + trained.failure());
+    private Behavior<Command> onVersionTrained(VersionTrained message) {
+        RewardModelBuilder.Version version = message.trained().result();
+        schedule.trained(version, version.info().trainedThroughSequence());
+        resumeIfAwaiting();
+        return this;
+    }
+
+    /** Swaps the due version in and has the scorer use it; the iteration starts once the scorer acknowledges. */
+    private void switchScorer() {
+        RewardModelSchedule.Swapped<RewardModelBuilder.Version> swapped = schedule.swap();
+        RewardModelBuilder.Version version = swapped.now();
+        listener.tell(new RewardModelTrained(version.info(), iteration));
+        getContext().askWithStatus(RewardScorerActor.VersionInUse.class, scorer, timeouts.scoring(),
+                replyTo -> new RewardScorerActor.UseVersion(swapped.version(), version.scorer(), replyTo),
+                (inUse, failure) -> inUse != null ? new ScorerSwitched(swapped.retired())
+                        : new StepFailed(SCORER, "switching to reward model v" + swapped.version(), failure));
+    }
+
+    private Behavior<Command> onScorerSwitched(ScorerSwitched switched) {
+        if (switched.retired() != null) {
+            switched.retired().close();
         }
-        pendingVersion = trained;
-        if (waitingForRewardModel) {
-            waitingForRewardModel = false;
+        startIteration();
+        return this;
+    }
+
+    private void resumeIfAwaiting() {
+        if (awaiting) {
+            awaiting = false;
             startIteration();
         }
-        return this;
     }
 
-    private void useRewardModel(Trained trained) {
-        rewardModelVersion = trained.version();
-        currentVersion = trained.result();
-        trainedThrough = trained.result().info().trainedThroughSequence();
-        RewardModelBuilder.Version version = trained.result();
-        scorer.tell(new RewardScorerActor.UseVersion(version.info().version(), version.scorer(),
-                getContext().getSystem().ignoreRef()));
-        listener.tell(new RewardModelTrained(version, iteration));
-        pendingVersion = null;
-        retraining = false;
-        swapDueIteration = -1;
-    }
-
-    // --- helpers ---------------------------------------------------------------------------------------------------
+    // --- failures -----------------------------------------------------------------------------------------------
 
     private Behavior<Command> onStepFailed(StepFailed failed) {
-        return fail(failed.step() + " failed: " + failed.cause());
+        if (failed.cause() instanceof TimeoutException) {
+            return fail(failed.role() + " did not answer in time: " + failed.step() + " ("
+                    + failed.cause().getMessage() + ")");
+        }
+        return fail(failed.role() + " failed: " + failed.cause().getMessage());
+    }
+
+    private Behavior<Command> onChildFailed(ChildFailed failed) {
+        String role = roleNames.get(failed.getRef());
+        if (ROLLOUT_WORKER.equals(role)) {
+            workerGone(failed.getRef(), "it failed to restart: " + failed.getCause());
+            return this;
+        }
+        if (role == null) {
+            role = "rollout of " + phase.name().toLowerCase(); // the round itself failed
+        }
+        return fail(role + " failed: " + failed.getCause());
+    }
+
+    private Behavior<Command> onTerminated(Terminated terminated) {
+        String role = roleNames.get(terminated.getRef());
+        if (role == null || ROLLOUT_WORKER.equals(role)) {
+            workerGone(terminated.getRef(), "its actor stopped"); // a round that ended is not a worker
+            return this;
+        }
+        return fail(role + " stopped");
     }
 
     private Behavior<Command> fail(String reason) {
-        getContext().getLog().error("experiment stopped: {}", reason);
+        getContext().getLog().error("experiment failed: {}", reason);
         listener.tell(new Failed(reason));
         return Behaviors.stopped();
     }
 
-    private List<PromptResponse> pairsOf(int chunk, List<Completion> completions) {
-        int first = 0;
-        for (int c = 0; c < chunk; c++) {
-            first += chunkRequests.get(c).size();
+    /** Closes the reward-model versions still held; the children (the scorer among them) have stopped by now. */
+    private Behavior<Command> onPostStop() {
+        if (schedule.inUse() != null) {
+            schedule.inUse().close();
         }
-        List<PromptResponse> pairs = new ArrayList<>(completions.size());
-        for (int i = 0; i < completions.size(); i++) {
-            pairs.add(new PromptResponse(batch.prompts().get(first + i),
-                    ComparisonSource.responseText(completions.get(i))));
+        if (schedule.ready() != null) {
+            schedule.ready().close();
         }
-        return pairs;
-    }
-
-    private static double std(double[] values) {
-        double mean = Arrays.stream(values).average().orElse(0);
-        double sum = 0;
-        for (double v : values) {
-            sum += (v - mean) * (v - mean);
-        }
-        return Math.sqrt(sum / Math.max(1, values.length - 1));
+        return this;
     }
 }

@@ -1,21 +1,24 @@
 package dev.rlhf.actors;
 
+import dev.rlhf.policy.generate.Completion;
 import dev.rlhf.policy.generate.GenerationRequest;
 import dev.rlhf.policy.generate.SamplingParams;
-import dev.rlhf.policy.tokenizer.TextTokenizer;
 import dev.rlhf.rewardmodel.Comparison;
+import dev.rlhf.rewardmodel.ComparisonSource;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Which prompts each phase of a run samples, with which seeds: a pure function of the experiment seed and the
- * iteration, so a resumed run draws exactly what an uninterrupted one would.
+ * Which prompts each phase of a run samples, with which seeds, and which of the completions go to the annotators
+ * as comparison pairs: a pure function of the experiment seed and the iteration, so a resumed run draws exactly
+ * what an uninterrupted one would.
  *
  * @param prompts the prompt source (held-out prompts of the task, drawn with a seed)
+ * @param encoder turns a prompt into the token ids a request starts from
  * @param datasetComparisons pairs of responses from the SFT data set, judged with the policy's own pairs for the
  *     first reward model (they span the whole quality range, where two samples of one policy often differ little)
  */
-public record ExperimentPlan(ExperimentSettings settings, PromptSource prompts, TextTokenizer tokenizer,
+public record ExperimentPlan(ExperimentSettings settings, PromptSource prompts, PromptEncoder encoder,
         List<Comparison> datasetComparisons) {
 
     /** Draws {@code count} prompts for a seed. */
@@ -24,19 +27,58 @@ public record ExperimentPlan(ExperimentSettings settings, PromptSource prompts, 
         List<String> draw(int count, long seed);
     }
 
-    /** A batch of prompts with one request each. */
+    /** Tokenises a prompt. */
+    @FunctionalInterface
+    public interface PromptEncoder {
+        int[] encode(String prompt);
+    }
+
+    /** A batch of prompts with one request each, in the same order. */
     public record Batch(List<String> prompts, List<GenerationRequest> requests) {}
 
     /**
-     * The rollout of iteration {@code iteration}: {@code prompts-per-iteration} requests, of which the first
-     * {@code pairs} prompts are sampled twice (the pairs sent for judgment in iterated RLHF).
+     * Comparisons sent for judgment together: the first reward model's ({@link #INITIAL}), or the fresh pairs of
+     * one iteration.
      */
-    public Batch iteration(int iteration, int pairs) {
-        int total = settings.promptsPerIteration();
-        List<String> distinct = prompts.draw(total - pairs, settings.seed() * 1_000_003L + iteration);
+    public record ComparisonBatch(int iteration, List<Comparison> comparisons) {
+        /** The iteration of the first reward model's comparisons, which precede iteration 0. */
+        public static final int INITIAL = -1;
+
+        public boolean initial() {
+            return iteration == INITIAL;
+        }
+
+        /** The batch's id in the preference store (its task ids derive from it, so a resent batch is recognised). */
+        public String storeId() {
+            return initial() ? "initial" : "iter-" + iteration;
+        }
+    }
+
+    /**
+     * The rollout of iteration {@code iteration}: {@code prompts-per-iteration} requests, of which the first
+     * {@link ExperimentSettings#pairs()} prompts are sampled a second time at the end of the batch (the pairs
+     * sent for judgment in iterated RLHF; see {@link #iterationPairs}).
+     */
+    public Batch iteration(int iteration) {
+        int pairs = settings.pairs();
+        List<String> distinct = prompts.draw(settings.promptsPerIteration() - pairs,
+                settings.seed() * 1_000_003L + iteration);
         List<String> all = new ArrayList<>(distinct);
         all.addAll(distinct.subList(0, pairs));
         return batch(all, settings.seed() * 7919L + iteration * 100_003L);
+    }
+
+    /** The pairs of iteration {@code iteration}'s completions (of {@link #iteration}'s batch) to be judged. */
+    public ComparisonBatch iterationPairs(int iteration, Batch batch, List<Completion> completions) {
+        int pairs = settings.pairs();
+        int secondSamples = completions.size() - pairs;
+        List<Comparison> comparisons = new ArrayList<>(pairs);
+        for (int i = 0; i < pairs; i++) {
+            comparisons.add(new Comparison(batch.prompts().get(i),
+                    ComparisonSource.responseText(completions.get(i)),
+                    ComparisonSource.responseText(completions.get(secondSamples + i))));
+        }
+        return new ComparisonBatch(iteration, comparisons);
     }
 
     /** The fixed evaluation prompts, sampled with the same seeds for every policy compared. */
@@ -55,11 +97,26 @@ public record ExperimentPlan(ExperimentSettings settings, PromptSource prompts, 
         return batch(doubled, settings.seed() + 271_828L);
     }
 
+    /**
+     * The first reward model's comparisons: the two samples of each prompt of {@link #comparisons}'s batch, then
+     * the data set's pairs.
+     */
+    public ComparisonBatch initialComparisons(Batch batch, List<Completion> completions) {
+        List<Comparison> comparisons = new ArrayList<>();
+        for (int i = 0; i + 1 < completions.size(); i += 2) {
+            comparisons.add(new Comparison(batch.prompts().get(i),
+                    ComparisonSource.responseText(completions.get(i)),
+                    ComparisonSource.responseText(completions.get(i + 1))));
+        }
+        comparisons.addAll(datasetComparisons);
+        return new ComparisonBatch(ComparisonBatch.INITIAL, comparisons);
+    }
+
     private Batch batch(List<String> prompts, long seedBase) {
         SamplingParams sampling = settings.sampling();
         List<GenerationRequest> requests = new ArrayList<>(prompts.size());
         for (int i = 0; i < prompts.size(); i++) {
-            requests.add(new GenerationRequest(tokenizer.encode(prompts.get(i)), sampling.withSeed(seedBase + i)));
+            requests.add(new GenerationRequest(encoder.encode(prompts.get(i)), sampling.withSeed(seedBase + i)));
         }
         return new Batch(List.copyOf(prompts), requests);
     }

@@ -1,7 +1,8 @@
 package dev.rlhf.actors;
 
-import dev.rlhf.policy.ppo.PolicyLearner;
 import dev.rlhf.policy.generate.Completion;
+import dev.rlhf.policy.ppo.PolicyLearner;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -11,10 +12,14 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.pattern.StatusReply;
 
 /**
  * The PpoLearner role: the trainable policy and value head, the frozen reference, the optimiser and the KL
- * controller. Each scored batch becomes one PPO update and a new published weight version.
+ * controller. Each scored batch becomes one PPO update and a new published weight version. An update or a KL
+ * measurement that throws leaves the learner's state unknown: it answers with the error and fails, and its
+ * supervisor stops it (the run's last checkpoint is where it resumes). A checkpoint that cannot be written is
+ * only answered with the error: the state is intact.
  */
 public final class PpoLearnerActor extends AbstractBehavior<PpoLearnerActor.Command> {
 
@@ -28,23 +33,24 @@ public final class PpoLearnerActor extends AbstractBehavior<PpoLearnerActor.Comm
      * @param scores normalised reward-model scores, one per completion
      */
     public record Learn(int iteration, List<int[]> prompts, List<Completion> completions, float[] scores,
-            ActorRef<Learned> replyTo) implements Command {}
+            ActorRef<StatusReply<Learned>> replyTo) implements Command {}
 
     /** Measures each completion's KL to the reference under the current policy (see PolicyLearner#klToReference). */
-    public record MeasureKl(List<int[]> prompts, List<Completion> completions, ActorRef<KlMeasured> replyTo)
-            implements Command {}
+    public record MeasureKl(List<int[]> prompts, List<Completion> completions,
+            ActorRef<StatusReply<KlMeasured>> replyTo) implements Command {}
 
     /** The answer to {@link MeasureKl}: one KL (nats) per completion, in order. */
     public record KlMeasured(double[] perCompletion) {}
 
     /** Writes a resumable checkpoint of the learner's state. */
-    public record SaveCheckpoint(RunCheckpoint.State state, ActorRef<CheckpointSaved> replyTo) implements Command {}
+    public record SaveCheckpoint(RunCheckpoint.State state, ActorRef<StatusReply<CheckpointSaved>> replyTo)
+            implements Command {}
 
     /** The outcome of a {@link Learn}. */
     public record Learned(int iteration, PolicyLearner.Update update, double seconds) {}
 
-    /** A checkpoint was written to {@code path}, or failed with the reason {@code failure}. */
-    public record CheckpointSaved(int iteration, Path path, String failure) {}
+    /** The checkpoint after {@code iteration} iterations is on disk at {@code path}. */
+    public record CheckpointSaved(int iteration, Path path) {}
 
     private final PolicyLearner learner;
     private final RunCheckpoint checkpoints;
@@ -75,26 +81,39 @@ public final class PpoLearnerActor extends AbstractBehavior<PpoLearnerActor.Comm
 
     private Behavior<Command> onLearn(Learn message) {
         long start = System.nanoTime();
-        PolicyLearner.Update update = learner.learn(message.prompts(), message.completions(), message.scores());
-        message.replyTo().tell(new Learned(message.iteration(), update, (System.nanoTime() - start) / 1e9));
+        PolicyLearner.Update update;
+        try {
+            update = learner.learn(message.prompts(), message.completions(), message.scores());
+        } catch (RuntimeException e) {
+            message.replyTo().tell(StatusReply.error("update of iteration " + message.iteration() + ": " + e));
+            throw e;
+        }
+        message.replyTo().tell(StatusReply.success(
+                new Learned(message.iteration(), update, (System.nanoTime() - start) / 1e9)));
         return this;
     }
 
     private Behavior<Command> onMeasureKl(MeasureKl message) {
-        message.replyTo().tell(new KlMeasured(learner.klToReference(message.prompts(), message.completions())));
+        double[] kl;
+        try {
+            kl = learner.klToReference(message.prompts(), message.completions());
+        } catch (RuntimeException e) {
+            message.replyTo().tell(StatusReply.error("measuring the KL to the reference: " + e));
+            throw e;
+        }
+        message.replyTo().tell(StatusReply.success(new KlMeasured(kl)));
         return this;
     }
 
     private Behavior<Command> onSaveCheckpoint(SaveCheckpoint message) {
-        String failure = null;
-        Path path = null;
+        int iteration = message.state().iteration();
         try {
-            path = checkpoints.save(learner, message.state());
-        } catch (java.io.IOException | RuntimeException e) {
-            getContext().getLog().error("checkpoint of iteration {} failed", message.state().iteration(), e);
-            failure = e.toString();
+            Path path = checkpoints.save(learner, message.state());
+            message.replyTo().tell(StatusReply.success(new CheckpointSaved(iteration, path)));
+        } catch (IOException | RuntimeException e) {
+            getContext().getLog().error("checkpoint of iteration {} failed", iteration, e);
+            message.replyTo().tell(StatusReply.error("checkpoint of iteration " + iteration + ": " + e));
         }
-        message.replyTo().tell(new CheckpointSaved(message.state().iteration(), path, failure));
         return this;
     }
 }

@@ -10,6 +10,7 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.pattern.StatusReply;
 
 /**
  * The PreferenceCollector role: owns the preference store and its labeling queue. Comparison tasks go in,
@@ -23,16 +24,16 @@ public final class PreferenceCollector extends AbstractBehavior<PreferenceCollec
 
     /** Stores comparison tasks for labeling and has them judged. */
     public record Collect(String batchId, List<Comparison> comparisons, String policyVersion,
-            ActorRef<Collected> replyTo) implements Command {}
+            ActorRef<StatusReply<Collected>> replyTo) implements Command {}
 
     /** Reads every judged comparison after a sequence number up to another (for reward-model training). */
-    public record ReadJudged(long afterSequence, long throughSequence, ActorRef<Judged> replyTo) implements Command {}
+    public record ReadJudged(long afterSequence, long throughSequence, ActorRef<StatusReply<Judged>> replyTo) implements Command {}
 
     /**
      * @param newJudgments judgments made for this batch now (0 when a resumed run re-sends a judged batch)
      * @param lastSequence the newest sequence number among this batch's judgments, -1 if it has none
      */
-    public record Collected(String batchId, int newJudgments, long lastSequence) {}
+    public record Collected(int newJudgments, long lastSequence) {}
 
     /** Judged comparisons, in sequence order. */
     public record Judged(List<JudgedComparison> comparisons, long lastSequence) {}
@@ -59,15 +60,15 @@ public final class PreferenceCollector extends AbstractBehavior<PreferenceCollec
     private Behavior<Command> onCollect(Collect message) {
         loop.submit(message.batchId(), message.comparisons(), message.policyVersion());
         int made = loop.label();
-        message.replyTo().tell(new Collected(message.batchId(), made,
-                loop.newestJudgmentOf(message.batchId(), message.comparisons().size())));
+        message.replyTo().tell(StatusReply.success(new Collected(made,
+                loop.newestJudgmentOf(message.batchId(), message.comparisons().size()))));
         return this;
     }
 
     private Behavior<Command> onReadJudged(ReadJudged message) {
         List<JudgedComparison> judged = loop.judgedBetween(message.afterSequence(), message.throughSequence());
         long last = judged.isEmpty() ? message.afterSequence() : judged.get(judged.size() - 1).sequence();
-        message.replyTo().tell(new Judged(judged, last));
+        message.replyTo().tell(StatusReply.success(new Judged(judged, last)));
         return this;
     }
 }

@@ -1,8 +1,9 @@
 package dev.rlhf.actors;
 
 import ai.djl.ndarray.NDManager;
-import dev.rlhf.rewardmodel.RewardModelBuilder;
 import dev.rlhf.rewardmodel.JudgedComparison;
+import dev.rlhf.rewardmodel.RewardModelBuilder;
+import java.io.IOException;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -10,19 +11,26 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.pattern.StatusReply;
 
-/** Trains reward-model versions in the background, on its own thread, while the loop goes on. */
+/**
+ * Trains reward-model versions in the background, on its own thread, while the loop goes on. A training that
+ * fails is answered with the error; the trainer keeps no state between trainings.
+ */
 public final class RewardTrainerActor extends AbstractBehavior<RewardTrainerActor.Command> {
 
     /** What the trainer handles. */
     public sealed interface Command permits Train {}
 
-    /** Trains version {@code version} on {@code judged}, continuing from {@code previous} (null for the first). */
+    /**
+     * Trains version {@code version} on {@code judged}, continuing from {@code previous} (null for the first),
+     * which the trainer only reads.
+     */
     public record Train(int version, RewardModelBuilder.Version previous, List<JudgedComparison> judged,
-            ActorRef<Trained> replyTo) implements Command {}
+            ActorRef<StatusReply<Trained>> replyTo) implements Command {}
 
-    /** A trained version, or the reason training failed. */
-    public record Trained(int version, RewardModelBuilder.Version result, String failure, double seconds) {}
+    /** A trained version, which the receiver owns (and closes once it no longer uses it). */
+    public record Trained(RewardModelBuilder.Version result, double seconds) {}
 
     private final RewardModelBuilder builder;
     private final NDManager manager;
@@ -33,7 +41,7 @@ public final class RewardTrainerActor extends AbstractBehavior<RewardTrainerActo
         this.manager = manager;
     }
 
-    /** Versions live in sub-managers of {@code manager}; whoever retires a version closes it. */
+    /** Versions live in sub-managers of {@code manager}. */
     public static Behavior<Command> create(RewardModelBuilder builder, NDManager manager) {
         return Behaviors.setup(context -> new RewardTrainerActor(context, builder, manager));
     }
@@ -45,17 +53,16 @@ public final class RewardTrainerActor extends AbstractBehavior<RewardTrainerActo
 
     private Behavior<Command> onTrain(Train message) {
         long start = System.nanoTime();
-        RewardModelBuilder.Version result = null;
-        String failure = null;
         try {
-            result = builder.train(message.version(), message.previous(), message.judged(), manager);
+            RewardModelBuilder.Version result =
+                    builder.train(message.version(), message.previous(), message.judged(), manager);
             getContext().getLog().info("reward model v{} trained on {} judgments: {}", message.version(),
                     message.judged().size(), result.info().metrics());
-        } catch (java.io.IOException | RuntimeException e) {
+            message.replyTo().tell(StatusReply.success(new Trained(result, (System.nanoTime() - start) / 1e9)));
+        } catch (IOException | RuntimeException e) {
             getContext().getLog().error("reward model v{} failed to train", message.version(), e);
-            failure = e.toString();
+            message.replyTo().tell(StatusReply.error("training reward model v" + message.version() + ": " + e));
         }
-        message.replyTo().tell(new Trained(message.version(), result, failure, (System.nanoTime() - start) / 1e9));
         return this;
     }
 }

@@ -25,8 +25,14 @@ import org.apache.pekko.pattern.StatusReply;
  */
 public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command> {
 
-    /** What a rollout worker handles. */
-    public sealed interface Command permits Generate, LoadWeights {}
+    /** What a rollout worker handles: {@link Generate} and {@link LoadWeights}, from any implementation of it. */
+    public sealed interface Command permits Generate, LoadWeights, Internal {}
+
+    /**
+     * An implementation's own messages (a remote worker's proxy gets its gRPC answers as these); callers send only
+     * {@link Generate} and {@link LoadWeights}.
+     */
+    public non-sealed interface Internal extends Command {}
 
     /**
      * Generates one completion per request.
@@ -36,8 +42,9 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
     public record Generate(int chunk, List<GenerationRequest> requests, ActorRef<StatusReply<Rollout>> replyTo)
             implements Command {}
 
-    /** Replaces the weights with a published snapshot. */
-    public record LoadWeights(WeightsSnapshot snapshot, ActorRef<WeightsLoaded> replyTo) implements Command {}
+    /** Replaces the weights with a published snapshot (shared read-only by every worker it is sent to). */
+    public record LoadWeights(WeightsSnapshot snapshot, ActorRef<StatusReply<WeightsLoaded>> replyTo)
+            implements Command {}
 
     /** The completions of a {@link Generate}, in request order, and the weight version that produced them. */
     public record Rollout(int chunk, int worker, long weightVersion, List<Completion> completions, double seconds) {}
@@ -92,8 +99,14 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
     }
 
     private Behavior<Command> onLoadWeights(LoadWeights message) {
-        replica.load(message.snapshot());
-        message.replyTo().tell(new WeightsLoaded(id, replica.version()));
+        try {
+            replica.load(message.snapshot());
+        } catch (RuntimeException e) {
+            message.replyTo().tell(StatusReply.error("worker " + id + " failed to load weights v"
+                    + message.snapshot().version() + ": " + e));
+            throw e;
+        }
+        message.replyTo().tell(StatusReply.success(new WeightsLoaded(id, replica.version())));
         return this;
     }
 

@@ -1,7 +1,7 @@
 package dev.rlhf.cli;
 
-import dev.rlhf.actors.ExperimentRunner;
-import dev.rlhf.actors.RunSummary;
+import dev.rlhf.run.ExperimentRunner;
+import dev.rlhf.run.RunSummary;
 import dev.rlhf.experiment.GoldEvaluation;
 import java.io.PrintStream;
 import java.nio.file.Path;

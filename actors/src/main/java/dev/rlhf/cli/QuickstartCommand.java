@@ -2,7 +2,7 @@ package dev.rlhf.cli;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigValueFactory;
-import dev.rlhf.actors.ExperimentRunner;
+import dev.rlhf.run.ExperimentRunner;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;

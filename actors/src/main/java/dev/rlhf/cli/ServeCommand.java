@@ -1,7 +1,7 @@
 package dev.rlhf.cli;
 
 import ai.djl.ndarray.NDManager;
-import dev.rlhf.actors.ExperimentRunner;
+import dev.rlhf.run.ExperimentRunner;
 import dev.rlhf.serve.CheckpointFollower;
 import dev.rlhf.serve.ExperimentGrpcService;
 import dev.rlhf.serve.NettyTransport;

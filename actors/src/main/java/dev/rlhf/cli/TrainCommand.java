@@ -1,7 +1,7 @@
 package dev.rlhf.cli;
 
 import com.typesafe.config.Config;
-import dev.rlhf.actors.ExperimentRunner;
+import dev.rlhf.run.ExperimentRunner;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;

@@ -2,16 +2,21 @@ package dev.rlhf.cluster;
 
 import com.google.protobuf.ByteString;
 import dev.rlhf.policy.model.WeightsSnapshot;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
-/** Encodes each published snapshot once, however many rollout worker proxies send it. */
+/**
+ * Encodes each published snapshot once, however many rollout worker proxies send it, off the caller's thread.
+ * Thread-safe.
+ */
 final class EncodedWeights {
     private WeightsSnapshot snapshot;
-    private ByteString bytes;
+    private CompletableFuture<ByteString> bytes;
 
-    /** {@code snapshot} as safetensors bytes (see {@link SnapshotSafetensors}). */
-    synchronized ByteString of(WeightsSnapshot next) {
+    /** {@code next} as safetensors bytes (see {@link SnapshotSafetensors}), encoded on {@code executor}. */
+    synchronized CompletableFuture<ByteString> of(WeightsSnapshot next, Executor executor) {
         if (next != snapshot) {
-            bytes = SnapshotSafetensors.encode(next);
+            bytes = CompletableFuture.supplyAsync(() -> SnapshotSafetensors.encode(next), executor);
             snapshot = next;
         }
         return bytes;

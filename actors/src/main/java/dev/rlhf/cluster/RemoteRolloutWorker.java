@@ -11,8 +11,10 @@ import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -27,25 +29,30 @@ import org.apache.pekko.pattern.StatusReply;
  * out, the node refused it) answers the caller with an error where the caller waits for one, and stops this proxy,
  * which is how the coordinator learns the worker is lost. Calls go one at a time, in the order the messages came
  * (later ones wait in a stash), so weight versions load in order, as in a local worker's mailbox. The channel is
- * closed when the proxy stops.
+ * closed when the proxy stops. Weights are encoded for the wire on Pekko's blocking dispatcher, once per version
+ * however many proxies send them ({@link EncodedWeights}).
  */
-final class RemoteRolloutWorker extends AbstractBehavior<Object> {
+final class RemoteRolloutWorker extends AbstractBehavior<RolloutWorker.Command> {
     /** More waiting messages than a coordinator ever sends one worker (a chunk and a weight version or two). */
     private static final int STASH_CAPACITY = 1000;
 
-    private final StashBuffer<Object> waiting;
+    private final StashBuffer<RolloutWorker.Command> waiting;
     private boolean calling;
     private final int id;
     private final RolloutEndpoint.Address address;
     private final ManagedChannel channel;
     private final EncodedWeights weights;
     private final Duration callTimeout;
+    private final Executor encoding;
 
-    private record Generated(RolloutWorker.Generate request, GenerateChunkResponse response, Throwable failure) {}
+    private record Generated(RolloutWorker.Generate request, GenerateChunkResponse response, Throwable failure)
+            implements RolloutWorker.Internal {}
 
-    private record Loaded(RolloutWorker.LoadWeights request, LoadWeightsResponse response, Throwable failure) {}
+    private record Loaded(RolloutWorker.LoadWeights request, LoadWeightsResponse response, Throwable failure)
+            implements RolloutWorker.Internal {}
 
-    private RemoteRolloutWorker(ActorContext<Object> context, StashBuffer<Object> waiting, int id,
+    private RemoteRolloutWorker(ActorContext<RolloutWorker.Command> context,
+            StashBuffer<RolloutWorker.Command> waiting, int id,
             RolloutEndpoint.Address address, EncodedWeights weights, ClusterSettings settings) {
         super(context);
         this.waiting = waiting;
@@ -53,6 +60,7 @@ final class RemoteRolloutWorker extends AbstractBehavior<Object> {
         this.address = address;
         this.weights = weights;
         this.callTimeout = settings.callTimeout();
+        this.encoding = context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
         this.channel = Grpc.newChannelBuilderForAddress(address.host(), address.port(),
                         InsecureChannelCredentials.create())
                 .maxInboundMessageSize(settings.maxWeightsMessageBytes())
@@ -65,13 +73,12 @@ final class RemoteRolloutWorker extends AbstractBehavior<Object> {
      */
     static Behavior<RolloutWorker.Command> create(int id, RolloutEndpoint.Address address, EncodedWeights weights,
             ClusterSettings settings) {
-        return Behaviors.<Object>setup(context -> Behaviors.<Object>withStash(STASH_CAPACITY,
-                        waiting -> new RemoteRolloutWorker(context, waiting, id, address, weights, settings)))
-                .narrow();
+        return Behaviors.setup(context -> Behaviors.withStash(STASH_CAPACITY,
+                waiting -> new RemoteRolloutWorker(context, waiting, id, address, weights, settings)));
     }
 
     @Override
-    public Receive<Object> createReceive() {
+    public Receive<RolloutWorker.Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(RolloutWorker.Generate.class, this::onGenerate)
                 .onMessage(RolloutWorker.LoadWeights.class, this::onLoadWeights)
@@ -81,7 +88,7 @@ final class RemoteRolloutWorker extends AbstractBehavior<Object> {
                 .build();
     }
 
-    private Behavior<Object> onGenerate(RolloutWorker.Generate message) {
+    private Behavior<RolloutWorker.Command> onGenerate(RolloutWorker.Generate message) {
         if (calling) {
             waiting.stash(message);
             return this;
@@ -93,7 +100,7 @@ final class RemoteRolloutWorker extends AbstractBehavior<Object> {
         return this;
     }
 
-    private Behavior<Object> onGenerated(Generated answered) {
+    private Behavior<RolloutWorker.Command> onGenerated(Generated answered) {
         RolloutWorker.Generate request = answered.request();
         Throwable failure = answered.failure();
         if (failure == null && answered.response().getCompletionsCount() != request.requests().size()) {
@@ -117,37 +124,43 @@ final class RemoteRolloutWorker extends AbstractBehavior<Object> {
         return nextCall();
     }
 
-    private Behavior<Object> onLoadWeights(RolloutWorker.LoadWeights message) {
+    private Behavior<RolloutWorker.Command> onLoadWeights(RolloutWorker.LoadWeights message) {
         if (calling) {
             waiting.stash(message);
             return this;
         }
         calling = true;
-        UnaryAnswer<LoadWeightsResponse> answer = new UnaryAnswer<>();
-        stub().loadWeights(LoadWeightsRequest.newBuilder()
-                .setVersion(message.snapshot().version())
-                .setSafetensors(weights.of(message.snapshot()))
-                .build(), answer);
-        getContext().pipeToSelf(answer.future, (response, failure) -> new Loaded(message, response, failure));
+        CompletableFuture<LoadWeightsResponse> answered = weights.of(message.snapshot(), encoding)
+                .thenCompose(bytes -> {
+                    UnaryAnswer<LoadWeightsResponse> answer = new UnaryAnswer<>();
+                    stub().loadWeights(LoadWeightsRequest.newBuilder()
+                            .setVersion(message.snapshot().version())
+                            .setSafetensors(bytes)
+                            .build(), answer);
+                    return answer.future;
+                });
+        getContext().pipeToSelf(answered, (response, failure) -> new Loaded(message, response, failure));
         return this;
     }
 
-    private Behavior<Object> onLoaded(Loaded answered) {
+    private Behavior<RolloutWorker.Command> onLoaded(Loaded answered) {
         if (answered.failure() != null) {
             // no error reply: the coordinator drops this worker when it sees it stop, and publishes to the others
+            // (an error reply would fail the run, as a local worker's does)
             return lost("loading weights v" + answered.request().snapshot().version(), answered.failure());
         }
-        answered.request().replyTo().tell(new RolloutWorker.WeightsLoaded(id, answered.response().getVersion()));
+        answered.request().replyTo().tell(StatusReply.success(
+                new RolloutWorker.WeightsLoaded(id, answered.response().getVersion())));
         return nextCall();
     }
 
     /** The call ended: starts the next waiting one, if any. */
-    private Behavior<Object> nextCall() {
+    private Behavior<RolloutWorker.Command> nextCall() {
         calling = false;
         return waiting.isEmpty() ? this : waiting.unstash(this, 1, message -> message);
     }
 
-    private Behavior<Object> lost(String call, Throwable failure) {
+    private Behavior<RolloutWorker.Command> lost(String call, Throwable failure) {
         getContext().getLog().warn("remote rollout worker {} at {}:{} ({}) failed on {}: {}; dropping it", id,
                 address.host(), address.port(), address.node(), call, failure.toString());
         return Behaviors.stopped();
@@ -157,7 +170,7 @@ final class RemoteRolloutWorker extends AbstractBehavior<Object> {
         return RolloutServiceGrpc.newStub(channel).withDeadlineAfter(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private Behavior<Object> onStop() {
+    private Behavior<RolloutWorker.Command> onStop() {
         channel.shutdownNow();
         return this;
     }

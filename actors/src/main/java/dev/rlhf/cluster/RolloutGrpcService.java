@@ -58,7 +58,7 @@ final class RolloutGrpcService extends RolloutServiceGrpc.RolloutServiceImplBase
             return;
         }
         board.replace(snapshot);
-        AskPattern.<RolloutWorker.Command, RolloutWorker.WeightsLoaded>ask(worker,
+        AskPattern.<RolloutWorker.Command, RolloutWorker.WeightsLoaded>askWithStatus(worker,
                         replyTo -> new RolloutWorker.LoadWeights(snapshot, replyTo), timeout, scheduler)
                 .whenComplete((loaded, failure) -> {
                     if (failure != null) {

@@ -3,8 +3,8 @@ package dev.rlhf.serve;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
-import dev.rlhf.actors.ExperimentHandle;
-import dev.rlhf.actors.ExperimentRunner;
+import dev.rlhf.run.ExperimentHandle;
+import dev.rlhf.run.ExperimentRunner;
 import dev.rlhf.actors.ExperimentSettings;
 import dev.rlhf.actors.RunCheckpoint;
 import dev.rlhf.proto.v1.CheckpointNowRequest;
@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -135,9 +136,11 @@ public final class ExperimentGrpcService extends ExperimentServiceGrpc.Experimen
         }
         ExperimentHandle handle = tracked.get().handle();
         handle.checkpointNow().whenComplete((saved, error) -> {
-            if (error != null || saved.failure() != null) {
-                String reason = error != null ? error.getMessage() : saved.failure();
-                observer.onError(Status.INTERNAL.withDescription("checkpoint failed: " + reason).asRuntimeException());
+            if (error != null) {
+                Throwable cause = error instanceof CompletionException && error.getCause() != null
+                        ? error.getCause() : error;
+                observer.onError(Status.INTERNAL.withDescription("checkpoint failed: " + cause.getMessage())
+                        .asRuntimeException());
                 return;
             }
             observer.onNext(CheckpointNowResponse.newBuilder()

@@ -2,7 +2,7 @@ package dev.rlhf.serve;
 
 import com.typesafe.config.Config;
 import dev.rlhf.actors.ExperimentCoordinator;
-import dev.rlhf.actors.ExperimentHandle;
+import dev.rlhf.run.ExperimentHandle;
 import java.util.function.Consumer;
 
 /** Starts an experiment for the ExperimentService: finds its SFT policy and hands it to the runner. */

@@ -1,9 +1,9 @@
 package dev.rlhf.serve;
 
 import dev.rlhf.actors.ExperimentCoordinator;
-import dev.rlhf.actors.ExperimentHandle;
-import dev.rlhf.actors.ExperimentRunner;
-import dev.rlhf.actors.RunSummary;
+import dev.rlhf.run.ExperimentHandle;
+import dev.rlhf.run.ExperimentRunner;
+import dev.rlhf.run.RunSummary;
 import dev.rlhf.proto.v1.ExperimentState;
 import dev.rlhf.proto.v1.ExperimentStatus;
 import dev.rlhf.proto.v1.IterationMetrics;
@@ -78,7 +78,7 @@ final class TrackedExperiment {
             history.add(metrics);
             watchers.forEach(watcher -> watcher.accept(metrics));
         } else if (event instanceof ExperimentCoordinator.RewardModelTrained trained) {
-            rewardModelVersion = trained.version().info().version();
+            rewardModelVersion = trained.info().version();
         }
     }
 

@@ -61,12 +61,12 @@ class RolloutWorkerTest {
         ActorRef<RolloutWorker.Command> worker = TESTKIT.spawn(
                 RolloutWorker.create(0, LocalPolicyReplica.factory(base, tokenizer, board, manager)));
         TestProbe<StatusReply<RolloutWorker.Rollout>> rollouts = TESTKIT.createTestProbe();
-        TestProbe<RolloutWorker.WeightsLoaded> loads = TESTKIT.createTestProbe();
+        TestProbe<StatusReply<RolloutWorker.WeightsLoaded>> loads = TESTKIT.createTestProbe();
 
         worker.tell(new RolloutWorker.Generate(0, requests(), rollouts.getRef()));
         RolloutWorker.Rollout before = rollouts.receiveMessage().getValue();
         worker.tell(new RolloutWorker.LoadWeights(shifted(1), loads.getRef()));
-        assertEquals(1, loads.receiveMessage().weightVersion());
+        assertEquals(1, loads.receiveMessage().getValue().weightVersion());
         worker.tell(new RolloutWorker.Generate(1, requests(), rollouts.getRef()));
         RolloutWorker.Rollout after = rollouts.receiveMessage().getValue();
 

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
-import dev.rlhf.actors.ExperimentRunner;
+import dev.rlhf.run.ExperimentRunner;
 import dev.rlhf.cli.RlhfCli;
 import dev.rlhf.policy.checkpoint.GptCheckpoint;
 import dev.rlhf.proto.v1.GenerateRequest;

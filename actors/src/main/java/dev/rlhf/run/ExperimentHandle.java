@@ -1,6 +1,8 @@
-package dev.rlhf.actors;
+package dev.rlhf.run;
 
+import dev.rlhf.actors.ExperimentCoordinator;
 import dev.rlhf.actors.ExperimentCoordinator.Event;
+import dev.rlhf.actors.PpoLearnerActor;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -18,14 +20,16 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  * boundary).
  */
 public final class ExperimentHandle {
-    private static final Duration CHECKPOINT_TIMEOUT = Duration.ofMinutes(30);
-
     private final CompletableFuture<ExperimentRunner.Outcome> outcome = new CompletableFuture<>();
     private final CompletableFuture<ActorRef<ExperimentCoordinator.Command>> coordinator = new CompletableFuture<>();
     private final List<Consumer<Event>> listeners = new CopyOnWriteArrayList<>();
+    private final Duration checkpointTimeout;
     private volatile ActorSystem<?> system;
 
-    ExperimentHandle() {}
+    /** @param checkpointTimeout how long {@link #checkpointNow} waits (rlhf.experiment.timeouts.checkpoint-now) */
+    ExperimentHandle(Duration checkpointTimeout) {
+        this.checkpointTimeout = checkpointTimeout;
+    }
 
     /** Completes with how the run ended, or exceptionally with why it failed. */
     public CompletableFuture<ExperimentRunner.Outcome> outcome() {
@@ -58,13 +62,16 @@ public final class ExperimentHandle {
         coordinator.thenAccept(ref -> ref.tell(new ExperimentCoordinator.Stop()));
     }
 
-    /** Asks for a checkpoint at the next iteration boundary; completes once it is on disk (or failed). */
+    /**
+     * Asks for a checkpoint at the next iteration boundary; completes once it is on disk, or exceptionally with why
+     * it was not written.
+     */
     public CompletionStage<PpoLearnerActor.CheckpointSaved> checkpointNow() {
         if (outcome.isDone()) {
             return CompletableFuture.failedFuture(new IllegalStateException("the run has ended"));
         }
-        return coordinator.thenCompose(ref -> AskPattern.ask(ref, ExperimentCoordinator.CheckpointNow::new,
-                CHECKPOINT_TIMEOUT, system.scheduler()));
+        return coordinator.thenCompose(ref -> AskPattern.askWithStatus(ref, ExperimentCoordinator.CheckpointNow::new,
+                checkpointTimeout, system.scheduler()));
     }
 
     void attach(ActorRef<ExperimentCoordinator.Command> ref, ActorSystem<?> actorSystem) {

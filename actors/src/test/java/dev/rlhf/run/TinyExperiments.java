@@ -1,4 +1,4 @@
-package dev.rlhf.actors;
+package dev.rlhf.run;
 
 import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonObject;

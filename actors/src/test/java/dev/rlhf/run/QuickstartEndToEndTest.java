@@ -1,10 +1,11 @@
-package dev.rlhf.actors;
+package dev.rlhf.run;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.rlhf.actors.RunCheckpoint;
 import dev.rlhf.policy.bootstrap.Bootstrap;
 import dev.rlhf.policy.bootstrap.BootstrapSettings;
 import java.io.ByteArrayOutputStream;

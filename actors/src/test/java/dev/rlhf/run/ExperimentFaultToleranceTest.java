@@ -1,8 +1,9 @@
-package dev.rlhf.actors;
+package dev.rlhf.run;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.rlhf.actors.RolloutWorker;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;

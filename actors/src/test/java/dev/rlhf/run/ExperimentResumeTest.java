@@ -1,4 +1,4 @@
-package dev.rlhf.actors;
+package dev.rlhf.run;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.typesafe.config.Config;
+import dev.rlhf.actors.ExperimentCoordinator;
+import dev.rlhf.actors.PpoLearnerActor;
+import dev.rlhf.actors.RunCheckpoint;
 import dev.rlhf.metrics.MetricsJsonlWriter;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -15,6 +18,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.BehaviorInterceptor;
+import org.apache.pekko.actor.typed.TypedActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A run stopped part-way and resumed from its checkpoint ends exactly where the same run uninterrupted ends: the
  * same weights, the same metrics for every iteration, the same summary. The configuration makes a reward-model
- * retraining be in flight at the stop, so the checkpoint's retraining state is exercised too.
+ * retraining be in flight at the stop, so the checkpoint's retraining state is exercised too. A run whose learner
+ * fails ends at once naming it, keeps its last checkpoint, and resumes from it to the same end.
  */
 class ExperimentResumeTest {
     private static final int ITERATIONS = 6;
@@ -31,17 +39,18 @@ class ExperimentResumeTest {
     static Path shared;
 
     private static Path sft;
+    private static Path straight;
+    private static RunSummary expected;
 
     @BeforeAll
-    static void bootstrapTinyPolicy() throws IOException {
+    static void runStraight() throws Exception {
         sft = TinyExperiments.bootstrapPolicy(shared.resolve("sft"));
+        straight = shared.resolve("straight");
+        expected = new ExperimentRunner(config(straight), sft, quiet()).run();
     }
 
     @Test
     void resumedRunMatchesTheUninterruptedOne(@TempDir Path dir) throws Exception {
-        Path straight = dir.resolve("straight");
-        RunSummary expected = new ExperimentRunner(config(straight), sft, quiet()).run();
-
         Path interrupted = dir.resolve("interrupted");
         ExperimentHandle first = new ExperimentRunner(config(interrupted), sft, quiet()).start(false);
         AtomicBoolean asked = new AtomicBoolean();
@@ -60,6 +69,54 @@ class ExperimentResumeTest {
 
         ExperimentRunner.Outcome resumed = new ExperimentRunner(config(interrupted), sft, quiet()).start(true).await();
 
+        assertSameEnd(resumed, interrupted);
+    }
+
+    @Test
+    void aRunWhoseLearnerFailsEndsAtOnceNamingItAndResumesFromItsLastCheckpoint(@TempDir Path dir)
+            throws Exception {
+        Path failing = dir.resolve("failing");
+        int failingIteration = ITERATIONS - 1; // after the checkpoint of iteration 4
+        long started = System.nanoTime();
+        IllegalStateException failure = assertThrows(IllegalStateException.class, () -> new ExperimentRunner(
+                config(failing), sft, quiet(), (worker, factory) -> factory,
+                roles -> new ExperimentCoordinator.Roles(roles.localWorkers(), roles.scorer(),
+                        failingAt(failingIteration, roles.learner()), roles.collector(), roles.trainer(),
+                        roles.dispatcher())).run());
+        double seconds = (System.nanoTime() - started) / 1e9;
+
+        assertTrue(failure.getMessage().startsWith("ppo learner failed: ")
+                && failure.getMessage().contains("injected fault"), failure.getMessage());
+        assertTrue(seconds < 120, "the whole run, failure included, took " + seconds + " s");
+        assertEquals(List.of("iter-00004"), checkpointsOf(failing), "the last checkpoint is kept");
+
+        ExperimentRunner.Outcome resumed = new ExperimentRunner(config(failing), sft, quiet()).start(true).await();
+
+        assertSameEnd(resumed, failing);
+    }
+
+    /** A learner that throws, without answering, on the update of {@code iteration}. */
+    private static Behavior<PpoLearnerActor.Command> failingAt(int iteration,
+            Behavior<PpoLearnerActor.Command> learner) {
+        return Behaviors.intercept(() -> new BehaviorInterceptor<>(PpoLearnerActor.Command.class) {
+            @Override
+            public Behavior<PpoLearnerActor.Command> aroundReceive(TypedActorContext<PpoLearnerActor.Command> context,
+                    PpoLearnerActor.Command message, ReceiveTarget<PpoLearnerActor.Command> target) {
+                if (message instanceof PpoLearnerActor.Learn learn && learn.iteration() == iteration) {
+                    throw new IllegalStateException("injected fault in the update of iteration " + iteration);
+                }
+                return target.apply(context, message);
+            }
+        }, learner);
+    }
+
+    private static List<String> checkpointsOf(Path run) throws IOException {
+        try (var listing = Files.list(run.resolve("checkpoints"))) {
+            return listing.map(path -> path.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    private static void assertSameEnd(ExperimentRunner.Outcome resumed, Path run) throws IOException {
         RunSummary actual = resumed.summary().orElseThrow();
         assertEquals(ITERATIONS, resumed.iterations());
         assertEquals(expected.goldSft().mean(), actual.goldSft().mean());
@@ -68,9 +125,9 @@ class ExperimentResumeTest {
         assertEquals(expected.klLastIteration(), actual.klLastIteration());
         assertEquals(expected.rmAccuracyGold(), actual.rmAccuracyGold());
         assertEquals(expected.rewardModelVersions(), actual.rewardModelVersions());
-        assertArrayEquals(Files.readAllBytes(finalWeights(straight)), Files.readAllBytes(finalWeights(interrupted)),
+        assertArrayEquals(Files.readAllBytes(finalWeights(straight)), Files.readAllBytes(finalWeights(run)),
                 "the final weights are bit for bit the same");
-        assertEquals(deterministicMetrics(straight), deterministicMetrics(interrupted));
+        assertEquals(deterministicMetrics(straight), deterministicMetrics(run));
     }
 
     @Test

@@ -1,4 +1,4 @@
-package dev.rlhf.actors;
+package dev.rlhf.run;
 
 import com.google.gson.GsonBuilder;
 import dev.rlhf.experiment.GoldEvaluation;

@@ -1,36 +1,41 @@
-package dev.rlhf.actors;
+package dev.rlhf.run;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
+import dev.rlhf.actors.ExperimentCoordinator;
 import dev.rlhf.actors.ExperimentCoordinator.Event;
+import dev.rlhf.actors.ExperimentPlan;
+import dev.rlhf.actors.ExperimentSettings;
+import dev.rlhf.actors.ExperimentTimeouts;
+import dev.rlhf.actors.LocalPolicyReplica;
+import dev.rlhf.actors.PpoLearnerActor;
+import dev.rlhf.actors.PreferenceCollector;
+import dev.rlhf.actors.RewardScorerActor;
+import dev.rlhf.actors.RewardTrainerActor;
+import dev.rlhf.actors.RolloutWorker;
+import dev.rlhf.actors.RunCheckpoint;
+import dev.rlhf.actors.WeightsBoard;
 import dev.rlhf.cluster.ClusterJoin;
 import dev.rlhf.cluster.ClusterSettings;
 import dev.rlhf.cluster.RolloutWorkerDiscovery;
 import dev.rlhf.cluster.UnreachableWorkerDowning;
-import dev.rlhf.experiment.GoldEvaluation;
-import org.slf4j.LoggerFactory;
-import org.slf4j.Logger;
-import java.util.Optional;
-import java.io.UncheckedIOException;
-import dev.rlhf.rewardmodel.RewardModelInfo;
-import dev.rlhf.rewardmodel.RewardModelCheckpoint;
-import dev.rlhf.metrics.MetricsJsonlWriter;
 import dev.rlhf.experiment.EvaluationFile;
-import dev.rlhf.policy.ppo.PolicyLearner;
 import dev.rlhf.experiment.PreferenceLoop;
-import dev.rlhf.rewardmodel.RewardModelBuilder;
 import dev.rlhf.metrics.ConsoleProgress;
+import dev.rlhf.metrics.MetricsJsonlWriter;
 import dev.rlhf.metrics.RunMetrics;
 import dev.rlhf.policy.DeviceChoice;
 import dev.rlhf.policy.Policy;
 import dev.rlhf.policy.bootstrap.GoldScore;
 import dev.rlhf.policy.bootstrap.ReviewCorpus;
+import dev.rlhf.policy.ppo.PolicyLearner;
 import dev.rlhf.policy.ppo.PpoSettings;
 import dev.rlhf.rewardmodel.Comparison;
 import dev.rlhf.rewardmodel.ComparisonSource;
+import dev.rlhf.rewardmodel.RewardModelBuilder;
 import dev.rlhf.rewardmodel.RewardTrainingSettings;
 import dev.rlhf.rewardmodel.SequenceEncoder;
 import dev.rlhf.rewardmodel.annotators.AnnotatorPanelSettings;
@@ -44,14 +49,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
-import org.apache.pekko.actor.typed.ActorRef;
+import java.util.function.UnaryOperator;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs one experiment in this JVM: loads the SFT policy, opens the run directory's preference store, starts an
@@ -73,9 +80,11 @@ public final class ExperimentRunner {
     private final Config config;
     private final ExperimentSettings settings;
     private final ClusterSettings cluster;
+    private final ExperimentTimeouts timeouts;
     private final Path policyDir;
     private final PrintStream console;
     private final ReplicaWrapper replicas;
+    private final UnaryOperator<ExperimentCoordinator.Roles> roleWrapper;
 
     /** Wraps the policy-replica factory of each rollout worker: the identity, except where a test injects a fault. */
     @FunctionalInterface
@@ -92,12 +101,20 @@ public final class ExperimentRunner {
     }
 
     ExperimentRunner(Config config, Path policyDir, PrintStream console, ReplicaWrapper replicas) {
+        this(config, policyDir, console, replicas, UnaryOperator.identity());
+    }
+
+    /** @param roleWrapper changes the roles before the coordinator spawns them (a test injects faults there) */
+    ExperimentRunner(Config config, Path policyDir, PrintStream console, ReplicaWrapper replicas,
+            UnaryOperator<ExperimentCoordinator.Roles> roleWrapper) {
         this.config = config;
         this.settings = ExperimentSettings.from(config);
         this.cluster = ClusterSettings.from(config);
+        this.timeouts = ExperimentTimeouts.from(config);
         this.policyDir = policyDir;
         this.console = console;
         this.replicas = replicas;
+        this.roleWrapper = roleWrapper;
     }
 
     /** How a run ended: finished with its summary, or stopped with a checkpoint to resume from. */
@@ -120,7 +137,7 @@ public final class ExperimentRunner {
 
     /** Like {@link #start(boolean)}, with {@code listener} hearing every event from the first on. */
     public ExperimentHandle start(boolean resume, Consumer<Event> listener) {
-        ExperimentHandle handle = new ExperimentHandle();
+        ExperimentHandle handle = new ExperimentHandle(timeouts.checkpointNow());
         handle.addListener(listener);
         Thread thread = new Thread(() -> {
             try {
@@ -161,17 +178,14 @@ public final class ExperimentRunner {
             Path versionsRoot = runDir.resolve(REWARD_MODELS_DIR);
             RewardModelBuilder builder = new RewardModelBuilder(sft.model().weights(), policyDir, encoder,
                     RewardTrainingSettings.from(config), goldHeldOut, versionsRoot, settings.replay());
-            RunRecorder recorder = new RunRecorder(metrics, runDir.resolve(EvaluationFile.SFT));
+            RunRecorder recorder = new RunRecorder(metrics, runDir.resolve(EvaluationFile.SFT), console);
             ExperimentCoordinator.Resume resumePoint = null;
             PolicyLearner learner;
             if (resumedState != null) {
                 learner = RunCheckpoint.resumeLearner(checkpoint.get(), sft.model().weights(), manager, ppo);
-                RewardModelBuilder.Version rewardModel = null;
-                if (resumedState.rewardModelVersion() > 0) {
-                    rewardModel = builder.load(resumedState.rewardModelVersion(), manager);
-                    recorder.resumedWith(rewardModel, versionsRoot);
-                }
-                recorder.readSftEvaluation();
+                RewardModelBuilder.Version rewardModel = resumedState.rewardModelVersion() > 0
+                        ? builder.load(resumedState.rewardModelVersion(), manager) : null;
+                recorder.resumed(rewardModel == null ? null : rewardModel.info(), versionsRoot);
                 resumePoint = new ExperimentCoordinator.Resume(resumedState, rewardModel);
                 console.printf("resuming %s from %s (iteration %d of %d)%n", runDir, checkpoint.get().getFileName(),
                         iterationsDone, settings.iterations());
@@ -179,63 +193,32 @@ public final class ExperimentRunner {
                 learner = new PolicyLearner(sft.model().weights(), manager, ppo);
             }
             WeightsBoard board = new WeightsBoard(learner.initialSnapshot());
-            ExperimentPlan plan = new ExperimentPlan(settings, corpus::prompts, sft.tokenizer(),
+            ExperimentPlan plan = new ExperimentPlan(settings, corpus::prompts, sft.tokenizer()::encode,
                     ComparisonSource.fromCorpus(corpus, settings.datasetComparisons(), 4, settings.seed() + 7));
-            CompletableFuture<Event> ended = new CompletableFuture<>();
+            List<Behavior<RolloutWorker.Command>> workers = new ArrayList<>();
+            for (int i = 0; i < localWorkers(); i++) {
+                workers.add(RolloutWorker.create(i, replicas.wrap(i,
+                        LocalPolicyReplica.factory(sft.model().weights(), sft.tokenizer(), board, manager))));
+            }
+            ExperimentCoordinator.Roles roles = roleWrapper.apply(new ExperimentCoordinator.Roles(workers,
+                    RewardScorerActor.create(),
+                    PpoLearnerActor.create(learner, new RunCheckpoint(runDir)),
+                    PreferenceCollector.create(new PreferenceLoop(store,
+                            new SimulatedAnnotatorPanel(AnnotatorPanelSettings.from(config)))),
+                    RewardTrainerActor.create(builder, manager), DispatcherSelector.fromConfig(TENSOR_DISPATCHER)));
             ExperimentCoordinator.Resume from = resumePoint;
-
-            Behavior<Event> guardian = Behaviors.setup(context -> {
-                DispatcherSelector tensors = DispatcherSelector.fromConfig(TENSOR_DISPATCHER);
-                List<ActorRef<RolloutWorker.Command>> workers = new ArrayList<>();
-                for (int i = 0; i < localWorkers(); i++) {
-                    RolloutWorker.PolicyReplica.Factory factory = replicas.wrap(i,
-                            LocalPolicyReplica.factory(sft.model().weights(), sft.tokenizer(), board, manager));
-                    Behavior<RolloutWorker.Command> worker = Behaviors.supervise(RolloutWorker.create(i, factory))
-                            .onFailure(SupervisorStrategy.restart());
-                    workers.add(context.spawn(worker, "rollout-worker-" + i, tensors));
-                }
-                ExperimentCoordinator.Roles roles = new ExperimentCoordinator.Roles(
-                        workers,
-                        context.spawn(RewardScorerActor.create(0, null), "reward-scorer", tensors),
-                        context.spawn(PpoLearnerActor.create(learner, new RunCheckpoint(runDir)), "ppo-learner",
-                                tensors),
-                        context.spawn(PreferenceCollector.create(new PreferenceLoop(store,
-                                new SimulatedAnnotatorPanel(AnnotatorPanelSettings.from(config)))),
-                                "preference-collector", tensors),
-                        context.spawn(RewardTrainerActor.create(builder, manager), "reward-trainer", tensors));
-                ActorRef<ExperimentCoordinator.Command> coordinator = context.spawn(ExperimentCoordinator.resume(
-                        settings, plan, roles, board, from, cluster.workerWaitTimeout(), Optional.of(new GoldScore())),
-                        "coordinator");
-                if (cluster.enabled()) {
-                    context.spawn(UnreachableWorkerDowning.create(), "unreachable-worker-downing");
-                    context.spawn(RolloutWorkerDiscovery.create(coordinator, cluster, workers.size()),
-                            "rollout-worker-discovery");
-                }
-                handle.attach(coordinator, context.getSystem());
-                coordinator.tell(new ExperimentCoordinator.Start(context.getSelf()));
-                // the guardian stays up at the end: the runner terminates the system, which first leaves the
-                // cluster gracefully (a stopped guardian would stop the system's own actors, remoting included, at
-                // once)
-                return Behaviors.receive(Event.class)
-                        .onMessage(ExperimentCoordinator.Finished.class, done -> {
-                            ended.complete(done);
-                            return Behaviors.same();
-                        })
-                        .onMessage(ExperimentCoordinator.Stopped.class, stopped -> {
-                            ended.complete(stopped);
-                            return Behaviors.same();
-                        })
-                        .onMessage(ExperimentCoordinator.Failed.class, failed -> {
-                            ended.completeExceptionally(new IllegalStateException(failed.reason()));
-                            return Behaviors.same();
-                        })
-                        .onAnyMessage(event -> {
-                            recorder.onEvent(event);
-                            handle.publish(event);
-                            return Behaviors.same();
-                        })
-                        .build();
-            });
+            CompletableFuture<Event> ended = new CompletableFuture<>();
+            Behavior<Event> guardian = RunGuardian.create(
+                    listener -> ExperimentCoordinator.create(settings, plan, roles, board, from, timeouts,
+                            Optional.of(new GoldScore()), listener),
+                    recorder, handle, ended, (context, coordinator) -> {
+                        if (cluster.enabled()) {
+                            context.spawn(UnreachableWorkerDowning.create(), "unreachable-worker-downing");
+                            context.spawn(RolloutWorkerDiscovery.create(coordinator, cluster, workers.size()),
+                                    "rollout-worker-discovery");
+                        }
+                        handle.attach(coordinator, context.getSystem());
+                    });
             ActorSystem<Event> system = ActorSystem.create(guardian, ClusterSettings.SYSTEM_NAME, cluster.enabled()
                     ? cluster.nodeConfig(config, ClusterSettings.COORDINATOR_ROLE) : config);
             if (cluster.enabled()) {
@@ -244,7 +227,7 @@ public final class ExperimentRunner {
                         + "the Receptionist", system.address(), localWorkers());
             }
             try {
-                Event end = ended.get();
+                Event end = awaitEnd(ended, system);
                 if (end instanceof ExperimentCoordinator.Stopped stopped) {
                     console.printf("stopped after iteration %d; resume with --resume (checkpoint %s)%n",
                             stopped.iterations(), stopped.checkpoint());
@@ -258,8 +241,24 @@ public final class ExperimentRunner {
             } finally {
                 system.terminate();
                 system.getWhenTerminated().toCompletableFuture().get();
-                recorder.close();
             }
+        }
+    }
+
+    /**
+     * The run's last event, once the recorder has recorded everything before it; a failed run throws. Waits no
+     * longer than the actor system lives: every step of the coordinator has a timeout, and a system that stops
+     * without an end (its guardian failed) ends the wait.
+     */
+    private static Event awaitEnd(CompletableFuture<Event> ended, ActorSystem<Event> system) throws Exception {
+        CompletableFuture.anyOf(ended, system.getWhenTerminated().toCompletableFuture()).exceptionally(e -> null).get();
+        if (!ended.isDone()) {
+            throw new IllegalStateException("the actor system stopped before the run ended");
+        }
+        try {
+            return ended.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
         }
     }
 
@@ -303,99 +302,5 @@ public final class ExperimentRunner {
             console.printf("%s has no checkpoint yet: starting it from the beginning%n", runDir);
         }
         return checkpoint;
-    }
-
-    /** Records what the coordinator reports: metrics per iteration, evaluations, reward-model versions. */
-    private final class RunRecorder implements AutoCloseable {
-        private final RunMetrics metrics;
-        private final Path sftEvaluationFile;
-        private final GoldScore gold = new GoldScore();
-        private final List<RewardModelInfo> versions = new ArrayList<>();
-        private final List<RewardModelBuilder.Version> loaded = new ArrayList<>();
-        private GoldEvaluation.Estimate before;
-        private GoldEvaluation.Estimate after;
-        private List<String> evaluationPrompts;
-        private double lastKl = Double.NaN;
-
-        RunRecorder(RunMetrics metrics, Path sftEvaluationFile) {
-            this.metrics = metrics;
-            this.sftEvaluationFile = sftEvaluationFile;
-        }
-
-        /** A resumed run: the versions before {@code current} come from disk; {@code current} is closed at the end. */
-        void resumedWith(RewardModelBuilder.Version current, Path versionsRoot) {
-            for (int v = 1; v < current.info().version(); v++) {
-                versions.add(RewardModelInfo.read(RewardModelCheckpoint.versionDirectory(versionsRoot, v)));
-            }
-            versions.add(current.info());
-            loaded.add(current);
-        }
-
-        void readSftEvaluation() throws IOException {
-            EvaluationFile.Evaluation evaluation = EvaluationFile.read(sftEvaluationFile);
-            evaluationPrompts = evaluation.prompts();
-            before = GoldEvaluation.of(gold, evaluation.prompts(), evaluation.completions());
-        }
-
-        void onEvent(Event event) {
-            try {
-                if (event instanceof ExperimentCoordinator.Evaluated e) {
-                    GoldEvaluation.Estimate estimate = GoldEvaluation.of(gold, e.prompts(), e.completions());
-                    evaluationPrompts = e.prompts();
-                    if (e.weightVersion() == 0) {
-                        before = estimate;
-                        EvaluationFile.write(sftEvaluationFile,
-                                new EvaluationFile.Evaluation(e.prompts(), e.completions()));
-                    } else {
-                        after = estimate;
-                    }
-                } else if (event instanceof ExperimentCoordinator.RewardModelTrained t) {
-                    versions.add(t.version().info());
-                    loaded.add(t.version());
-                    console.printf("reward model v%d from iteration %d: held-out accuracy against gold %.3f%n",
-                            t.version().info().version(), t.fromIteration(),
-                            t.version().info().metrics().get("accuracy_against_gold"));
-                } else if (event instanceof ExperimentCoordinator.IterationDone d) {
-                    lastKl = d.stats().klToReference();
-                    metrics.record(d.iteration() + 1, d.scalars());
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-
-        RunSummary summary(int iterations, double[] evaluationKl, double klTarget, double seconds) {
-            ReviewCorpus corpus = new ReviewCorpus();
-            double[] best = new double[evaluationPrompts.size()];
-            for (int i = 0; i < best.length; i++) {
-                String prompt = evaluationPrompts.get(i);
-                best[i] = gold.score(prompt, corpus.bestResponse(prompt, i));
-            }
-            RewardModelInfo last = versions.get(versions.size() - 1);
-            GoldEvaluation.Estimate gain = GoldEvaluation.pairedGain(gold, evaluationPrompts, before.completions(),
-                    after.completions());
-            RunSummary summary = new RunSummary(before, after, GoldEvaluation.estimate(best, List.of()), gain,
-                    GoldEvaluation.estimate(evaluationKl, List.of()), lastKl, klTarget,
-                    last.metrics().get("accuracy_against_gold"), versions.size(), iterations, seconds);
-            printSamples();
-            return summary;
-        }
-
-        private void printSamples() {
-            console.println();
-            console.println("Sample completions (same prompts and seeds), SFT -> tuned:");
-            for (int i = 0; i < Math.min(3, evaluationPrompts.size()); i++) {
-                String prompt = evaluationPrompts.get(i);
-                String sftText = before.completions().get(i).text();
-                String tunedText = after.completions().get(i).text();
-                console.printf("  %s%n    SFT   (gold %+.2f):%s%n    tuned (gold %+.2f):%s%n", prompt,
-                        gold.score(prompt, sftText), sftText, gold.score(prompt, tunedText), tunedText);
-            }
-        }
-
-        @Override
-        public void close() {
-            loaded.forEach(RewardModelBuilder.Version::close);
-        }
     }
 }

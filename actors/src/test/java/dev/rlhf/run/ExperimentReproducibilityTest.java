@@ -1,4 +1,4 @@
-package dev.rlhf.actors;
+package dev.rlhf.run;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

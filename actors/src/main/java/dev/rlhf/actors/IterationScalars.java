@@ -1,0 +1,68 @@
+package dev.rlhf.actors;
+
+import dev.rlhf.policy.bootstrap.GoldScore;
+import dev.rlhf.policy.generate.Completion;
+import dev.rlhf.policy.ppo.PpoStats;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The scalar metrics of one iteration (metrics.jsonl, TensorBoard), computed from what the iteration produced. */
+final class IterationScalars {
+    private IterationScalars() {}
+
+    /**
+     * @param prompts the prompt of each completion
+     * @param scores the reward model's normalised score of each completion
+     * @param gold the hidden gold score, when the annotators are simulated: adds {@code reward/gold_mean}
+     * @param timings phase durations ({@code time/*}), in the order they are to appear
+     */
+    static Map<String, Double> of(PpoStats stats, long weightVersion, int rewardModelVersion, List<String> prompts,
+            List<Completion> completions, float[] scores, Optional<GoldScore> gold, Map<String, Double> timings) {
+        Map<String, Double> scalars = new LinkedHashMap<>();
+        double[] asDoubles = new double[scores.length];
+        for (int i = 0; i < scores.length; i++) {
+            asDoubles[i] = scores[i];
+        }
+        scalars.put("reward/rm_mean", mean(asDoubles));
+        scalars.put("reward/rm_std", std(asDoubles));
+        scalars.put("reward/rm_version", (double) rewardModelVersion);
+        gold.ifPresent(g -> {
+            double[] golds = new double[completions.size()];
+            for (int i = 0; i < golds.length; i++) {
+                golds[i] = g.score(prompts.get(i), completions.get(i).text());
+            }
+            scalars.put("reward/gold_mean", mean(golds));
+        });
+        scalars.put("kl/to_reference", stats.klToReference());
+        scalars.put("kl/coefficient", stats.klCoefficient());
+        scalars.put("ppo/policy_loss", stats.policyLoss());
+        scalars.put("ppo/value_loss", stats.valueLoss());
+        scalars.put("ppo/entropy", stats.entropy());
+        scalars.put("ppo/clip_fraction", stats.clipFraction());
+        scalars.put("ppo/approx_kl", stats.approxKl());
+        scalars.put("ppo/grad_norm", stats.gradNorm());
+        scalars.put("ppo/epochs", (double) stats.epochsRun());
+        int tokens = completions.stream().mapToInt(c -> c.tokenIds().length).sum();
+        scalars.put("rollout/response_length", tokens / (double) completions.size());
+        scalars.put("perf/tokens_per_s", tokens / timings.get("time/rollout_s"));
+        scalars.put("policy/weight_version", (double) weightVersion);
+        scalars.putAll(timings);
+        return scalars;
+    }
+
+    private static double mean(double[] values) {
+        return Arrays.stream(values).average().orElse(Double.NaN);
+    }
+
+    private static double std(double[] values) {
+        double mean = Arrays.stream(values).average().orElse(0);
+        double sum = 0;
+        for (double v : values) {
+            sum += (v - mean) * (v - mean);
+        }
+        return Math.sqrt(sum / Math.max(1, values.length - 1));
+    }
+}

@@ -1,0 +1,238 @@
+package dev.rlhf.actors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import com.typesafe.config.ConfigFactory;
+import dev.rlhf.actors.ExperimentCoordinator.Event;
+import dev.rlhf.experiment.PreferenceLoop;
+import dev.rlhf.policy.generate.Completion;
+import dev.rlhf.policy.model.WeightsSnapshot;
+import dev.rlhf.rewardmodel.annotators.AnnotatorPanelSettings;
+import dev.rlhf.rewardmodel.annotators.SimulatedAnnotatorPanel;
+import dev.rlhf.store.PreferenceStore;
+import dev.rlhf.store.PreferenceStoreSettings;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.pattern.StatusReply;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The coordinator alone, its roles scripted (see {@link ScriptedRoles}) and its events read by a typed probe: a
+ * role that fails ends the run as Failed within seconds naming the role, and the rollout survives late answers
+ * and workers that leave.
+ */
+class ExperimentCoordinatorTest {
+    private static final ActorTestKit TESTKIT = ActorTestKit.create();
+    private static final Duration FAILS_WITHIN = Duration.ofSeconds(10);
+    private static NDManager manager;
+
+    private ActorRef<ExperimentCoordinator.Command> coordinator;
+
+    @BeforeAll
+    static void setUp() {
+        manager = NDManager.newBaseManager();
+    }
+
+    @AfterAll
+    static void tearDown() {
+        TESTKIT.shutdownTestKit();
+        manager.close();
+    }
+
+    @AfterEach
+    void stopCoordinator() {
+        if (coordinator != null) {
+            TESTKIT.stop(coordinator);
+        }
+    }
+
+    @Test
+    void aRunWithEveryRoleAnsweringFinishes() {
+        TestProbe<Event> events = TESTKIT.createTestProbe();
+
+        start(scriptedRoles(), ScriptedRoles.timeouts(Duration.ofMinutes(1)), events);
+
+        assertEquals(0, events.expectMessageClass(ExperimentCoordinator.Evaluated.class).weightVersion());
+        assertEquals(1, events.expectMessageClass(ExperimentCoordinator.RewardModelTrained.class).info().version());
+        ExperimentCoordinator.IterationDone first = events.expectMessageClass(ExperimentCoordinator.IterationDone.class);
+        assertEquals(0, first.iteration());
+        assertEquals(1.0, first.scalars().get("policy/weight_version"));
+        assertEquals(1, events.expectMessageClass(ExperimentCoordinator.IterationDone.class).iteration());
+        assertEquals(2, events.expectMessageClass(ExperimentCoordinator.Evaluated.class).weightVersion());
+        ExperimentCoordinator.Finished finished = events.expectMessageClass(ExperimentCoordinator.Finished.class);
+        assertEquals(2, finished.iterations());
+        assertEquals(2, finished.finalWeights().version());
+    }
+
+    @Test
+    void aLearnerThatThrowsEndsTheRunNamingIt() {
+        assertFailsNaming(roles(Map.of("learner",
+                ScriptedRoles.throwing(PpoLearnerActor.Command.class, "boom in the update"))),
+                "ppo learner", "boom in the update");
+    }
+
+    @Test
+    void aScorerThatThrowsEndsTheRunNamingIt() {
+        assertFailsNaming(roles(Map.of("scorer", scorerThatThrowsOnScore())), "reward scorer", "boom in scoring");
+    }
+
+    @Test
+    void aRewardTrainerThatThrowsEndsTheRunNamingIt() {
+        assertFailsNaming(roles(Map.of("trainer",
+                ScriptedRoles.throwing(RewardTrainerActor.Command.class, "boom in training"))),
+                "reward-model trainer", "boom in training");
+    }
+
+    @Test
+    void aStoreThatFailsUnderTheCollectorEndsTheRunNamingIt(@TempDir Path dir) {
+        PreferenceStore store = PreferenceStore.open(
+                PreferenceStoreSettings.fromConfig(ConfigFactory.load()).withPath(dir.resolve("preferences")));
+        store.close(); // every write fails from now on
+        PreferenceLoop loop = new PreferenceLoop(store,
+                new SimulatedAnnotatorPanel(AnnotatorPanelSettings.from(ConfigFactory.load())));
+
+        assertFailsNaming(roles(Map.of("collector", PreferenceCollector.create(loop))), "preference collector", "");
+    }
+
+    @Test
+    void aLateAnswerFromAnEarlierRolloutIsIgnored() {
+        TestProbe<RolloutWorker.Generate> slowWorker = TESTKIT.createTestProbe();
+        TestProbe<Event> events = TESTKIT.createTestProbe();
+        ExperimentCoordinator.Roles roles = ScriptedRoles.roles(
+                List.of(forwardingGenerateTo(slowWorker), ScriptedRoles.worker("fast")), ScriptedRoles.scorer(),
+                ScriptedRoles.learner(), ScriptedRoles.collector(), ScriptedRoles.trainer(manager));
+
+        start(roles, ScriptedRoles.timeouts(Duration.ofMillis(300)), events);
+        RolloutWorker.Generate firstRollout = slowWorker.expectMessageClass(RolloutWorker.Generate.class);
+        events.expectMessageClass(ExperimentCoordinator.Evaluated.class); // chunk 0 was retried on "fast"
+        slowWorker.expectMessageClass(RolloutWorker.Generate.class); // the next rollout's chunk 0
+        firstRollout.replyTo().tell(StatusReply.success(ScriptedRoles.rollout("late", firstRollout, 0)));
+
+        ExperimentCoordinator.Evaluated tuned = null;
+        Event event;
+        while (!((event = events.receiveMessage(Duration.ofSeconds(20))) instanceof ExperimentCoordinator.Finished)) {
+            if (event instanceof ExperimentCoordinator.Evaluated evaluated) {
+                tuned = evaluated;
+            }
+        }
+        assertEquals(2, tuned.weightVersion());
+        assertTrue(tuned.completions().stream().map(Completion::text).allMatch(text -> text.startsWith("fast:")),
+                "every completion came from the worker that answered in time: " + texts(tuned.completions()));
+    }
+
+    @Test
+    void aWorkerThatLeavesMidChunkHasItsChunkRetriedElsewhere() {
+        TestProbe<RolloutWorker.Generate> leaving = TESTKIT.createTestProbe();
+        TestProbe<Event> events = TESTKIT.createTestProbe();
+        Behavior<RolloutWorker.Command> leavesOnFirstChunk = Behaviors.receive(RolloutWorker.Command.class)
+                .onMessage(RolloutWorker.Generate.class, generate -> {
+                    leaving.getRef().tell(generate);
+                    return Behaviors.stopped(); // without answering
+                })
+                .build();
+        ExperimentCoordinator.Roles roles = ScriptedRoles.roles(
+                List.of(leavesOnFirstChunk, ScriptedRoles.worker("stays")), ScriptedRoles.scorer(),
+                ScriptedRoles.learner(), ScriptedRoles.collector(), ScriptedRoles.trainer(manager));
+
+        start(roles, ScriptedRoles.timeouts(Duration.ofMinutes(5)), events); // a retry cannot wait for a timeout
+        assertEquals(0, leaving.expectMessageClass(RolloutWorker.Generate.class).chunk());
+
+        ExperimentCoordinator.Evaluated sft = events.expectMessageClass(ExperimentCoordinator.Evaluated.class,
+                Duration.ofSeconds(5));
+        assertEquals(4, sft.completions().size());
+        assertTrue(sft.completions().stream().map(Completion::text).allMatch(text -> text.startsWith("stays:")),
+                texts(sft.completions()));
+        events.fishForMessage(Duration.ofSeconds(20), event -> event instanceof ExperimentCoordinator.Finished
+                ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+                : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
+    }
+
+    // --- helpers --------------------------------------------------------------------------------------------------
+
+    private void start(ExperimentCoordinator.Roles roles, ExperimentTimeouts timeouts, TestProbe<Event> events) {
+        coordinator = TESTKIT.spawn(ExperimentCoordinator.create(ScriptedRoles.SETTINGS, ScriptedRoles.plan(), roles,
+                new WeightsBoard(new WeightsSnapshot(0, Map.of())), null, timeouts, Optional.empty(),
+                events.getRef()));
+        coordinator.tell(new ExperimentCoordinator.Start());
+    }
+
+    private void assertFailsNaming(ExperimentCoordinator.Roles roles, String role, String cause) {
+        TestProbe<Event> events = TESTKIT.createTestProbe();
+        long started = System.nanoTime();
+
+        start(roles, ScriptedRoles.timeouts(Duration.ofMinutes(1)), events);
+
+        ExperimentCoordinator.Failed failed = (ExperimentCoordinator.Failed) events.fishForMessage(FAILS_WITHIN,
+                event -> event instanceof ExperimentCoordinator.Failed
+                        ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+                        : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore())
+                .get(0);
+        double seconds = (System.nanoTime() - started) / 1e9;
+        assertTrue(failed.reason().startsWith(role + " "), "the reason names the role: " + failed.reason());
+        assertTrue(failed.reason().contains(cause), "the reason gives the cause: " + failed.reason());
+        assertTrue(seconds < FAILS_WITHIN.toSeconds(), "failed after " + seconds + " s");
+        events.expectNoMessage(Duration.ofMillis(200));
+        TESTKIT.createTestProbe().expectTerminated(coordinator, Duration.ofSeconds(5));
+        coordinator = null;
+    }
+
+    /** The scripted roles, with those named in {@code replaced} ("scorer", "learner", ...) swapped. */
+    @SuppressWarnings("unchecked")
+    private static ExperimentCoordinator.Roles roles(Map<String, Behavior<?>> replaced) {
+        return ScriptedRoles.roles(List.of(ScriptedRoles.worker("a"), ScriptedRoles.worker("b")),
+                (Behavior<RewardScorerActor.Command>) replaced.getOrDefault("scorer", ScriptedRoles.scorer()),
+                (Behavior<PpoLearnerActor.Command>) replaced.getOrDefault("learner", ScriptedRoles.learner()),
+                (Behavior<PreferenceCollector.Command>) replaced.getOrDefault("collector", ScriptedRoles.collector()),
+                (Behavior<RewardTrainerActor.Command>) replaced.getOrDefault("trainer",
+                        ScriptedRoles.trainer(manager)));
+    }
+
+    private static ExperimentCoordinator.Roles scriptedRoles() {
+        return roles(Map.of());
+    }
+
+    private static Behavior<RewardScorerActor.Command> scorerThatThrowsOnScore() {
+        return Behaviors.receive(RewardScorerActor.Command.class)
+                .onMessage(RewardScorerActor.UseVersion.class, use -> {
+                    use.replyTo().tell(StatusReply.success(new RewardScorerActor.VersionInUse(use.version())));
+                    return Behaviors.same();
+                })
+                .onMessage(RewardScorerActor.Score.class, score -> {
+                    throw new IllegalStateException("boom in scoring");
+                })
+                .build();
+    }
+
+    /** A worker whose chunks go to {@code probe} unanswered; it loads weights at once. */
+    private static Behavior<RolloutWorker.Command> forwardingGenerateTo(TestProbe<RolloutWorker.Generate> probe) {
+        return Behaviors.receive(RolloutWorker.Command.class)
+                .onMessage(RolloutWorker.Generate.class, generate -> {
+                    probe.getRef().tell(generate);
+                    return Behaviors.same();
+                })
+                .onMessage(RolloutWorker.LoadWeights.class, load -> {
+                    load.replyTo().tell(StatusReply.success(
+                            new RolloutWorker.WeightsLoaded(0, load.snapshot().version())));
+                    return Behaviors.same();
+                })
+                .build();
+    }
+
+    private static String texts(List<Completion> completions) {
+        return completions.stream().map(Completion::text).toList().toString();
+    }
+}
