@@ -381,7 +381,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     private Behavior<Command> onRolledOut(RolledOut message) {
         round = null;
         if (message.outcome() instanceof RolloutRound.Failed failed) {
-            return fail(failed.role() + " failed: " + failed.reason());
+            return fail(failed.reason());
         }
         RolloutRound.Done done = (RolloutRound.Done) message.outcome();
         switch (phase) {

@@ -62,8 +62,8 @@ final class RolloutRound extends AbstractBehavior<RolloutRound.Command> {
     record Done(List<Completion> completions, float[] scores, double rolloutSeconds, double scoringSeconds)
             implements Outcome {}
 
-    /** The round could not finish: {@code role} is the role that failed it. */
-    record Failed(String role, String reason) implements Outcome {}
+    /** The round could not finish; {@code reason} starts with the role that failed it. */
+    record Failed(String reason) implements Outcome {}
 
     /**
      * What to roll out.
@@ -129,8 +129,8 @@ final class RolloutRound extends AbstractBehavior<RolloutRound.Command> {
                 .onMessage(ChunkDone.class, this::onChunkDone)
                 .onMessage(ChunkFailed.class, this::onChunkFailed)
                 .onMessage(ChunkScored.class, this::onChunkScored)
-                .onMessage(ScoringFailed.class, failed -> finish(new Failed("reward scorer",
-                        "scoring chunk " + failed.chunk() + ": " + failed.cause().getMessage())))
+                .onMessage(ScoringFailed.class, failed -> finish(new Failed(ExperimentCoordinator.SCORER
+                        + " failed: " + failed.cause().getMessage())))
                 .onMessage(WorkerWaitOver.class, this::onWorkerWaitOver)
                 .onSignal(Terminated.class, this::onWorkerStopped)
                 .build();
@@ -194,8 +194,8 @@ final class RolloutRound extends AbstractBehavior<RolloutRound.Command> {
             return this; // an attempt already sent elsewhere because its worker stopped
         }
         if (++failures[failed.chunk()] >= timeouts.chunkAttempts()) {
-            return finish(new Failed("rollout worker", "chunk " + failed.chunk() + " failed "
-                    + timeouts.chunkAttempts() + " times, last: " + failed.cause().getMessage()));
+            return finish(new Failed(ExperimentCoordinator.ROLLOUT_WORKER + " failed: chunk " + failed.chunk()
+                    + " failed " + timeouts.chunkAttempts() + " times, last: " + failed.cause().getMessage()));
         }
         getContext().getLog().warn("chunk {} failed ({}); retrying on another worker", failed.chunk(),
                 failed.cause().getMessage());
@@ -233,8 +233,8 @@ final class RolloutRound extends AbstractBehavior<RolloutRound.Command> {
     }
 
     private Behavior<Command> onWorkerWaitOver(WorkerWaitOver over) {
-        return finish(new Failed("rollout worker", "no rollout worker held weights v" + request.weightVersion()
-                + " within " + timeouts.workerWait()));
+        return finish(new Failed("no " + ExperimentCoordinator.ROLLOUT_WORKER + " held weights v"
+                + request.weightVersion() + " within " + timeouts.workerWait()));
     }
 
     private Done done() {

@@ -10,6 +10,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.ChildFailed;
 import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
@@ -55,6 +56,7 @@ final class RunGuardian {
                                 failed.getCause()));
                         return Behaviors.same();
                     })
+                    .onSignal(Terminated.class, stopped -> Behaviors.same()) // after its last event
                     .build();
         });
     }
