@@ -9,6 +9,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.Serializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -31,8 +32,9 @@ class DiscoverySerializerTest {
         TESTKIT.serializationTestKit().verifySerialization(address, true);
 
         Serialization serialization = SerializationExtension.get(Adapter.toClassic(TESTKIT.system()));
-        assertInstanceOf(DiscoverySerializer.class, serialization.findSerializerFor(address));
-        RolloutEndpointAddress wire = parse(serialization.serialize(address).get());
+        Serializer serializer = serialization.findSerializerFor(address);
+        assertInstanceOf(DiscoverySerializer.class, serializer);
+        RolloutEndpointAddress wire = parse(serializer.toBinary(address));
         assertEquals("10.0.0.7", wire.getHost());
         assertEquals(50061, wire.getPort());
     }
