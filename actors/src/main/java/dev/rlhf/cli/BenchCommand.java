@@ -8,8 +8,8 @@ import picocli.CommandLine.Command;
         name = "bench",
         mixinStandardHelpOptions = true,
         description = "Run a benchmark; prints one JSON object.",
-        subcommands = {GenerateBenchCommand.class, StoreBenchCommand.class, PpoBenchCommand.class,
-            RewardModelBenchCommand.class, ServeBenchCommand.class})
+        subcommands = {GenerateBenchCommand.class, StoreBenchCommand.class, CollectorBenchCommand.class,
+            PpoBenchCommand.class, RewardModelBenchCommand.class, ServeBenchCommand.class})
 public final class BenchCommand implements Runnable {
 
     @CommandLine.Spec private CommandLine.Model.CommandSpec spec;
