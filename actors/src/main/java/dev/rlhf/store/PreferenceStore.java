@@ -110,6 +110,22 @@ public final class PreferenceStore implements AutoCloseable {
         return submit(() -> new AssignNextTask(annotatorId));
     }
 
+    /**
+     * Up to {@code limit} tasks for {@code annotatorId}, in the order repeated {@link #nextTask}
+     * calls would hand them out if the annotator judged each task before asking again: first those
+     * already assigned to them and not yet judged, oldest first, then the oldest tasks that need more
+     * annotators and that they have never been given or judged, which are all durably assigned to
+     * them in one change. Empty when there is none.
+     *
+     * @throws IllegalArgumentException if {@code limit} is not positive
+     */
+    public CompletableFuture<List<ComparisonTask>> nextTasks(String annotatorId, int limit) {
+        if (limit <= 0) {
+            throw new IllegalArgumentException("limit must be positive but was: " + limit);
+        }
+        return submit(() -> new AssignNextTasks(annotatorId, limit));
+    }
+
     private interface ChangeFactory<T> {
         StoreChange<T> create();
     }
