@@ -101,7 +101,7 @@ public final class CollectorBenchmark {
     /** Sends one Collect and waits for its answer. */
     private static PreferenceCollector.Collected collect(ActorSystem<?> system,
             ActorRef<PreferenceCollector.Command> collector, String batchId, List<Comparison> comparisons) {
-        return AskPattern.<PreferenceCollector.Command, PreferenceCollector.Collected>ask(collector,
+        return AskPattern.<PreferenceCollector.Command, PreferenceCollector.Collected>askWithStatus(collector,
                 replyTo -> new PreferenceCollector.Collect(batchId, comparisons, "v1", replyTo),
                 BATCH_TIMEOUT, system.scheduler()).toCompletableFuture().join();
     }

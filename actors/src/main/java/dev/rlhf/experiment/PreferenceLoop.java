@@ -11,6 +11,7 @@ import dev.rlhf.rewardmodel.Judgment;
 import dev.rlhf.rewardmodel.Verdict;
 import dev.rlhf.rewardmodel.annotators.SimulatedAnnotator;
 import dev.rlhf.rewardmodel.annotators.SimulatedAnnotatorPanel;
+import dev.rlhf.store.JudgmentAck;
 import dev.rlhf.store.PreferenceStore;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,11 +19,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
 
 /**
  * Human judgment's path through the system, with simulated annotators standing in for people: comparison tasks
- * go into the preference store, each annotator asks the store for its next task and submits a judgment exactly
+ * go into the preference store, each annotator asks the store for its next tasks and submits judgments of them
  * as the labeling UI or a gRPC client would, and the reward-model trainer reads judged comparisons back.
+ *
+ * <p>The store numbers judgments in the order it receives them, and reward models train in that order, so the
+ * order here is part of an experiment's result: annotators take their turns in panel order, each judging every
+ * task the store hands it oldest first, and the next one starts once those judgments are durable. Used by one
+ * caller at a time.
  */
 public final class PreferenceLoop {
     private final PreferenceStore store;
@@ -35,9 +43,17 @@ public final class PreferenceLoop {
 
     /**
      * Stores each comparison as a prompt and a two-candidate task; ids derive from {@code batchId}, so storing
-     * the same batch twice (after a resume) is harmless.
+     * the same batch twice (after a resume) is harmless. Blocks until they are durable.
      */
     public void submit(String batchId, List<Comparison> comparisons, String policyVersion) {
+        submitAsync(batchId, comparisons, policyVersion).join();
+    }
+
+    /**
+     * As {@link #submit}, without blocking: queues the writes on the calling thread (after a point read per
+     * comparison) and completes once all are durable, exceptionally if one fails.
+     */
+    public CompletableFuture<Void> submitAsync(String batchId, List<Comparison> comparisons, String policyVersion) {
         List<CompletableFuture<?>> writes = new ArrayList<>();
         for (int i = 0; i < comparisons.size(); i++) {
             Comparison c = comparisons.get(i);
@@ -45,6 +61,8 @@ public final class PreferenceLoop {
             if (store.task(id).isPresent()) {
                 continue;
             }
+            // thenCompose, not thenComposeAsync: each task is queued as its prompt becomes durable, by the store's
+            // writer in prompt order, so the store numbers the tasks (the order annotators get them) in batch order
             writes.add(store.addPrompt(Prompt.newBuilder().setPromptId(id).setText(c.prompt()).build())
                     .thenCompose(prompt -> store.addTask(ComparisonTask.newBuilder()
                             .setTaskId(id)
@@ -53,36 +71,78 @@ public final class PreferenceLoop {
                             .addCandidates(candidate(c.responseB(), policyVersion))
                             .build())));
         }
-        CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
+        return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
     }
 
-    /** Lets every simulated annotator work through the tasks the store hands it; returns the judgments made. */
+    /**
+     * Lets every simulated annotator work through the tasks the store hands it; returns the judgments made.
+     * Blocks until they are durable.
+     */
     public int label() {
-        int made = 0;
+        return labelAsync(ForkJoinPool.commonPool()).join();
+    }
+
+    /**
+     * As {@link #label}, without blocking: completes with the judgments made once all are durable, exceptionally
+     * once a store call fails. Each annotator takes up to a group commit's worth of tasks in one store change and
+     * sends all its judgments of them at once, so they share the store's synced writes. The annotator gets the
+     * same tasks, and its judgments the same sequence numbers, as asking for one task at a time and waiting for
+     * each judgment's ack would give. Prompt reads and judging run on {@code executor}, never on the store's
+     * writer thread.
+     */
+    public CompletableFuture<Integer> labelAsync(Executor executor) {
+        CompletableFuture<Integer> made = CompletableFuture.completedFuture(0);
         for (SimulatedAnnotator annotator : panel.annotators()) {
-            String who = annotator.profile().id();
-            Optional<ComparisonTask> next;
-            while ((next = store.nextTask(who).join()).isPresent()) {
-                ComparisonTask task = next.get();
-                Prompt prompt = store.prompt(task.getPromptId()).orElseThrow();
-                // keyed by the task, so a resumed run judges a re-sent task as the first attempt did
-                Judgment judgment = annotator.judge(new Comparison(prompt.getText(),
-                        task.getCandidates(0).getText(), task.getCandidates(1).getText()), task.getTaskId());
-                JudgmentSubmission.Builder submission = JudgmentSubmission.newBuilder()
-                        .setJudgmentId(judgmentId(task.getTaskId(), who))
-                        .setTaskId(task.getTaskId())
-                        .setAnnotatorId(who)
-                        .setChoice(choice(judgment.verdict()))
-                        .setCandidateA(0)
-                        .setCandidateB(1);
-                if (judgment.strength() > 0) {
-                    submission.setStrength(judgment.strength());
-                }
-                store.submitJudgment(submission.build()).join();
-                made++;
-            }
+            // the next annotator's first assignment waits for this one's judgments to be durable
+            made = made.thenCompose(before -> labelBy(annotator, executor).thenApply(now -> before + now));
         }
         return made;
+    }
+
+    /** One annotator's turn: rounds of (take up to a group's worth of tasks, judge them all) until none is left. */
+    private CompletableFuture<Integer> labelBy(SimulatedAnnotator annotator, Executor executor) {
+        int tasksPerRound = store.settings().groupCommitMaxBatch();
+        return store.nextTasks(annotator.profile().id(), tasksPerRound).thenComposeAsync(tasks -> {
+            CompletableFuture<Integer> judged = judgeAll(annotator, tasks);
+            if (tasks.size() < tasksPerRound) {
+                return judged; // the store had no more for this annotator, and judging opens none to it
+            }
+            return judged.thenCompose(made -> labelBy(annotator, executor).thenApply(more -> made + more));
+        }, executor);
+    }
+
+    /** Judges {@code tasks} and sends the judgments without waiting in between; completes once all are durable. */
+    private CompletableFuture<Integer> judgeAll(SimulatedAnnotator annotator, List<ComparisonTask> tasks) {
+        List<JudgmentSubmission> submissions = new ArrayList<>(tasks.size());
+        for (ComparisonTask task : tasks) {
+            submissions.add(judge(annotator, task));
+        }
+        // queued from this one thread in task order, so the store numbers them in that order
+        List<CompletableFuture<JudgmentAck>> acks = new ArrayList<>(submissions.size());
+        for (JudgmentSubmission submission : submissions) {
+            acks.add(store.submitJudgment(submission));
+        }
+        return CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).thenApply(done -> acks.size());
+    }
+
+    private JudgmentSubmission judge(SimulatedAnnotator annotator, ComparisonTask task) {
+        String who = annotator.profile().id();
+        Prompt prompt = store.prompt(task.getPromptId()).orElseThrow(() -> new IllegalStateException(
+                "task " + task.getTaskId() + " names prompt " + task.getPromptId() + ", which is not stored"));
+        // keyed by the task, so a resumed run judges a re-sent task as the first attempt did
+        Judgment judgment = annotator.judge(new Comparison(prompt.getText(),
+                task.getCandidates(0).getText(), task.getCandidates(1).getText()), task.getTaskId());
+        JudgmentSubmission.Builder submission = JudgmentSubmission.newBuilder()
+                .setJudgmentId(judgmentId(task.getTaskId(), who))
+                .setTaskId(task.getTaskId())
+                .setAnnotatorId(who)
+                .setChoice(choice(judgment.verdict()))
+                .setCandidateA(0)
+                .setCandidateB(1);
+        if (judgment.strength() > 0) {
+            submission.setStrength(judgment.strength());
+        }
+        return submission.build();
     }
 
     /**
