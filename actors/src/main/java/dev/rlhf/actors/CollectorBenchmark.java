@@ -10,14 +10,9 @@ import dev.rlhf.rewardmodel.annotators.AnnotatorPanelSettings;
 import dev.rlhf.rewardmodel.annotators.SimulatedAnnotatorPanel;
 import dev.rlhf.store.PreferenceStore;
 import dev.rlhf.store.PreferenceStoreSettings;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.rlhf.store.ScratchDirectory;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -57,9 +52,9 @@ public final class CollectorBenchmark {
         List<Comparison> comparisons = ComparisonSource.fromCorpus(new ReviewCorpus(),
                 (warmupBatches + batches) * comparisonsPerBatch, 4, COMPARISONS_SEED);
         AnnotatorPanelSettings panel = AnnotatorPanelSettings.from(config);
-        Path dir = createTempDir();
-        try (PreferenceStore store = PreferenceStore.open(
-                PreferenceStoreSettings.fromConfig(config).withPath(dir.resolve("preferences")))) {
+        try (ScratchDirectory scratch = ScratchDirectory.create("rlhf-collector-bench");
+                PreferenceStore store = PreferenceStore.open(
+                PreferenceStoreSettings.fromConfig(config).withPath(scratch.path().resolve("preferences")))) {
             ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "collector-bench", config);
             try {
                 ActorRef<PreferenceCollector.Command> collector = system.systemActorOf(
@@ -93,8 +88,6 @@ public final class CollectorBenchmark {
                 system.terminate();
                 system.getWhenTerminated().toCompletableFuture().join();
             }
-        } finally {
-            deleteRecursively(dir);
         }
     }
 
@@ -120,21 +113,5 @@ public final class CollectorBenchmark {
         return Math.round(value * 10) / 10.0;
     }
 
-    private static Path createTempDir() {
-        try {
-            return Files.createTempDirectory("rlhf-collector-bench");
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create a temporary directory for the benchmark", e);
-        }
-    }
 
-    private static void deleteRecursively(Path dir) {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete benchmark directory " + dir, e);
-        }
-    }
 }

@@ -155,7 +155,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
      */
     public record Resume(RunCheckpoint.State state, RewardModelBuilder.Version rewardModel) {}
 
-    /** The rollouts of a run, each answered to its own handler. */
+    /** Which rollout of the run is in flight: its outcome goes to that phase's step. */
     private enum Phase { EVALUATE_SFT, INITIAL_COMPARISONS, ITERATION, EVALUATE_TUNED }
 
     private final ExperimentSettings settings;

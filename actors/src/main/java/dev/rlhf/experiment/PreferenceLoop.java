@@ -20,7 +20,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ForkJoinPool;
 
 /**
  * Human judgment's path through the system, with simulated annotators standing in for people: comparison tasks
@@ -43,15 +42,8 @@ public final class PreferenceLoop {
 
     /**
      * Stores each comparison as a prompt and a two-candidate task; ids derive from {@code batchId}, so storing
-     * the same batch twice (after a resume) is harmless. Blocks until they are durable.
-     */
-    public void submit(String batchId, List<Comparison> comparisons, String policyVersion) {
-        submitAsync(batchId, comparisons, policyVersion).join();
-    }
-
-    /**
-     * As {@link #submit}, without blocking: queues the writes on the calling thread (after a point read per
-     * comparison) and completes once all are durable, exceptionally if one fails.
+     * the same batch twice (after a resume) is harmless. Queues the writes on the calling thread (after a point
+     * read per comparison) and completes once all are durable, exceptionally if one fails.
      */
     public CompletableFuture<Void> submitAsync(String batchId, List<Comparison> comparisons, String policyVersion) {
         List<CompletableFuture<?>> writes = new ArrayList<>();
@@ -75,16 +67,8 @@ public final class PreferenceLoop {
     }
 
     /**
-     * Lets every simulated annotator work through the tasks the store hands it; returns the judgments made.
-     * Blocks until they are durable.
-     */
-    public int label() {
-        return labelAsync(ForkJoinPool.commonPool()).join();
-    }
-
-    /**
-     * As {@link #label}, without blocking: completes with the judgments made once all are durable, exceptionally
-     * once a store call fails. Each annotator takes up to a group commit's worth of tasks in one store change and
+     * Lets every simulated annotator work through the tasks the store hands it: completes with the judgments made
+     * once all are durable, exceptionally once a store call fails. Each annotator takes up to a group commit's worth of tasks in one store change and
      * sends all its judgments of them at once, so they share the store's synced writes. The annotator gets the
      * same tasks, and its judgments the same sequence numbers, as asking for one task at a time and waiting for
      * each judgment's ack would give. Prompt reads and judging run on {@code executor}, never on the store's
@@ -146,7 +130,7 @@ public final class PreferenceLoop {
     }
 
     /**
-     * The newest sequence number among the judgments of the batch {@link #submit} stored as {@code batchId}, or
+     * The newest sequence number among the judgments of the batch {@link #submitAsync} stored as {@code batchId}, or
      * -1 if it has none. Unlike the store's last sequence, this is the same whether the batch was judged just now
      * or before a resume, while later batches' judgments were already in the store.
      */

@@ -8,19 +8,13 @@ import dev.rlhf.proto.v1.ComparisonTask;
 import dev.rlhf.proto.v1.Judgment;
 import dev.rlhf.proto.v1.JudgmentSubmission;
 import dev.rlhf.proto.v1.Prompt;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.stream.Stream;
 
 /**
  * Measures durable judgments per second with 1 and 16 concurrent writers (each writer waits for its
@@ -50,10 +44,9 @@ public final class StoreBenchmark {
      * @return {@code {"results": [{"writers": 1, "durable_per_s": x}, {"writers": 16, ...}], "read_back_per_s": y, ...}}
      */
     public static String runJson(int singleWriterJudgments, int multiWriterJudgments) {
-        Path dir = createTempDir();
-        try {
+        try (ScratchDirectory scratch = ScratchDirectory.create("rlhf-store-bench")) {
             PreferenceStoreSettings settings =
-                    new PreferenceStoreSettings(dir.resolve("db"), JUDGMENTS_PER_TASK, 4096, 3, 1024);
+                    new PreferenceStoreSettings(scratch.path().resolve("db"), JUDGMENTS_PER_TASK, 4096, 3, 1024);
             JsonObject json = new JsonObject();
             JsonArray results = new JsonArray();
             long total;
@@ -79,8 +72,6 @@ public final class StoreBenchmark {
             json.addProperty("read_back_judgments", total);
             json.addProperty("sync", true);
             return json.toString();
-        } finally {
-            deleteRecursively(dir);
         }
     }
 
@@ -162,21 +153,5 @@ public final class StoreBenchmark {
         return Math.round(value * 10) / 10.0;
     }
 
-    private static Path createTempDir() {
-        try {
-            return Files.createTempDirectory("rlhf-store-bench");
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create a temporary directory for the benchmark", e);
-        }
-    }
 
-    private static void deleteRecursively(Path dir) {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete benchmark directory " + dir, e);
-        }
-    }
 }
