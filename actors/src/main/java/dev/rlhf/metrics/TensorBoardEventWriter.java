@@ -6,6 +6,7 @@ import dev.rlhf.proto.tensorboard.Summary;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -33,14 +34,23 @@ public final class TensorBoardEventWriter implements AutoCloseable {
     }
 
     /**
-     * Creates an event file in {@code logDir} (and the directory if needed), named after now and this host.
+     * Creates an event file in {@code logDir} (and the directory if needed), named after now and this host; when
+     * a writer on this host already made one in this directory in the same second (a run resumed at once), the
+     * host name gets a suffix ({@code .2}, {@code .3}, ...).
      *
-     * @throws java.nio.file.FileAlreadyExistsException if a writer on this host already made a file in this
-     *     directory in the same second
      * @throws IOException if the file cannot be created or written
      */
     public static TensorBoardEventWriter create(Path logDir) throws IOException {
-        return create(logDir, Instant.now(), localHostname());
+        Instant now = Instant.now();
+        String hostname = localHostname();
+        // a run resumed within the second its previous session started names its file after the same second
+        for (int session = 1; ; session++) {
+            try {
+                return create(logDir, now, session == 1 ? hostname : hostname + "." + session);
+            } catch (FileAlreadyExistsException e) {
+                // try the next name
+            }
+        }
     }
 
     /**

@@ -227,7 +227,13 @@ public final class ExperimentRunner {
                         + "the Receptionist", system.address(), localWorkers());
             }
             try {
-                Event end = awaitEnd(ended, system);
+                Event end;
+                try {
+                    end = awaitEnd(ended, system);
+                } catch (Exception e) {
+                    reportFailure(e, runDir);
+                    throw e;
+                }
                 if (end instanceof ExperimentCoordinator.Stopped stopped) {
                     console.printf("stopped after iteration %d; resume with --resume (checkpoint %s)%n",
                             stopped.iterations(), stopped.checkpoint());
@@ -242,6 +248,17 @@ public final class ExperimentRunner {
                 system.terminate();
                 system.getWhenTerminated().toCompletableFuture().get();
             }
+        }
+    }
+
+    /** Says on the console that the run failed, and where it can resume. */
+    private void reportFailure(Exception failure, Path runDir) {
+        console.printf("FAILED: %s%n", failure.getMessage());
+        try {
+            new RunCheckpoint(runDir).latest().ifPresent(checkpoint -> console.printf(
+                    "the run directory keeps checkpoint %s: continue with --resume%n", checkpoint));
+        } catch (IOException e) {
+            LOG.warn("cannot list the checkpoints of {}", runDir, e);
         }
     }
 

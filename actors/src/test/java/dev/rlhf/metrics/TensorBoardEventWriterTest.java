@@ -3,6 +3,7 @@ package dev.rlhf.metrics;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -76,6 +77,17 @@ class TensorBoardEventWriterTest {
         try (TensorBoardEventWriter writer = TensorBoardEventWriter.create(dir.resolve("run"))) {
             String name = writer.file().getFileName().toString();
             assertTrue(name.matches("events\\.out\\.tfevents\\.\\d{10}\\.[^/]+"), name);
+        }
+    }
+
+    @Test
+    void aSecondWriterInTheSameSecondGetsAFileOfItsOwn() throws IOException {
+        Path run = dir.resolve("resumed-at-once");
+        try (TensorBoardEventWriter first = TensorBoardEventWriter.create(run);
+                TensorBoardEventWriter second = TensorBoardEventWriter.create(run)) {
+            assertNotEquals(first.file(), second.file());
+            assertTrue(second.file().getFileName().toString().startsWith("events.out.tfevents."),
+                    second.file().toString());
         }
     }
 

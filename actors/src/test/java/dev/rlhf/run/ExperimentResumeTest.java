@@ -12,8 +12,10 @@ import dev.rlhf.actors.ExperimentCoordinator;
 import dev.rlhf.actors.PpoLearnerActor;
 import dev.rlhf.actors.RunCheckpoint;
 import dev.rlhf.metrics.MetricsJsonlWriter;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -78,8 +80,10 @@ class ExperimentResumeTest {
         Path failing = dir.resolve("failing");
         int failingIteration = ITERATIONS - 1; // after the checkpoint of iteration 4
         long started = System.nanoTime();
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
         IllegalStateException failure = assertThrows(IllegalStateException.class, () -> new ExperimentRunner(
-                config(failing), sft, quiet(), (worker, factory) -> factory,
+                config(failing), sft, new PrintStream(console, true, StandardCharsets.UTF_8),
+                (worker, factory) -> factory,
                 roles -> new ExperimentCoordinator.Roles(roles.localWorkers(), roles.scorer(),
                         failingAt(failingIteration, roles.learner()), roles.collector(), roles.trainer(),
                         roles.dispatcher())).run());
@@ -89,6 +93,9 @@ class ExperimentResumeTest {
                 && failure.getMessage().contains("injected fault"), failure.getMessage());
         assertTrue(seconds < 120, "the whole run, failure included, took " + seconds + " s");
         assertEquals(List.of("iter-00004"), checkpointsOf(failing), "the last checkpoint is kept");
+        String printed = console.toString(StandardCharsets.UTF_8);
+        assertTrue(printed.contains("FAILED: ppo learner failed: ")
+                && printed.contains("keeps checkpoint " + failing.resolve("checkpoints/iter-00004")), printed);
 
         ExperimentRunner.Outcome resumed = new ExperimentRunner(config(failing), sft, quiet()).start(true).await();
 
