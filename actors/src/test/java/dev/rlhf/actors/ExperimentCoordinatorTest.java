@@ -64,7 +64,7 @@ class ExperimentCoordinatorTest {
     void aRunWithEveryRoleAnsweringFinishes() {
         TestProbe<Event> events = TESTKIT.createTestProbe();
 
-        start(scriptedRoles(), ScriptedRoles.timeouts(Duration.ofMinutes(1)), events);
+        start(scriptedRoles(), ScriptedRoles.timeouts(Duration.ofMinutes(1), 3), events);
 
         assertEquals(0, events.expectMessageClass(ExperimentCoordinator.Evaluated.class).weightVersion());
         assertEquals(1, events.expectMessageClass(ExperimentCoordinator.RewardModelTrained.class).info().version());
@@ -116,7 +116,9 @@ class ExperimentCoordinatorTest {
                 List.of(forwardingGenerateTo(slowWorker), ScriptedRoles.worker("fast")), ScriptedRoles.scorer(),
                 ScriptedRoles.learner(), ScriptedRoles.collector(), ScriptedRoles.trainer(manager));
 
-        start(roles, ScriptedRoles.timeouts(Duration.ofMillis(300)), events);
+        // chunk 0 of every rollout goes to the slow worker first, times out and is retried on the fast one; the
+        // attempts leave room for a fast answer delayed by a loaded machine
+        start(roles, ScriptedRoles.timeouts(Duration.ofMillis(500), 10), events);
         RolloutWorker.Generate firstRollout = slowWorker.expectMessageClass(RolloutWorker.Generate.class);
         events.expectMessageClass(ExperimentCoordinator.Evaluated.class); // chunk 0 was retried on "fast"
         slowWorker.expectMessageClass(RolloutWorker.Generate.class); // the next rollout's chunk 0
@@ -148,7 +150,7 @@ class ExperimentCoordinatorTest {
                 List.of(leavesOnFirstChunk, ScriptedRoles.worker("stays")), ScriptedRoles.scorer(),
                 ScriptedRoles.learner(), ScriptedRoles.collector(), ScriptedRoles.trainer(manager));
 
-        start(roles, ScriptedRoles.timeouts(Duration.ofMinutes(5)), events); // a retry cannot wait for a timeout
+        start(roles, ScriptedRoles.timeouts(Duration.ofMinutes(5), 3), events); // a retry cannot wait for a timeout
         assertEquals(0, leaving.expectMessageClass(RolloutWorker.Generate.class).chunk());
 
         ExperimentCoordinator.Evaluated sft = events.expectMessageClass(ExperimentCoordinator.Evaluated.class,
@@ -174,7 +176,7 @@ class ExperimentCoordinatorTest {
         TestProbe<Event> events = TESTKIT.createTestProbe();
         long started = System.nanoTime();
 
-        start(roles, ScriptedRoles.timeouts(Duration.ofMinutes(1)), events);
+        start(roles, ScriptedRoles.timeouts(Duration.ofMinutes(1), 3), events);
 
         ExperimentCoordinator.Failed failed = (ExperimentCoordinator.Failed) events.fishForMessage(FAILS_WITHIN,
                 event -> event instanceof ExperimentCoordinator.Failed

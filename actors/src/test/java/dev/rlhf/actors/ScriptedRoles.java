@@ -52,9 +52,11 @@ final class ScriptedRoles {
         }, prompt -> new int[] {Integer.parseInt(prompt.substring(1))}, List.of());
     }
 
-    static ExperimentTimeouts timeouts(Duration chunk) {
-        Duration long_ = Duration.ofMinutes(1);
-        return new ExperimentTimeouts(chunk, 3, long_, long_, long_, long_, long_, long_, long_, long_, long_, long_);
+    /** A minute for every step but a chunk, which gets {@code chunk} and {@code chunkAttempts} attempts. */
+    static ExperimentTimeouts timeouts(Duration chunk, int chunkAttempts) {
+        Duration minute = Duration.ofMinutes(1);
+        return new ExperimentTimeouts(chunk, chunkAttempts, minute, minute, minute, minute, minute, minute, minute,
+                minute, minute, minute);
     }
 
     static ExperimentCoordinator.Roles roles(List<Behavior<RolloutWorker.Command>> workers,
