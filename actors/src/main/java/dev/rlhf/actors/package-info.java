@@ -5,8 +5,9 @@
  * {@link dev.rlhf.actors.IterationScalars}).
  *
  * <p>Each actor's protocol is one sealed interface of records, and every reply that can fail is a
- * {@link org.apache.pekko.pattern.StatusReply}. Messages hand over what they carry: arrays and lists in a message
- * (token ids, scores, completions, weight snapshots) are not touched by the sender after sending, and the receiver
- * may keep them. Weight snapshots and reward-model versions sent to several actors are only read by them.
+ * {@link org.apache.pekko.pattern.StatusReply}. What a message carries is shared read-only: arrays and lists in
+ * a message (token ids, scores, completions, weight snapshots) are never modified after it is sent, by the sender
+ * or the receiver, so either may keep and read them. A reward-model version belongs to the coordinator, which
+ * closes it once no actor uses it.
  */
 package dev.rlhf.actors;
