@@ -7,7 +7,6 @@ import com.typesafe.config.ConfigFactory;
 import dev.rlhf.policy.DeviceChoice;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
 
 /** What every command reads once: the resolved HOCON configuration and the device it names. */
 final class CliContext {
@@ -46,17 +45,18 @@ final class CliContext {
 
     /**
      * The configuration a command's HOCON {@code file} gives: -D system properties over the file over the
-     * reference defaults, resolved; empty (with the reason on stderr) when the file does not exist.
+     * reference defaults, resolved.
+     *
+     * @throws IllegalArgumentException if the file does not exist
      */
-    static Optional<Config> readConfigFile(Path file) {
+    static Config readConfigFile(Path file) {
         if (!Files.isRegularFile(file)) {
-            System.err.println("no such config file: " + file);
-            return Optional.empty();
+            throw new IllegalArgumentException("no such config file: " + file);
         }
-        return Optional.of(ConfigFactory.systemProperties()
+        return ConfigFactory.systemProperties()
                 .withFallback(ConfigFactory.parseFile(file.toFile()))
                 .withFallback(ConfigFactory.load())
-                .resolve());
+                .resolve();
     }
 
     /**

@@ -54,15 +54,15 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        long base = seed != null ? seed : System.nanoTime();
+        SamplingParams params = new SamplingParams(temperature, topK, topP, maxNewTokens, repetitionPenalty,
+                Set.of(), stops, base); // checked before a missing embedded policy is built
         CliContext context = CliContext.load();
         Path dir = checkpoint;
         if (dir == null) {
             dir = context.embeddedModelDir();
             BootstrapCommand.ensureBuilt(context, dir);
         }
-        long base = seed != null ? seed : System.nanoTime();
-        SamplingParams params = new SamplingParams(temperature, topK, topP, maxNewTokens, repetitionPenalty,
-                Set.of(), stops, base);
         try (NDManager manager = context.newManager(); Policy policy = Policy.load(dir, manager)) {
             List<GenerationRequest> requests = new ArrayList<>();
             for (int i = 0; i < prompts.size(); i++) {

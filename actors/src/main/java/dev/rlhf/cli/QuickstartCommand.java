@@ -2,11 +2,13 @@ package dev.rlhf.cli;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigValueFactory;
+import dev.rlhf.actors.ExperimentSettings;
 import dev.rlhf.run.ExperimentRunner;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -20,6 +22,8 @@ import picocli.CommandLine.Option;
                 + "model, PPO) and print the before/after gold reward.")
 final class QuickstartCommand implements Callable<Integer> {
 
+    @CommandLine.Spec private CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--run-dir", description = "Run directory (default: runs/quickstart-<time>).")
     private Path runDir;
 
@@ -32,18 +36,19 @@ final class QuickstartCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (resume && runDir == null) {
-            System.err.println("--resume needs the --run-dir of the run to continue");
-            return 2;
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--resume needs the --run-dir of the run to continue");
         }
         CliContext context = CliContext.load();
-        Path policy = context.embeddedModelDir();
-        BootstrapCommand.ensureBuilt(context, policy);
         Path dir = runDir != null ? runDir
                 : Path.of("runs", "quickstart-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Config config = context.config().withValue("rlhf.experiment.run-dir", ConfigValueFactory.fromAnyRef(dir.toString()));
         if (iterations != null) {
             config = config.withValue("rlhf.experiment.iterations", ConfigValueFactory.fromAnyRef(iterations));
         }
+        ExperimentSettings.from(config); // a bad setting is reported before the embedded policy is built
+        Path policy = context.embeddedModelDir();
+        BootstrapCommand.ensureBuilt(context, policy);
         return ExperimentReport.printOutcome(new ExperimentRunner(config, policy, System.out).start(resume).await(),
                 dir, System.out);
     }

@@ -2,6 +2,7 @@ package dev.rlhf.cli;
 
 import com.typesafe.config.ConfigFactory;
 import dev.rlhf.policy.model.NativeAllocator;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -25,13 +26,28 @@ public final class RlhfCli implements Runnable {
 
     @CommandLine.Spec private CommandLine.Model.CommandSpec spec;
 
+    @CommandLine.Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
+            description = "Show stack traces and debug logs (as RLHF_LOG=debug does).")
+    private boolean verbose;
+
     @Override
     public void run() {
         spec.commandLine().usage(System.out);
     }
 
     public static void main(String[] args) {
+        if (List.of(args).contains("--verbose") || "debug".equalsIgnoreCase(System.getenv("RLHF_LOG"))) {
+            System.setProperty("rlhf.log.level", "DEBUG"); // read by logback.xml, before the first log line
+        }
         NativeAllocator.tune(NativeAllocator.Settings.from(ConfigFactory.load()));
-        System.exit(new CommandLine(new RlhfCli()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line with its error reporting (see {@link CliErrors}). */
+    static CommandLine commandLine() {
+        CliErrors errors = new CliErrors();
+        return new CommandLine(new RlhfCli())
+                .setParameterExceptionHandler(errors)
+                .setExecutionExceptionHandler(errors);
     }
 }

@@ -1,9 +1,9 @@
 package dev.rlhf.cli;
 
 import com.typesafe.config.Config;
+import dev.rlhf.actors.ExperimentSettings;
 import dev.rlhf.run.ExperimentRunner;
 import java.nio.file.Path;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -23,11 +23,8 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Optional<Config> read = CliContext.readConfigFile(file);
-        if (read.isEmpty()) {
-            return 2;
-        }
-        Config config = read.get();
+        Config config = CliContext.readConfigFile(file);
+        ExperimentSettings.from(config); // a bad setting is reported before the embedded policy is built
         Path policy = CliContext.experimentPolicy(config);
         return ExperimentReport.printOutcome(new ExperimentRunner(config, policy, System.out).start(resume).await(),
                 Path.of(config.getString("rlhf.experiment.run-dir")), System.out);

@@ -3,7 +3,6 @@ package dev.rlhf.cli;
 import com.typesafe.config.Config;
 import dev.rlhf.cluster.RolloutWorkerNode;
 import java.nio.file.Path;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,11 +24,7 @@ final class WorkerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Optional<Config> read = CliContext.readConfigFile(file);
-        if (read.isEmpty()) {
-            return 2;
-        }
-        Config config = read.get();
+        Config config = CliContext.readConfigFile(file);
         String checkpoint = config.getString("rlhf.cluster.worker.policy-checkpoint");
         Path policy = checkpoint.isEmpty() ? CliContext.experimentPolicy(config) : Path.of(checkpoint);
         boolean again = true;
