@@ -49,7 +49,9 @@ final class QuickstartCommand implements Callable<Integer> {
         ExperimentSettings.from(config); // a bad setting is reported before the embedded policy is built
         Path policy = context.embeddedModelDir();
         BootstrapCommand.ensureBuilt(context, policy);
-        return ExperimentReport.printOutcome(new ExperimentRunner(config, policy, System.out).start(resume).await(),
-                dir, System.out);
+        try (AutoCloseable quiet = ConsoleLogFilter.quiet(CliErrors.verbose(spec.commandLine().getParseResult()))) {
+            return ExperimentReport.printOutcome(
+                    new ExperimentRunner(config, policy, System.out).start(resume).await(), dir, System.out);
+        }
     }
 }

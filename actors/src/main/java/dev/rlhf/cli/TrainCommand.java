@@ -5,6 +5,7 @@ import dev.rlhf.actors.ExperimentSettings;
 import dev.rlhf.run.ExperimentRunner;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -13,6 +14,8 @@ import picocli.CommandLine.Option;
         description = "Run the RLHF experiment described by a HOCON file (keys under rlhf.experiment, rlhf.ppo, "
                 + "rlhf.reward-model, rlhf.annotators; unset keys take their reference.conf defaults).")
 final class TrainCommand implements Callable<Integer> {
+
+    @CommandLine.Spec private CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--config", required = true, description = "Experiment HOCON file.")
     private Path file;
@@ -26,7 +29,10 @@ final class TrainCommand implements Callable<Integer> {
         Config config = CliContext.readConfigFile(file);
         ExperimentSettings.from(config); // a bad setting is reported before the embedded policy is built
         Path policy = CliContext.experimentPolicy(config);
-        return ExperimentReport.printOutcome(new ExperimentRunner(config, policy, System.out).start(resume).await(),
-                Path.of(config.getString("rlhf.experiment.run-dir")), System.out);
+        try (AutoCloseable quiet = ConsoleLogFilter.quiet(CliErrors.verbose(spec.commandLine().getParseResult()))) {
+            return ExperimentReport.printOutcome(
+                    new ExperimentRunner(config, policy, System.out).start(resume).await(),
+                    Path.of(config.getString("rlhf.experiment.run-dir")), System.out);
+        }
     }
 }

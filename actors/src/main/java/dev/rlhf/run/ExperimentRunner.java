@@ -164,7 +164,8 @@ public final class ExperimentRunner {
         ConsoleProgress progress = ConsoleProgress.onStderr(settings.iterations(),
                 List.of("reward/rm_mean", "reward/gold_mean", "kl/to_reference", "ppo/clip_fraction", "ppo/approx_kl",
                         "rollout/response_length", "time/iteration_s"));
-        try (NDManager manager = NDManager.newBaseManager(
+        try (RunLog log = RunLog.open(runDir);
+                NDManager manager = NDManager.newBaseManager(
                         DeviceChoice.parse(config.getString("rlhf.device")).resolve());
                 Policy sft = Policy.load(policyDir, manager);
                 PreferenceStore store = PreferenceStore.open(
