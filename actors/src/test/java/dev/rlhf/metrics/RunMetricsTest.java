@@ -79,6 +79,6 @@ class RunMetricsTest {
             assertEquals(2, TensorBoardEventReader.read(events).events().size());
         }
         String shown = console.toString(StandardCharsets.UTF_8);
-        assertTrue(shown.endsWith("[#####.....] 1/2 iter        2.500\n"), shown);
+        assertTrue(shown.endsWith("[#####.....] 1/2 iter        2.500           -\n"), shown);
     }
 }
