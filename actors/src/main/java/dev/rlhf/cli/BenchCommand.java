@@ -7,6 +7,9 @@ import picocli.CommandLine.Command;
 @Command(
         name = "bench",
         mixinStandardHelpOptions = true,
+        footer = {"", "Examples:",
+            "  ./rlhf bench generate --layers 4 --d-model 256 --batch 16",
+            "  ./rlhf bench store"},
         description = "Run a benchmark; prints one JSON object.",
         subcommands = {GenerateBenchCommand.class, StoreBenchCommand.class, CollectorBenchCommand.class,
             PpoBenchCommand.class, RewardModelBenchCommand.class, ServeBenchCommand.class})

@@ -11,6 +11,9 @@ import picocli.CommandLine.Option;
 
 /** {@code rlhf bootstrap}: builds the embedded SFT policy from the generated corpus. */
 @Command(name = "bootstrap", mixinStandardHelpOptions = true,
+        footer = {"", "Examples:",
+            "  ./rlhf bootstrap",
+            "  ./rlhf bootstrap --output models/my-sft --force"},
         description = "Pretrain and SFT-tune the tiny embedded policy on the generated review corpus.")
 final class BootstrapCommand implements Callable<Integer> {
 

@@ -8,6 +8,8 @@ import picocli.CommandLine.Option;
 @Command(
         name = "collector",
         mixinStandardHelpOptions = true,
+        footer = {"", "Examples:",
+            "  ./rlhf bench collector --batches 50 --comparisons-per-batch 16"},
         description = "Judgments/s through the PreferenceCollector actor (fresh RocksDB store, the configured "
                 + "simulated annotator panel, batches sent one after another); prints JSON.")
 public final class CollectorBenchCommand implements Runnable {

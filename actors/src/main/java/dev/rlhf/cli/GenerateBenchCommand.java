@@ -9,6 +9,8 @@ import picocli.CommandLine.Option;
 
 /** {@code rlhf bench generate}: KV-cache generation throughput with random weights. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
+        footer = {"", "Examples:",
+            "  ./rlhf bench generate --layers 4 --d-model 256 --heads 4 --batch 16"},
         description = "Generation throughput (random weights, multinomial sampling at temperature 1); prints JSON.")
 final class GenerateBenchCommand implements Callable<Integer> {
     @Mixin private BenchShapeOptions shape;

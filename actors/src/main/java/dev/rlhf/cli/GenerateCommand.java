@@ -18,6 +18,9 @@ import picocli.CommandLine.Option;
 
 /** {@code rlhf generate}: completions from any checkpoint the project reads. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
+        footer = {"", "Examples:",
+            "  ./rlhf generate --prompt 'The hotel was' --max-new-tokens 24 --temperature 0",
+            "  ./rlhf generate --prompt 'Review:' --top-p 0.9 --seed 7 --json"},
         description = "Generate completions from a checkpoint (HF GPT-2 layout: config.json, model.safetensors, "
                 + "tokenizer.json).")
 final class GenerateCommand implements Callable<Integer> {

@@ -10,6 +10,8 @@ import picocli.CommandLine.Option;
 
 /** {@code rlhf bench ppo}: PPO learner throughput (scoring + epochs of minibatch updates) with random weights. */
 @Command(name = "ppo", mixinStandardHelpOptions = true,
+        footer = {"", "Examples:",
+            "  ./rlhf bench ppo --layers 4 --d-model 256 --heads 4 --batch 16"},
         description = "PPO update throughput (reference forward, values and advantages, epochs x minibatches of "
                 + "forward, backward and AdamW; random weights, rlhf.ppo settings); prints JSON.")
 final class PpoBenchCommand implements Callable<Integer> {

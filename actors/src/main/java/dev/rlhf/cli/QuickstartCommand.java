@@ -18,6 +18,9 @@ import picocli.CommandLine.Option;
  * the before/after gold reward; the last line is the path of the run's {@code summary.json}.
  */
 @Command(name = "quickstart", mixinStandardHelpOptions = true,
+        footer = {"", "Examples:",
+            "  ./rlhf quickstart",
+            "  ./rlhf quickstart --run-dir runs/q1 --iterations 20 --resume"},
         description = "Run the whole RLHF loop on embedded defaults (SFT policy, simulated annotators, reward "
                 + "model, PPO) and print the before/after gold reward.")
 final class QuickstartCommand implements Callable<Integer> {

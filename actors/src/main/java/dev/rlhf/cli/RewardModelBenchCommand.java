@@ -9,6 +9,8 @@ import picocli.CommandLine.Option;
 
 /** {@code rlhf bench rm}: Bradley–Terry reward-model training throughput with random weights. */
 @Command(name = "rm", mixinStandardHelpOptions = true,
+        footer = {"", "Examples:",
+            "  ./rlhf bench rm --layers 4 --d-model 256 --heads 4 --batch 16"},
         description = "Reward-model training throughput (random weights; --batch pairs of prompt-len + new-tokens"
                 + " tokens per step: one forward over both sides, backward, AdamW); prints JSON.")
 final class RewardModelBenchCommand implements Callable<Integer> {

@@ -10,8 +10,11 @@ import picocli.CommandLine.Command;
 @Command(
         name = "rlhf",
         mixinStandardHelpOptions = true,
-        version = "rlhf 0.1.0",
+        versionProvider = BuildVersion.class,
         description = "RLHF training system for the JVM.",
+        footer = {"", "Examples:",
+            "  ./rlhf quickstart",
+            "  ./rlhf generate --prompt 'The hotel was' --max-new-tokens 24 --temperature 0"},
         subcommands = {
             CommandLine.HelpCommand.class,
             BootstrapCommand.class,

@@ -9,6 +9,8 @@ import picocli.CommandLine.Option;
 
 /** {@code rlhf bench serve}: gRPC serving throughput and latency with random weights over loopback. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
+        footer = {"", "Examples:",
+            "  ./rlhf bench serve"},
         description = "gRPC Generate throughput and latency at several client concurrencies (random weights, "
                 + "token-id prompts, temperature 1, no EOS); prints JSON.")
 final class ServeBenchCommand implements Callable<Integer> {

@@ -26,6 +26,9 @@ import picocli.CommandLine.Option;
  * until stopped, optionally hot-swapping the policy to each new checkpoint of a run.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
+        footer = {"", "Examples:",
+            "  ./rlhf serve --port 0",
+            "  ./rlhf serve --follow runs/quickstart --experiments"},
         description = "Serve PolicyService over gRPC (plus PreferenceService when rlhf.serve.preference-store is set,"
                 + " RewardService when a reward model is given) until SIGTERM or SIGINT.")
 final class ServeCommand implements Callable<Integer> {

@@ -8,6 +8,8 @@ import picocli.CommandLine.Option;
 @Command(
         name = "store",
         mixinStandardHelpOptions = true,
+        footer = {"", "Examples:",
+            "  ./rlhf bench store"},
         description = "Durable judgments/s with 1 and 16 writers and read-back rate of the RocksDB preference store.")
 public final class StoreBenchCommand implements Runnable {
 

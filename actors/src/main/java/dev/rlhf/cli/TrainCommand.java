@@ -11,6 +11,9 @@ import picocli.CommandLine.Option;
 
 /** {@code rlhf train --config FILE}: runs the experiment one HOCON file describes. */
 @Command(name = "train", mixinStandardHelpOptions = true,
+        footer = {"", "Examples:",
+            "  ./rlhf train --config my-experiment.conf",
+            "  ./rlhf train --config my-experiment.conf --resume"},
         description = "Run the RLHF experiment described by a HOCON file (keys under rlhf.experiment, rlhf.ppo, "
                 + "rlhf.reward-model, rlhf.annotators; unset keys take their reference.conf defaults).")
 final class TrainCommand implements Callable<Integer> {

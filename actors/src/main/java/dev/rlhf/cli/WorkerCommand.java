@@ -13,6 +13,8 @@ import picocli.CommandLine.Option;
  * seed nodes again, so one worker process serves run after run.
  */
 @Command(name = "worker", mixinStandardHelpOptions = true,
+        footer = {"", "Examples:",
+            "  ./rlhf worker --config infra/cluster/local.conf"},
         description = "Join the Pekko cluster of a cluster-mode experiment (keys under rlhf.cluster) as a rollout "
                 + "worker node: serve RolloutService over gRPC and register it with the Receptionist, until SIGTERM. "
                 + "When the coordinator leaves or the cluster downs the node, a fresh node joins again.")
