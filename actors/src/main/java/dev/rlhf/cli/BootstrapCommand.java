@@ -3,6 +3,7 @@ package dev.rlhf.cli;
 import ai.djl.ndarray.NDManager;
 import dev.rlhf.policy.bootstrap.Bootstrap;
 import dev.rlhf.policy.bootstrap.BootstrapSettings;
+import dev.rlhf.run.RunLog;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -16,6 +17,8 @@ import picocli.CommandLine.Option;
             "  ./rlhf bootstrap --output models/my-sft --force"},
         description = "Pretrain and SFT-tune the tiny embedded policy on the generated review corpus.")
 final class BootstrapCommand implements Callable<Integer> {
+    /** The log of a bootstrap, next to the checkpoint it builds. */
+    static final String LOG_FILE = "bootstrap.log";
 
     @Option(names = "--output", description = "Checkpoint directory to write (default: rlhf.embedded-model-dir).")
     private Path output;
@@ -36,14 +39,20 @@ final class BootstrapCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Builds the SFT checkpoint at {@code dir} unless it is already there. */
+    /**
+     * Builds the SFT checkpoint at {@code dir} unless it is already there: progress on the console, the log in
+     * {@code dir}/bootstrap.log.
+     */
     static void ensureBuilt(CliContext context, Path dir) throws Exception {
         if (Files.isRegularFile(dir.resolve("model.safetensors"))) {
             return;
         }
         System.err.println("building the embedded SFT policy in " + dir + " (a few minutes, once)...");
-        try (NDManager manager = context.newManager()) {
-            new Bootstrap(BootstrapSettings.from(context.config())).run(dir, manager);
+        try (AutoCloseable quiet = ConsoleLogFilter.quiet(RlhfCli.verbose());
+                RunLog log = RunLog.toFile(dir.resolve(LOG_FILE));
+                NDManager manager = context.newManager()) {
+            new Bootstrap(BootstrapSettings.from(context.config()), new BootstrapProgress(System.err)).run(dir,
+                    manager);
         }
     }
 }

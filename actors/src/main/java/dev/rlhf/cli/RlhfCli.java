@@ -27,6 +27,9 @@ import picocli.CommandLine.Command;
         })
 public final class RlhfCli implements Runnable {
 
+    /** The root log level logback.xml reads. */
+    private static final String LOG_LEVEL_PROPERTY = "rlhf.log.level";
+
     @CommandLine.Spec private CommandLine.Model.CommandSpec spec;
 
     @CommandLine.Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
@@ -40,10 +43,15 @@ public final class RlhfCli implements Runnable {
 
     public static void main(String[] args) {
         if (List.of(args).contains("--verbose") || "debug".equalsIgnoreCase(System.getenv("RLHF_LOG"))) {
-            System.setProperty("rlhf.log.level", "DEBUG"); // read by logback.xml, before the first log line
+            System.setProperty(LOG_LEVEL_PROPERTY, "DEBUG"); // read by logback.xml, before the first log line
         }
         NativeAllocator.tune(NativeAllocator.Settings.from(ConfigFactory.load()));
         System.exit(commandLine().execute(args));
+    }
+
+    /** Whether this process was started with {@code --verbose} or {@code RLHF_LOG=debug}. */
+    static boolean verbose() {
+        return "DEBUG".equals(System.getProperty(LOG_LEVEL_PROPERTY));
     }
 
     /** The command line with its error reporting (see {@link CliErrors}). */

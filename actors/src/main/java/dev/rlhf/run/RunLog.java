@@ -9,10 +9,11 @@ import java.nio.file.Path;
 import org.slf4j.LoggerFactory;
 
 /**
- * The run's log file, {@code run.log} in its run directory: every log line of this JVM while the run goes on, at the
- * levels logback.xml sets (a resumed run appends to it). Does nothing when the SLF4J backend is not logback.
+ * A log file for the length of a long job: every log line of this JVM while it goes on, at the levels logback.xml
+ * sets, appended to the file. A run's is {@code run.log} in its run directory (a resumed run appends to it). Does
+ * nothing when the SLF4J backend is not logback.
  */
-final class RunLog implements AutoCloseable {
+public final class RunLog implements AutoCloseable {
     static final String FILE_NAME = "run.log";
 
     private final Logger root;
@@ -23,8 +24,13 @@ final class RunLog implements AutoCloseable {
         this.appender = appender;
     }
 
-    /** Starts writing the log to {@code runDir}/run.log, which must exist. */
+    /** Starts writing the log to {@code runDir}/run.log. */
     static RunLog open(Path runDir) {
+        return toFile(runDir.resolve(FILE_NAME));
+    }
+
+    /** Starts writing the log to {@code file} (its directory is created if missing). */
+    public static RunLog toFile(Path file) {
         if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
             return new RunLog(null, null);
         }
@@ -35,7 +41,7 @@ final class RunLog implements AutoCloseable {
         FileAppender<ILoggingEvent> appender = new FileAppender<>();
         appender.setContext(context);
         appender.setName("run-log");
-        appender.setFile(runDir.resolve(FILE_NAME).toString());
+        appender.setFile(file.toString());
         appender.setAppend(true);
         appender.setEncoder(encoder);
         appender.start();
@@ -44,6 +50,7 @@ final class RunLog implements AutoCloseable {
         return new RunLog(root, appender);
     }
 
+    /** Stops writing to the file. */
     @Override
     public void close() {
         if (appender != null) {

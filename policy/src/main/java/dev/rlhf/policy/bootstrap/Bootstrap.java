@@ -37,9 +37,25 @@ public final class Bootstrap {
 
     private final BootstrapSettings settings;
     private final ReviewCorpus corpus = new ReviewCorpus();
+    private final Progress progress;
+
+    /** Hears how training goes, every 50 steps and at the last step of each phase. */
+    @FunctionalInterface
+    public interface Progress {
+        /**
+         * @param phase {@code pretrain} or {@code sft}
+         * @param step steps done, from 1
+         */
+        void step(String phase, int step, int steps, double loss);
+    }
 
     public Bootstrap(BootstrapSettings settings) {
+        this(settings, (phase, step, steps, loss) -> { });
+    }
+
+    public Bootstrap(BootstrapSettings settings, Progress progress) {
         this.settings = settings;
+        this.progress = progress;
     }
 
     /** Builds the SFT checkpoint into {@code outputDir} (config.json, model.safetensors, tokenizer files). */
@@ -111,6 +127,7 @@ public final class Bootstrap {
                 }
                 if (step % 50 == 0 || step == steps - 1) {
                     LOG.info("{} step {}/{} loss {}", phase, step + 1, steps, String.format("%.3f", loss));
+                    progress.step(phase, step + 1, steps, loss);
                 }
             }
         }
