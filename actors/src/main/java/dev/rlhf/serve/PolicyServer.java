@@ -62,7 +62,8 @@ public final class PolicyServer {
     }
 
     /**
-     * Starts the scheduler and the server, then reports every service SERVING.
+     * Starts the scheduler and the server, then reports every service SERVING; PreferenceService turns NOT_SERVING
+     * when its store fails (the other services, and the server as a whole, keep serving).
      *
      * @throws IOException if the server cannot bind
      */
@@ -87,7 +88,10 @@ public final class PolicyServer {
             throw e;
         }
         health.setStatus(PolicyServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
-        store.ifPresent(s -> health.setStatus(PreferenceServiceGrpc.SERVICE_NAME, ServingStatus.SERVING));
+        store.ifPresent(s -> {
+            health.setStatus(PreferenceServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+            s.failure().thenRun(() -> health.setStatus(PreferenceServiceGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING));
+        });
         rewards.ifPresent(r -> health.setStatus(RewardServiceGrpc.SERVICE_NAME, ServingStatus.SERVING));
         experiments.ifPresent(e -> health.setStatus(ExperimentServiceGrpc.SERVICE_NAME, ServingStatus.SERVING));
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);

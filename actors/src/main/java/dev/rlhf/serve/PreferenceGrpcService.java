@@ -14,6 +14,8 @@ import dev.rlhf.store.ChangeRejectedException;
 import dev.rlhf.store.PreferenceFormat;
 import dev.rlhf.store.PreferenceJsonl;
 import dev.rlhf.store.PreferenceStore;
+import dev.rlhf.store.StoreOverloadedException;
+import dev.rlhf.store.StoreUnavailableException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -23,7 +25,11 @@ import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
 
-/** PreferenceService over a {@link PreferenceStore}; answers come once the store's change is durable. */
+/**
+ * PreferenceService over a {@link PreferenceStore}; answers come once the store's change is durable. A store that
+ * is closed or has failed answers UNAVAILABLE, a store whose write queue is full RESOURCE_EXHAUSTED; neither
+ * message names the store's directory.
+ */
 final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServiceImplBase {
     private final PreferenceStore store;
 
@@ -39,12 +45,12 @@ final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServic
                     .asRuntimeException());
             return;
         }
-        store.nextTask(request.getAnnotatorId()).whenComplete((task, error) -> {
+        store.nextTask(request.getAnnotatorId()).thenApply(this::response).whenComplete((response, error) -> {
             if (error != null) {
                 observer.onError(status(error));
                 return;
             }
-            observer.onNext(response(task));
+            observer.onNext(response);
             observer.onCompleted();
         });
     }
@@ -68,10 +74,17 @@ final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServic
     /** Counts judgments per annotator. */
     @Override
     public void getAnnotatorStats(GetAnnotatorStatsRequest request, StreamObserver<AnnotatorStats> observer) {
-        observer.onNext(AnnotatorStats.newBuilder()
-                .putAllJudgmentsByAnnotator(store.judgmentCountsByAnnotator())
-                .setLastSequence(store.lastSequence())
-                .build());
+        AnnotatorStats stats;
+        try {
+            stats = AnnotatorStats.newBuilder()
+                    .putAllJudgmentsByAnnotator(store.judgmentCountsByAnnotator())
+                    .setLastSequence(store.lastSequence())
+                    .build();
+        } catch (StoreUnavailableException e) {
+            observer.onError(status(e));
+            return;
+        }
+        observer.onNext(stats);
         observer.onCompleted();
     }
 
@@ -91,6 +104,9 @@ final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServic
         }
         try (Writer lines = new LineWriter(line -> observer.onNext(ExportLine.newBuilder().setLine(line).build()))) {
             new PreferenceJsonl(store).export(format, lines);
+        } catch (StoreUnavailableException e) {
+            observer.onError(status(e));
+            return;
         } catch (IOException | RuntimeException e) {
             observer.onError(Status.INTERNAL.withDescription("export failed: " + e.getMessage()).asRuntimeException());
             return;
@@ -107,9 +123,18 @@ final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServic
         return response.build();
     }
 
-    /** A store rejection as the status the contract names; anything else is the server's fault. */
+    /**
+     * A store rejection as the status the contract names, an unavailable or overloaded store as UNAVAILABLE or
+     * RESOURCE_EXHAUSTED (their messages name no path); anything else is the server's fault.
+     */
     private static StatusRuntimeException status(Throwable error) {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof StoreUnavailableException unavailable) {
+            return Status.UNAVAILABLE.withDescription(unavailable.getMessage()).asRuntimeException();
+        }
+        if (cause instanceof StoreOverloadedException overloaded) {
+            return Status.RESOURCE_EXHAUSTED.withDescription(overloaded.getMessage()).asRuntimeException();
+        }
         if (!(cause instanceof ChangeRejectedException rejected)) {
             return Status.INTERNAL.withDescription("preference store failed: " + cause.getMessage())
                     .asRuntimeException();

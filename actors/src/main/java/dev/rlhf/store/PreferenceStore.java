@@ -12,7 +12,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,6 +26,13 @@ import org.slf4j.LoggerFactory;
  * write-ahead log); concurrent changes share one sync (group commit). A change the store refuses
  * completes exceptionally with {@link ChangeRejectedException} naming the field, and nothing of it
  * is stored. Reads see every change whose future has completed. Thread-safe.
+ *
+ * <p>A change never waits to be queued: when {@code maxQueuedChanges} changes already wait for the writer it
+ * completes at once with {@link StoreOverloadedException}. Once the store is closed, or once its writer has failed
+ * (anything it throws while running or writing changes, an {@link Error} included; see {@link #failure()}), every
+ * change completes at once with {@link StoreUnavailableException}, and so do the changes that were in hand or
+ * queued when the writer failed. Reads go on working until the store is closed; then they throw {@link
+ * StoreUnavailableException}.
  */
 public final class PreferenceStore implements AutoCloseable {
 
@@ -35,11 +44,13 @@ public final class PreferenceStore implements AutoCloseable {
     private final GroupCommitter committer;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private PreferenceStore(PreferenceStoreSettings settings, StoreDatabase database, Clock clock) {
+    private PreferenceStore(PreferenceStoreSettings settings, StoreDatabase database, Clock clock,
+            UnaryOperator<GroupWrite> writeStep) {
         this.settings = settings;
         this.database = database;
         this.validator = new SubmissionValidator(settings.strengthMax(), settings.rationaleMaxBytes());
-        this.committer = new GroupCommitter(database, settings.groupCommitMaxBatch(), clock);
+        this.committer = new GroupCommitter(database, settings.groupCommitMaxBatch(), settings.maxQueuedChanges(),
+                clock, writeStep);
     }
 
     /**
@@ -59,10 +70,16 @@ public final class PreferenceStore implements AutoCloseable {
     }
 
     static PreferenceStore open(PreferenceStoreSettings settings, Clock clock, SchemaMigrations migrations) {
+        return open(settings, clock, migrations, UnaryOperator.identity());
+    }
+
+    /** As {@link #open(PreferenceStoreSettings, Clock)}, the writer's synced write wrapped by {@code writeStep}. */
+    static PreferenceStore open(PreferenceStoreSettings settings, Clock clock, SchemaMigrations migrations,
+            UnaryOperator<GroupWrite> writeStep) {
         StoreDatabase database = StoreDatabase.open(settings.path());
         try {
             migrations.bringUpToDate(database);
-            PreferenceStore store = new PreferenceStore(settings, database, clock);
+            PreferenceStore store = new PreferenceStore(settings, database, clock, writeStep);
             LOG.info("Opened preference store {} (schema version {}, {} judgments)", settings.path(),
                     migrations.currentVersion(), store.lastSequence());
             return store;
@@ -133,9 +150,18 @@ public final class PreferenceStore implements AutoCloseable {
     private <T> CompletableFuture<T> submit(ChangeFactory<T> factory) {
         try {
             return committer.submit(factory.create());
-        } catch (ChangeRejectedException | IllegalStateException e) {
+        } catch (ChangeRejectedException e) {
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    /**
+     * Completes with the {@link StoreUnavailableException} changes fail with once the writer has failed (at once
+     * for a dependent added after that); never if the store closes without failing. Its dependents run on the
+     * writer thread before any change learns of the failure, so they must be quick.
+     */
+    public CompletionStage<StoreUnavailableException> failure() {
+        return committer.failure();
     }
 
     // ---- queries -------------------------------------------------------------------------------
@@ -242,9 +268,10 @@ public final class PreferenceStore implements AutoCloseable {
         return StoreReader.snapshot(database);
     }
 
+    /** @throws StoreUnavailableException if the store is closed */
     private void requireOpen() {
         if (closed.get()) {
-            throw new IllegalStateException("preference store " + settings.path() + " is closed");
+            throw StoreUnavailableException.closed();
         }
     }
 
@@ -261,7 +288,10 @@ public final class PreferenceStore implements AutoCloseable {
         LOG.info("Checkpoint of preference store {} written to {}", settings.path(), target);
     }
 
-    /** Commits every change already submitted, stops the writer thread, and closes the database. */
+    /**
+     * Commits every change already submitted (unless the writer has failed: they have failed then), stops the
+     * writer thread, and closes the database.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {

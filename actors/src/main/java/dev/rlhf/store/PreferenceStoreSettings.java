@@ -13,9 +13,12 @@ import java.util.Objects;
  * @param rationaleMaxBytes largest accepted rationale in UTF-8 bytes
  * @param strengthMax top of the Likert scale for a judgment's strength (scale 1..strengthMax)
  * @param groupCommitMaxBatch most pending changes merged into one synced write
+ * @param maxQueuedChanges most changes waiting for the writer; one more fails at once with {@link
+ *     StoreOverloadedException}
  */
 public record PreferenceStoreSettings(
-        Path path, int annotationsPerTask, int rationaleMaxBytes, int strengthMax, int groupCommitMaxBatch) {
+        Path path, int annotationsPerTask, int rationaleMaxBytes, int strengthMax, int groupCommitMaxBatch,
+        int maxQueuedChanges) {
 
     /** The configuration section these settings are read from. */
     public static final String CONFIG_PATH = "rlhf.store";
@@ -27,6 +30,7 @@ public record PreferenceStoreSettings(
         requirePositive(rationaleMaxBytes, "rationale-max-bytes");
         requirePositive(strengthMax, "strength-max");
         requirePositive(groupCommitMaxBatch, "group-commit-max-batch");
+        requirePositive(maxQueuedChanges, "max-queued-changes");
     }
 
     /**
@@ -42,13 +46,14 @@ public record PreferenceStoreSettings(
                 c.getInt("annotations-per-task"),
                 c.getInt("rationale-max-bytes"),
                 c.getInt("strength-max"),
-                c.getInt("group-commit-max-batch"));
+                c.getInt("group-commit-max-batch"),
+                c.getInt("max-queued-changes"));
     }
 
     /** These settings with the database at {@code newPath}. */
     public PreferenceStoreSettings withPath(Path newPath) {
         return new PreferenceStoreSettings(
-                newPath, annotationsPerTask, rationaleMaxBytes, strengthMax, groupCommitMaxBatch);
+                newPath, annotationsPerTask, rationaleMaxBytes, strengthMax, groupCommitMaxBatch, maxQueuedChanges);
     }
 
     private static void requirePositive(int value, String key) {

@@ -45,8 +45,8 @@ public final class StoreBenchmark {
      */
     public static String runJson(int singleWriterJudgments, int multiWriterJudgments) {
         try (ScratchDirectory scratch = ScratchDirectory.create("rlhf-store-bench")) {
-            PreferenceStoreSettings settings =
-                    new PreferenceStoreSettings(scratch.path().resolve("db"), JUDGMENTS_PER_TASK, 4096, 3, 1024);
+            PreferenceStoreSettings settings = new PreferenceStoreSettings(
+                    scratch.path().resolve("db"), JUDGMENTS_PER_TASK, 4096, 3, 1024, 65536);
             JsonObject json = new JsonObject();
             JsonArray results = new JsonArray();
             long total;

@@ -51,7 +51,7 @@ class PreferenceServiceTest {
     void start() throws Exception {
         manager = NDManager.newBaseManager();
         model = TinyServedModel.create(manager, dir);
-        store = PreferenceStore.open(new PreferenceStoreSettings(dir.resolve("db"), 1, 256, 3, 64));
+        store = PreferenceStore.open(new PreferenceStoreSettings(dir.resolve("db"), 1, 256, 3, 64, 1024));
         store.addPrompt(Prompt.newBuilder().setPromptId("p").setText("Review the cafe.").build()).join();
         store.addTask(ComparisonTask.newBuilder().setTaskId("t1").setPromptId("p")
                 .addCandidates(Candidate.newBuilder().setText("Lovely coffee."))

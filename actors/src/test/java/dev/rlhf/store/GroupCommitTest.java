@@ -6,10 +6,12 @@ import static dev.rlhf.store.StoreFixture.settings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rlhf.proto.v1.Choice;
 import dev.rlhf.proto.v1.Judgment;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -19,6 +21,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
@@ -87,7 +90,41 @@ class GroupCommitTest {
 
         CompletionException e = assertThrows(CompletionException.class,
                 () -> store.submitJudgment(judgment("j1", "t1", "alice", Choice.CHOICE_A)).join());
-        assertInstanceOf(IllegalStateException.class, e.getCause());
-        assertThrows(IllegalStateException.class, store::lastSequence);
+        assertInstanceOf(StoreUnavailableException.class, e.getCause());
+        assertThrows(StoreUnavailableException.class, store::lastSequence);
+    }
+
+    @Test
+    void aChangeThatFindsTheQueueFullFailsAtOnceAndTheQueuedOnesStillCommit() throws Exception {
+        int maxQueued = 2;
+        WriteFaults faults = new WriteFaults();
+        try (PreferenceStore store = faults.open(new PreferenceStoreSettings(dir.resolve("db"),
+                StoreFixture.ANNOTATIONS_PER_TASK, StoreFixture.RATIONALE_MAX_BYTES, 3, 256, maxQueued))) {
+            addTasks(store, 4);
+            faults.hold();
+            List<CompletableFuture<JudgmentAck>> accepted = new ArrayList<>();
+            accepted.add(store.submitJudgment(judgment("j1", "t1", "alice", Choice.CHOICE_A)));
+            faults.awaitHeld(Duration.ofSeconds(10));
+            for (int i = 2; i <= 1 + maxQueued; i++) {
+                accepted.add(store.submitJudgment(judgment("j" + i, "t" + i, "alice", Choice.CHOICE_A)));
+            }
+
+            CompletableFuture<JudgmentAck> refused =
+                    store.submitJudgment(judgment("j4", "t4", "alice", Choice.CHOICE_A));
+            boolean refusedAtOnce = refused.isDone();
+            faults.release();
+            List<Long> sequences = new ArrayList<>();
+            for (CompletableFuture<JudgmentAck> change : accepted) {
+                sequences.add(change.get(10, TimeUnit.SECONDS).sequence());
+            }
+            JudgmentAck resent = store.submitJudgment(judgment("j4", "t4", "alice", Choice.CHOICE_A))
+                    .get(10, TimeUnit.SECONDS);
+
+            assertTrue(refusedAtOnce, "a change that finds the queue full must fail at once, not wait for room");
+            CompletionException e = assertThrows(CompletionException.class, refused::join);
+            assertInstanceOf(StoreOverloadedException.class, e.getCause());
+            assertEquals(List.of(1L, 2L, 3L), sequences, "the held and the queued changes commit once released");
+            assertEquals(4, resent.sequence(), "the refused change left no trace and may be sent again");
+        }
     }
 }

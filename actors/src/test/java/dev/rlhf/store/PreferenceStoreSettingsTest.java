@@ -14,7 +14,7 @@ class PreferenceStoreSettingsTest {
     void referenceConfHoldsTheDocumentedDefaults() {
         PreferenceStoreSettings settings = PreferenceStoreSettings.fromConfig(ConfigFactory.load());
 
-        assertEquals(new PreferenceStoreSettings(Path.of("data/preferences"), 3, 4096, 3, 1024), settings);
+        assertEquals(new PreferenceStoreSettings(Path.of("data/preferences"), 3, 4096, 3, 1024, 65536), settings);
     }
 
     @Test

@@ -22,7 +22,7 @@ final class StoreFixture {
     private StoreFixture() {}
 
     static PreferenceStoreSettings settings(Path dir) {
-        return new PreferenceStoreSettings(dir.resolve("db"), ANNOTATIONS_PER_TASK, RATIONALE_MAX_BYTES, 3, 256);
+        return new PreferenceStoreSettings(dir.resolve("db"), ANNOTATIONS_PER_TASK, RATIONALE_MAX_BYTES, 3, 256, 4096);
     }
 
     static Prompt prompt(String id, String text) {
