@@ -9,8 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 
 /**
- * Lets a call through only with {@code authorization: Bearer <token>}: none answers {@code UNAUTHENTICATED}, another
- * token {@code PERMISSION_DENIED}. The token is compared in constant time.
+ * Lets a call through only with {@code authorization: Bearer <token>}: a missing header and another token both
+ * answer {@code UNAUTHENTICATED} (the caller has not proved who it is; {@code PERMISSION_DENIED} would be for a
+ * known caller that may not do this). The token is compared in constant time.
  */
 final class BearerTokenInterceptor implements ServerInterceptor {
     static final Metadata.Key<String> AUTHORIZATION =
@@ -34,7 +35,7 @@ final class BearerTokenInterceptor implements ServerInterceptor {
         }
         byte[] presented = authorization.substring(SCHEME.length()).trim().getBytes(StandardCharsets.UTF_8);
         if (!MessageDigest.isEqual(token, presented)) {
-            call.close(Status.PERMISSION_DENIED.withDescription("the bearer token is not accepted"), new Metadata());
+            call.close(Status.UNAUTHENTICATED.withDescription("the bearer token is not accepted"), new Metadata());
             return new ServerCall.Listener<>() {};
         }
         return next.startCall(call, headers);

@@ -17,7 +17,8 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Checks a {@link GenerateRequest} against the served model and the server's caps and turns it into engine
  * requests. A bad field answers {@code INVALID_ARGUMENT} whose description starts with the field's name; text
- * where the server has no tokenizer answers {@code FAILED_PRECONDITION}.
+ * where the server has no tokenizer answers {@code FAILED_PRECONDITION}. The sizes of text and stop strings were
+ * checked before the request was parsed ({@link PolicyGrpcService#fieldCaps()}).
  */
 final class GenerateRequestReader {
     private final GptConfig config;

@@ -1,5 +1,6 @@
 package dev.rlhf.serve;
 
+import com.google.protobuf.Descriptors.FieldDescriptor;
 import dev.rlhf.policy.generate.Completion;
 import dev.rlhf.policy.generate.GenerationRequest;
 import dev.rlhf.policy.generate.TokenDecoder;
@@ -14,6 +15,7 @@ import dev.rlhf.proto.v1.GenerateStreamResponse;
 import dev.rlhf.proto.v1.GetModelInfoRequest;
 import dev.rlhf.proto.v1.ModelInfo;
 import dev.rlhf.proto.v1.PolicyServiceGrpc;
+import dev.rlhf.proto.v1.PromptInput;
 import dev.rlhf.proto.v1.StreamEnd;
 import dev.rlhf.proto.v1.TokenDelta;
 import dev.rlhf.proto.v1.TokenizeRequest;
@@ -25,6 +27,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -32,7 +35,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * PolicyService over a {@link GenerationScheduler}: every completion of every call shares the scheduler's running
- * batch. A call cancelled by its client or by its deadline cancels its sequences at once.
+ * batch. A call cancelled by its client or by its deadline cancels its sequences at once. Text sizes and the number
+ * of stop strings are capped by {@link #fieldCaps()}, checked before a request reaches this class.
  */
 final class PolicyGrpcService extends PolicyServiceGrpc.PolicyServiceImplBase {
     private final ServedModel served;
@@ -48,6 +52,21 @@ final class PolicyGrpcService extends PolicyServiceGrpc.PolicyServiceImplBase {
         this.reader = new GenerateRequestReader(served.model().config(), served.tokenizer(),
                 settings.maxNewTokensCap(), settings.nCap());
         this.decoder = served.tokenizer().<TokenDecoder>map(t -> t::decode).orElse(null);
+    }
+
+    /**
+     * The caps on text checked on a request's bytes before it is parsed: a prompt's text and Tokenize's text, the
+     * number of stop strings and the bytes of each.
+     */
+    FieldCaps fieldCaps() {
+        FieldDescriptor promptText = PromptInput.getDescriptor().findFieldByNumber(PromptInput.TEXT_FIELD_NUMBER);
+        FieldDescriptor tokenizeText =
+                TokenizeRequest.getDescriptor().findFieldByNumber(TokenizeRequest.TEXT_FIELD_NUMBER);
+        FieldDescriptor stop = GenerateRequest.getDescriptor().findFieldByNumber(GenerateRequest.STOP_FIELD_NUMBER);
+        return new FieldCaps(
+                Map.of(promptText, settings.maxTextBytes(), tokenizeText, settings.maxTextBytes(),
+                        stop, settings.maxStopStringBytes()),
+                Map.of(stop, settings.maxStopStrings()));
     }
 
     /** Completes every prompt n times and answers once all are done. */
@@ -128,6 +147,9 @@ final class PolicyGrpcService extends PolicyServiceGrpc.PolicyServiceImplBase {
                 .setEosTokenId(config.eosTokenId())
                 .setMaxNewTokensCap(settings.maxNewTokensCap())
                 .setNCap(settings.nCap())
+                .setMaxTextBytes(settings.maxTextBytes())
+                .setMaxStopStrings(settings.maxStopStrings())
+                .setMaxStopStringBytes(settings.maxStopStringBytes())
                 .build());
         observer.onCompleted();
     }

@@ -74,10 +74,12 @@ public final class PolicyServer {
         List<ServerInterceptor> auth = settings.authRequired()
                 ? List.of(new BearerTokenInterceptor(settings.authToken()))
                 : List.of();
-        builder.addService(guarded(new PolicyGrpcService(served, scheduler, settings).bindService(), auth));
-        store.ifPresent(s -> builder.addService(guarded(new PreferenceGrpcService(s).bindService(), auth)));
-        rewardService.ifPresent(r -> builder.addService(guarded(r.bindService(), auth)));
-        experiments.ifPresent(e -> builder.addService(guarded(e.bindService(), auth)));
+        PolicyGrpcService policy = new PolicyGrpcService(served, scheduler, settings);
+        builder.addService(guarded(policy.bindService(), policy.fieldCaps(), auth));
+        store.ifPresent(s -> builder.addService(
+                guarded(new PreferenceGrpcService(s).bindService(), FieldCaps.NONE, auth)));
+        rewardService.ifPresent(r -> builder.addService(guarded(r.bindService(), r.fieldCaps(), auth)));
+        experiments.ifPresent(e -> builder.addService(guarded(e.bindService(), FieldCaps.NONE, auth)));
         builder.addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), auth));
         builder.addService(health.getHealthService());
         try {
@@ -162,8 +164,12 @@ public final class PolicyServer {
         stopped.await();
     }
 
-    /** Parses requests itself (so bad UTF-8 answers INVALID_ARGUMENT), then checks the token if auth is on. */
-    private static ServerServiceDefinition guarded(ServerServiceDefinition service, List<ServerInterceptor> auth) {
-        return ServerInterceptors.intercept(Utf8Validation.rejectingUnparsableRequests(service), auth);
+    /**
+     * Checks the token first if auth is on, then the caps on the request's bytes, then parses requests itself (so
+     * text over a cap and bad UTF-8 answer INVALID_ARGUMENT).
+     */
+    private static ServerServiceDefinition guarded(ServerServiceDefinition service, FieldCaps caps,
+            List<ServerInterceptor> auth) {
+        return ServerInterceptors.intercept(Utf8Validation.rejectingUnparsableRequests(service, caps), auth);
     }
 }

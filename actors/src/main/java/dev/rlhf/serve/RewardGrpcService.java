@@ -1,5 +1,6 @@
 package dev.rlhf.serve;
 
+import com.google.protobuf.Descriptors.FieldDescriptor;
 import dev.rlhf.policy.bootstrap.PromptResponse;
 import dev.rlhf.policy.model.GptConfig;
 import dev.rlhf.proto.v1.ListVersionsRequest;
@@ -32,8 +33,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * RewardService over {@link RewardModelVersions}. Calls are checked on the gRPC thread as far as that needs no
- * model, then run one at a time on the service's own scoring thread (never the policy's generation thread), which
- * alone touches the reward models; a full queue answers RESOURCE_EXHAUSTED.
+ * model (text sizes by {@link #fieldCaps()}, before a request reaches this class), then run one at a time on the
+ * service's own scoring thread (never the policy's generation thread), which alone touches the reward models; a
+ * full queue answers RESOURCE_EXHAUSTED.
  */
 final class RewardGrpcService extends RewardServiceGrpc.RewardServiceImplBase implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RewardGrpcService.class);
@@ -51,6 +53,15 @@ final class RewardGrpcService extends RewardServiceGrpc.RewardServiceImplBase im
                     thread.setDaemon(true);
                     return thread;
                 });
+    }
+
+    /** The caps checked on a request's bytes before it is parsed: the bytes of each pair's prompt and response. */
+    FieldCaps fieldCaps() {
+        FieldDescriptor prompt =
+                PromptResponsePair.getDescriptor().findFieldByNumber(PromptResponsePair.PROMPT_FIELD_NUMBER);
+        FieldDescriptor response =
+                PromptResponsePair.getDescriptor().findFieldByNumber(PromptResponsePair.RESPONSE_FIELD_NUMBER);
+        return new FieldCaps(Map.of(prompt, settings.maxTextBytes(), response, settings.maxTextBytes()), Map.of());
     }
 
     /** Scores the pairs with the requested version, or the newest. */
@@ -124,7 +135,9 @@ final class RewardGrpcService extends RewardServiceGrpc.RewardServiceImplBase im
 
     private ListVersionsResponse listNow() {
         SortedMap<Integer, Path> available = versions.available();
-        ListVersionsResponse.Builder response = ListVersionsResponse.newBuilder().setMaxPairs(settings.maxPairs());
+        ListVersionsResponse.Builder response = ListVersionsResponse.newBuilder()
+                .setMaxPairs(settings.maxPairs())
+                .setMaxTextBytes(settings.maxTextBytes());
         for (Map.Entry<Integer, Path> entry : available.entrySet()) {
             RewardModelInfo info = RewardModelInfo.read(entry.getValue());
             response.addVersions(RewardModelVersion.newBuilder()

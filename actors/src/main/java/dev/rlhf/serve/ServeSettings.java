@@ -15,6 +15,9 @@ import java.util.Optional;
  * @param maxQueued most sequences waiting for a batch row
  * @param maxNewTokensCap largest max_new_tokens a request may ask for
  * @param nCap largest n a request may ask for
+ * @param maxTextBytes most bytes of UTF-8 in a text the server tokenizes (a prompt's text, Tokenize's text)
+ * @param maxStopStrings most stop strings a request may send
+ * @param maxStopStringBytes most bytes of UTF-8 in one stop string
  * @param maxInboundMessageBytes largest request message accepted
  * @param keepAliveTime interval of server keep-alive pings
  * @param keepAliveTimeout how long a ping may go unanswered
@@ -32,6 +35,9 @@ public record ServeSettings(
         int maxQueued,
         int maxNewTokensCap,
         int nCap,
+        int maxTextBytes,
+        int maxStopStrings,
+        int maxStopStringBytes,
         int maxInboundMessageBytes,
         Duration keepAliveTime,
         Duration keepAliveTimeout,
@@ -54,6 +60,9 @@ public record ServeSettings(
         requirePositive(maxQueued, "max-queued");
         requirePositive(maxNewTokensCap, "max-new-tokens-cap");
         requirePositive(nCap, "n-cap");
+        requirePositive(maxTextBytes, "max-text-bytes");
+        requirePositive(maxStopStrings, "max-stop-strings");
+        requirePositive(maxStopStringBytes, "max-stop-string-bytes");
         requirePositive(maxInboundMessageBytes, "max-inbound-message-bytes");
         if (tlsCertChain.isPresent() != tlsPrivateKey.isPresent()) {
             throw new IllegalArgumentException(
@@ -76,6 +85,9 @@ public record ServeSettings(
                 c.getInt("max-queued"),
                 c.getInt("max-new-tokens-cap"),
                 c.getInt("n-cap"),
+                c.getBytes("max-text-bytes").intValue(),
+                c.getInt("max-stop-strings"),
+                c.getBytes("max-stop-string-bytes").intValue(),
                 c.getBytes("max-inbound-message-bytes").intValue(),
                 c.getDuration("keep-alive-time"),
                 c.getDuration("keep-alive-timeout"),
@@ -89,16 +101,16 @@ public record ServeSettings(
 
     /** These settings bound to {@code newPort}. */
     public ServeSettings withPort(int newPort) {
-        return new ServeSettings(host, newPort, maxBatch, maxQueued, maxNewTokensCap, nCap, maxInboundMessageBytes,
-                keepAliveTime, keepAliveTimeout, permitKeepAliveTime, authToken, tlsCertChain, tlsPrivateKey,
-                preferenceStore, shutdownGrace);
+        return new ServeSettings(host, newPort, maxBatch, maxQueued, maxNewTokensCap, nCap, maxTextBytes,
+                maxStopStrings, maxStopStringBytes, maxInboundMessageBytes, keepAliveTime, keepAliveTimeout,
+                permitKeepAliveTime, authToken, tlsCertChain, tlsPrivateKey, preferenceStore, shutdownGrace);
     }
 
     /** These settings requiring {@code token} on every call but health checks; empty turns auth off. */
     public ServeSettings withAuthToken(String token) {
-        return new ServeSettings(host, port, maxBatch, maxQueued, maxNewTokensCap, nCap, maxInboundMessageBytes,
-                keepAliveTime, keepAliveTimeout, permitKeepAliveTime, token, tlsCertChain, tlsPrivateKey,
-                preferenceStore, shutdownGrace);
+        return new ServeSettings(host, port, maxBatch, maxQueued, maxNewTokensCap, nCap, maxTextBytes,
+                maxStopStrings, maxStopStringBytes, maxInboundMessageBytes, keepAliveTime, keepAliveTimeout,
+                permitKeepAliveTime, token, tlsCertChain, tlsPrivateKey, preferenceStore, shutdownGrace);
     }
 
     /** Whether calls must carry {@link #authToken()}. */

@@ -25,21 +25,25 @@ import java.util.Optional;
 
 /**
  * Makes a service answer {@code INVALID_ARGUMENT}, naming the field, to a request that protobuf cannot parse,
- * such as a {@code string} field holding invalid UTF-8.
+ * such as a {@code string} field holding invalid UTF-8, and to one that breaks the service's {@link FieldCaps}.
  *
  * <p>Protobuf refuses such a request while parsing, before any service code runs, and gRPC then closes the call
  * with {@code UNKNOWN}. So the wrapped service receives its requests as bytes, parses them itself, and on failure
  * walks the bytes field by field against the message's descriptor to find the offending one. The {@code .proto}
- * keeps {@code string} for text, so clients (and grpcurl's JSON) keep sending plain strings.
+ * keeps {@code string} for text, so clients (and grpcurl's JSON) keep sending plain strings. Having the bytes, it
+ * checks the caps first: parsing decodes every string, so text over its cap is refused before that work.
  */
 final class Utf8Validation {
     private Utf8Validation() {}
 
-    /** {@code definition} with every method parsing its own requests as described above. */
-    static ServerServiceDefinition rejectingUnparsableRequests(ServerServiceDefinition definition) {
+    /**
+     * {@code definition} with every method parsing its own requests as described above, after checking
+     * {@code caps} on their bytes.
+     */
+    static ServerServiceDefinition rejectingUnparsableRequests(ServerServiceDefinition definition, FieldCaps caps) {
         ServiceDescriptor original = definition.getServiceDescriptor();
-        List<ServerMethodDefinition<?, ?>> methods =
-                definition.getMethods().stream().<ServerMethodDefinition<?, ?>>map(Utf8Validation::wrap).toList();
+        List<ServerMethodDefinition<?, ?>> methods = definition.getMethods().stream()
+                .<ServerMethodDefinition<?, ?>>map(m -> wrap(m, caps)).toList();
         ServiceDescriptor.Builder descriptor =
                 ServiceDescriptor.newBuilder(original.getName()).setSchemaDescriptor(original.getSchemaDescriptor());
         methods.forEach(m -> descriptor.addMethod(m.getMethodDescriptor()));
@@ -48,15 +52,26 @@ final class Utf8Validation {
         return builder.build();
     }
 
-    private static <Q, R> ServerMethodDefinition<InputStream, R> wrap(ServerMethodDefinition<Q, R> definition) {
+    private static <Q, R> ServerMethodDefinition<InputStream, R> wrap(ServerMethodDefinition<Q, R> definition,
+            FieldCaps caps) {
         MethodDescriptor<Q, R> method = definition.getMethodDescriptor();
         MethodDescriptor<InputStream, R> raw =
                 method.toBuilder(RawBytes.INSTANCE, method.getResponseMarshaller()).build();
         ServerCallHandler<Q, R> handler = definition.getServerCallHandler();
+        Optional<Descriptor> type = requestType(method);
         return ServerMethodDefinition.create(raw, (call, headers) -> {
             ServerCall.Listener<Q> typed = handler.startCall(new TypedCall<>(call, method), headers);
-            return new ParsingListener<>(call, method, typed);
+            return new ParsingListener<>(call, method, type, caps, typed);
         });
+    }
+
+    /** The descriptor of the method's request message, when its requests are protobuf messages. */
+    private static Optional<Descriptor> requestType(MethodDescriptor<?, ?> method) {
+        if (method.getRequestMarshaller() instanceof MethodDescriptor.PrototypeMarshaller<?> marshaller
+                && marshaller.getMessagePrototype() instanceof Message prototype) {
+            return Optional.of(prototype.getDescriptorForType());
+        }
+        return Optional.empty();
     }
 
     /**
@@ -92,17 +107,23 @@ final class Utf8Validation {
         return Optional.empty();
     }
 
-    /** Parses each request itself; an unparsable one closes the call with {@code INVALID_ARGUMENT}. */
+    /**
+     * Parses each request itself; one over a cap or unparsable closes the call with {@code INVALID_ARGUMENT}.
+     */
     private static final class ParsingListener<Q, R> extends ServerCall.Listener<InputStream> {
         private final ServerCall<InputStream, R> call;
         private final MethodDescriptor<Q, R> method;
+        private final Optional<Descriptor> type;
+        private final FieldCaps caps;
         private final ServerCall.Listener<Q> delegate;
         private boolean rejected;
 
-        ParsingListener(ServerCall<InputStream, R> call, MethodDescriptor<Q, R> method,
-                ServerCall.Listener<Q> delegate) {
+        ParsingListener(ServerCall<InputStream, R> call, MethodDescriptor<Q, R> method, Optional<Descriptor> type,
+                FieldCaps caps, ServerCall.Listener<Q> delegate) {
             this.call = call;
             this.method = method;
+            this.type = type;
+            this.caps = caps;
             this.delegate = delegate;
         }
 
@@ -114,28 +135,35 @@ final class Utf8Validation {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+            Optional<String> overCap = type.flatMap(t -> caps.violation(t, bytes));
+            if (overCap.isPresent()) {
+                reject(Status.INVALID_ARGUMENT.withDescription(overCap.get()));
+                return;
+            }
             Q request;
             try {
                 request = method.parseRequest(new ByteArrayInputStream(bytes));
             } catch (RuntimeException e) {
-                rejected = true;
-                call.close(describe(bytes), new Metadata());
+                reject(describe(bytes));
                 return;
             }
             delegate.onMessage(request);
         }
 
+        private void reject(Status status) {
+            rejected = true;
+            call.close(status, new Metadata());
+        }
+
         private Status describe(byte[] bytes) {
-            if (method.getRequestMarshaller() instanceof MethodDescriptor.PrototypeMarshaller<Q> marshaller
-                    && marshaller.getMessagePrototype() instanceof Message prototype) {
-                Descriptor type = prototype.getDescriptorForType();
-                Optional<String> field = invalidUtf8Field(type, ByteString.copyFrom(bytes));
-                if (field.isPresent()) {
-                    return Status.INVALID_ARGUMENT.withDescription(field.get() + " must be valid UTF-8");
-                }
-                return Status.INVALID_ARGUMENT.withDescription("the request is not a valid " + type.getFullName());
+            if (type.isEmpty()) {
+                return Status.INVALID_ARGUMENT.withDescription("the request cannot be parsed");
             }
-            return Status.INVALID_ARGUMENT.withDescription("the request cannot be parsed");
+            Optional<String> field = invalidUtf8Field(type.get(), ByteString.copyFrom(bytes));
+            if (field.isPresent()) {
+                return Status.INVALID_ARGUMENT.withDescription(field.get() + " must be valid UTF-8");
+            }
+            return Status.INVALID_ARGUMENT.withDescription("the request is not a valid " + type.get().getFullName());
         }
 
         @Override

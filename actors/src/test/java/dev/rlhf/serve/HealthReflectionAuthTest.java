@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDManager;
 import dev.rlhf.proto.v1.GetModelInfoRequest;
 import dev.rlhf.proto.v1.PolicyServiceGrpc;
+import dev.rlhf.proto.v1.TokenizeRequest;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -77,13 +78,19 @@ class HealthReflectionAuthTest {
                     () -> anonymous.getModelInfo(GetModelInfoRequest.getDefaultInstance()));
             StatusRuntimeException wrong = assertThrows(StatusRuntimeException.class,
                     () -> withToken(anonymous, "guess").getModelInfo(GetModelInfoRequest.getDefaultInstance()));
+            TokenizeRequest overCap =
+                    TokenizeRequest.newBuilder().setText("x".repeat(settings.maxTextBytes() + 1)).build();
+            StatusRuntimeException wrongOverCap = assertThrows(StatusRuntimeException.class,
+                    () -> withToken(anonymous, "guess").tokenize(overCap));
             String checkpoint = withToken(anonymous, "s3cret")
                     .getModelInfo(GetModelInfoRequest.getDefaultInstance()).getCheckpointId();
             ServingStatus health = HealthGrpc.newBlockingStub(running.channel)
                     .check(HealthCheckRequest.getDefaultInstance()).getStatus();
 
-            assertEquals(Status.Code.UNAUTHENTICATED, missing.getStatus().getCode());
-            assertEquals(Status.Code.PERMISSION_DENIED, wrong.getStatus().getCode());
+            assertEquals(Status.Code.UNAUTHENTICATED, missing.getStatus().getCode(), "no token");
+            assertEquals(Status.Code.UNAUTHENTICATED, wrong.getStatus().getCode(), "a wrong token");
+            assertEquals(Status.Code.UNAUTHENTICATED, wrongOverCap.getStatus().getCode(),
+                    "a wrong token is refused before the request's text is looked at");
             assertEquals("tiny-random@test", checkpoint);
             assertEquals(ServingStatus.SERVING, health, "health checks need no token");
         }

@@ -39,6 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
 class RewardServiceTest {
     private static final int MAX_PAIRS = 8;
     private static final int BATCH = 4;
+    /** Big enough for every text of these tests but the ones written to pass or break it. */
+    private static final int MAX_TEXT_BYTES = 1 << 16;
     private static final List<PromptResponse> PAIRS = List.of(
             new PromptResponse("Review of the cafe:", " The staff was friendly."),
             new PromptResponse("Review of the cafe:", " slow service, cold food."),
@@ -83,8 +85,13 @@ class RewardServiceTest {
 
     private RewardServiceGrpc.RewardServiceBlockingStub serve(Path rewardModel, int maxLoaded, ServeSettings settings)
             throws Exception {
-        rewards = RewardModelVersions.open(
-                new RewardServeSettings(Optional.of(rewardModel), MAX_PAIRS, BATCH, 16, maxLoaded), manager);
+        return serve(new RewardServeSettings(Optional.of(rewardModel), MAX_PAIRS, MAX_TEXT_BYTES, BATCH, 16,
+                maxLoaded), settings);
+    }
+
+    private RewardServiceGrpc.RewardServiceBlockingStub serve(RewardServeSettings rewardSettings,
+            ServeSettings settings) throws Exception {
+        rewards = RewardModelVersions.open(rewardSettings, manager);
         running = RunningServer.start(model, settings, Optional.empty(), Optional.of(rewards));
         return RewardServiceGrpc.newBlockingStub(running.channel);
     }
@@ -196,6 +203,26 @@ class RewardServiceTest {
                 () -> stub.score(request(7, PAIRS)));
         assertEquals(Status.Code.NOT_FOUND, unknown.getStatus().getCode());
         assertTrue(unknown.getStatus().getDescription().contains("version 7"), unknown.getStatus().toString());
+    }
+
+    @Test
+    void pairTextIsCappedInBytes() throws Exception {
+        // half the context: a pair at the cap fits, as each token takes at least a byte
+        int cap = TinyRewardModels.CONTEXT / 2;
+        RewardServiceGrpc.RewardServiceBlockingStub stub = serve(new RewardServeSettings(Optional.of(versions),
+                MAX_PAIRS, cap, BATCH, 16, 2), RunningServer.SETTINGS);
+        String atCap = "é".repeat(cap / 2);
+        String overCap = atCap + "x";
+
+        ScoreResponse scored = stub.score(request(0, List.of(new PromptResponse(atCap, atCap))));
+        int listedCap = stub.listVersions(ListVersionsRequest.getDefaultInstance()).getMaxTextBytes();
+
+        assertEquals(1, scored.getScoresCount(), "a pair whose prompt and response are " + cap + " bytes is scored");
+        assertEquals(cap, listedCap);
+        assertRejected(stub, "pairs[0].prompt", () -> stub.score(request(0, List.of(
+                new PromptResponse(overCap, atCap)))));
+        assertRejected(stub, "pairs[1].response", () -> stub.score(request(0, List.of(PAIRS.get(0),
+                new PromptResponse(atCap, overCap)))));
     }
 
     @Test

@@ -19,14 +19,25 @@ import java.util.function.IntSupplier;
 
 /** A {@link PolicyServer} on a real Netty socket on 127.0.0.1 (a free port) and one channel to it. */
 final class RunningServer implements AutoCloseable {
-    /** Test settings: a batch of 8, a queue of 24, caps of 200 new tokens and n = 4, auth off. */
+    /**
+     * Test settings: a batch of 8, a queue of 24, caps of 200 new tokens, n = 4, 64 KiB of text and 16 stop strings
+     * of 256 bytes, auth off.
+     */
     static final ServeSettings SETTINGS = settings(8, 24);
 
-    /** Loopback on a free port, caps of 200 new tokens and n = 4, auth off, one second of shutdown grace. */
+    /**
+     * Loopback on a free port, caps of 200 new tokens, n = 4, 64 KiB of text and 16 stop strings of 256 bytes, auth
+     * off, one second of shutdown grace.
+     */
     static ServeSettings settings(int maxBatch, int maxQueued) {
-        return new ServeSettings("127.0.0.1", 0, maxBatch, maxQueued, 200, 4, 1 << 20, Duration.ofMinutes(2),
-                Duration.ofSeconds(20), Duration.ofSeconds(30), "", Optional.empty(), Optional.empty(),
-                Optional.empty(), Duration.ofSeconds(1));
+        return settings(maxBatch, maxQueued, 1 << 16);
+    }
+
+    /** {@link #settings(int, int)} with a cap of {@code maxTextBytes} on a prompt's text and Tokenize's text. */
+    static ServeSettings settings(int maxBatch, int maxQueued, int maxTextBytes) {
+        return new ServeSettings("127.0.0.1", 0, maxBatch, maxQueued, 200, 4, maxTextBytes, 16, 256, 1 << 20,
+                Duration.ofMinutes(2), Duration.ofSeconds(20), Duration.ofSeconds(30), "", Optional.empty(),
+                Optional.empty(), Optional.empty(), Duration.ofSeconds(1));
     }
 
     final PolicyServer server;
