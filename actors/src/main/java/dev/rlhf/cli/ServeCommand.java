@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import dev.rlhf.run.ExperimentRunner;
 import dev.rlhf.serve.CheckpointFollower;
 import dev.rlhf.serve.ExperimentGrpcService;
+import dev.rlhf.serve.ExperimentServeSettings;
 import dev.rlhf.serve.NettyTransport;
 import dev.rlhf.serve.PolicyServer;
 import dev.rlhf.serve.RewardModelVersions;
@@ -47,7 +48,8 @@ final class ServeCommand implements Callable<Integer> {
     private Path follow;
 
     @Option(names = "--experiments", description = "Also serve ExperimentService: clients start, stop, checkpoint and"
-            + " watch experiments run in this process (default: rlhf.serve.experiments.enabled).")
+            + " watch experiments run in this process (default: rlhf.serve.experiments.enabled); needs"
+            + " rlhf.serve.auth-token.")
     private Boolean experiments;
 
     @Option(names = "--reward-model", paramLabel = "DIR", description = "Serve RewardService from this reward-model"
@@ -62,6 +64,11 @@ final class ServeCommand implements Callable<Integer> {
             settings = settings.withPort(port);
         }
         RewardServeSettings rewardSettings = rewardSettings(RewardServeSettings.fromConfig(context.config()));
+        ExperimentServeSettings experimentSettings = ExperimentServeSettings.fromConfig(context.config());
+        boolean experimentsOn = experiments != null ? experiments : experimentSettings.enabled();
+        if (experimentsOn && !settings.authRequired()) {
+            throw new IllegalArgumentException(PolicyServer.EXPERIMENTS_NEED_AUTH);
+        }
         Duration pollInterval = context.config().getDuration(FOLLOW_POLL_INTERVAL);
         if (pollInterval.isNegative() || pollInterval.isZero()) {
             throw new IllegalArgumentException(FOLLOW_POLL_INTERVAL + " must be positive but was: " + pollInterval);
@@ -76,10 +83,10 @@ final class ServeCommand implements Callable<Integer> {
         try (NDManager manager = context.newManager(); ServedModel model = ServedModel.load(dir, manager)) {
             Optional<RewardModelVersions> rewards =
                     rewardSettings.model().map(m -> RewardModelVersions.open(rewardSettings, manager));
-            Optional<ExperimentGrpcService> experimentService = experimentsEnabled(context)
-                    ? Optional.of(new ExperimentGrpcService(context.config(), (config, resume, listener) ->
-                            new ExperimentRunner(config, CliContext.experimentPolicy(config), System.out)
-                                    .start(resume, listener)))
+            Optional<ExperimentGrpcService> experimentService = experimentsOn
+                    ? Optional.of(new ExperimentGrpcService(context.config(), experimentSettings,
+                            (config, resume, listener) -> new ExperimentRunner(config,
+                                    CliContext.experimentPolicy(config), System.out).start(resume, listener)))
                     : Optional.empty();
             PolicyServer server = new PolicyServer(NettyTransport.builder(settings), model, settings, store, rewards,
                     experimentService).start();
@@ -110,10 +117,6 @@ final class ServeCommand implements Callable<Integer> {
             closed.countDown();
         }
         return 0;
-    }
-
-    private boolean experimentsEnabled(CliContext context) {
-        return experiments != null ? experiments : context.config().getBoolean("rlhf.serve.experiments.enabled");
     }
 
     /** The configured reward settings, serving --reward-model, else the followed run's versions when it has any. */

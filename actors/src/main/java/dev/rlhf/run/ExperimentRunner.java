@@ -4,7 +4,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigRenderOptions;
 import dev.rlhf.actors.ExperimentCoordinator;
 import dev.rlhf.actors.ExperimentCoordinator.Event;
 import dev.rlhf.actors.ExperimentPlan;
@@ -44,7 +43,6 @@ import dev.rlhf.store.PreferenceStore;
 import dev.rlhf.store.PreferenceStoreSettings;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -75,7 +73,6 @@ public final class ExperimentRunner {
     public static final String REWARD_MODELS_DIR = "reward-models";
     private static final Logger LOG = LoggerFactory.getLogger(ExperimentRunner.class);
     private static final String TENSOR_DISPATCHER = "rlhf.tensor-dispatcher";
-    private static final String CONFIG_FILE = "config.conf";
 
     private final Config config;
     private final ExperimentSettings settings;
@@ -287,7 +284,8 @@ public final class ExperimentRunner {
 
     /** Whether {@code runDir} already holds a run (which a fresh run must not overwrite). */
     public static boolean holdsRun(Path runDir) {
-        return Files.exists(runDir.resolve(MetricsJsonlWriter.FILE_NAME)) || Files.exists(runDir.resolve(CONFIG_FILE));
+        return Files.exists(runDir.resolve(MetricsJsonlWriter.FILE_NAME))
+                || Files.exists(runDir.resolve(RunConfigFile.FILE_NAME));
     }
 
     /**
@@ -297,23 +295,22 @@ public final class ExperimentRunner {
      * @throws IllegalStateException if a fresh run is asked for in a directory that already holds one
      */
     private Optional<Path> prepareRunDirectory(Path runDir, boolean resume) throws IOException {
-        String rendered = config.getConfig("rlhf").root().render(ConfigRenderOptions.concise().setFormatted(true));
-        Path configFile = runDir.resolve(CONFIG_FILE);
+        RunConfigFile configFile = new RunConfigFile(runDir, config);
         if (!resume) {
             if (holdsRun(runDir)) {
                 throw new IllegalStateException("run directory " + runDir + " already holds a run: resume it or "
                         + "choose another run directory");
             }
             Files.createDirectories(runDir);
-            Files.writeString(configFile, rendered, StandardCharsets.UTF_8);
+            configFile.write();
             return Optional.empty();
         }
         Files.createDirectories(runDir);
-        if (Files.exists(configFile) && !Files.readString(configFile, StandardCharsets.UTF_8).equals(rendered)) {
+        if (configFile.exists() && !configFile.matches()) {
             LOG.warn("the configuration differs from the one {} was started with ({}); the resumed run will not "
                     + "match an uninterrupted one", runDir, configFile);
-        } else if (!Files.exists(configFile)) {
-            Files.writeString(configFile, rendered, StandardCharsets.UTF_8);
+        } else if (!configFile.exists()) {
+            configFile.write();
         }
         Optional<Path> checkpoint = new RunCheckpoint(runDir).latest();
         if (checkpoint.isEmpty()) {

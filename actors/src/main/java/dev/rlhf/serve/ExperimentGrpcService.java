@@ -2,10 +2,10 @@ package dev.rlhf.serve;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
-import com.typesafe.config.ConfigFactory;
 import dev.rlhf.run.ExperimentHandle;
 import dev.rlhf.run.ExperimentRunner;
 import dev.rlhf.actors.ExperimentSettings;
+import dev.rlhf.actors.ExperimentTimeouts;
 import dev.rlhf.actors.RunCheckpoint;
 import dev.rlhf.proto.v1.CheckpointNowRequest;
 import dev.rlhf.proto.v1.CheckpointNowResponse;
@@ -17,6 +17,8 @@ import dev.rlhf.proto.v1.StartExperimentRequest;
 import dev.rlhf.proto.v1.StopExperimentRequest;
 import dev.rlhf.proto.v1.WatchMetricsRequest;
 import dev.rlhf.policy.ppo.PpoSettings;
+import dev.rlhf.rewardmodel.RewardTrainingSettings;
+import dev.rlhf.rewardmodel.annotators.AnnotatorPanelSettings;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -37,44 +39,44 @@ import org.slf4j.LoggerFactory;
 public final class ExperimentGrpcService extends ExperimentServiceGrpc.ExperimentServiceImplBase {
     private static final Logger LOG = LoggerFactory.getLogger(ExperimentGrpcService.class);
 
-    private final Config base;
+    private final ExperimentRequestReader reader;
     private final ExperimentLauncher launcher;
     private final Map<String, TrackedExperiment> experiments = new LinkedHashMap<>();
     private TrackedExperiment latest;
 
     /**
-     * @param base the configuration each request's {@code config_hocon} is laid over
+     * @param base the configuration each request's {@code config_hocon} is laid over, less its {@code rlhf.serve}
+     *     section (a run needs none of it, and it holds the bearer token)
+     * @param settings where clients' runs may go and which policy checkpoints they may start from
      */
-    public ExperimentGrpcService(Config base, ExperimentLauncher launcher) {
-        this.base = base;
+    public ExperimentGrpcService(Config base, ExperimentServeSettings settings, ExperimentLauncher launcher) {
+        this.reader = new ExperimentRequestReader(base, settings);
         this.launcher = launcher;
     }
 
-    /** Validates the configuration, then starts the run; answers with its first status. */
+    /**
+     * Checks the request against the server's rules (see {@link ExperimentRequestReader}) and validates the
+     * configuration, then starts the run; answers with its first status.
+     */
     @Override
     public void startExperiment(StartExperimentRequest request, StreamObserver<ExperimentStatus> observer) {
-        Config overrides;
-        try {
-            overrides = ConfigFactory.parseString(request.getConfigHocon());
-        } catch (ConfigException e) {
-            observer.onError(invalid("config_hocon does not parse: " + e.getMessage()));
-            return;
-        }
-        if (!overrides.hasPath("rlhf.experiment.run-dir")) {
-            observer.onError(invalid("config_hocon must set rlhf.experiment.run-dir (it names the experiment)"));
-            return;
-        }
         Config config;
         ExperimentSettings settings;
         try {
-            config = overrides.withFallback(base).resolve();
+            config = reader.read(request.getConfigHocon());
             settings = ExperimentSettings.from(config);
+            ExperimentTimeouts.from(config);
             PpoSettings.from(config);
+            RewardTrainingSettings.from(config);
+            AnnotatorPanelSettings.from(config);
+        } catch (StatusRuntimeException e) {
+            observer.onError(e);
+            return;
         } catch (ConfigException | IllegalArgumentException e) {
             observer.onError(invalid("config_hocon: " + e.getMessage()));
             return;
         }
-        String id = config.getString("rlhf.experiment.run-dir");
+        String id = settings.runDir().toString();
         synchronized (this) {
             if (latest != null && !latest.ended()) {
                 observer.onError(Status.FAILED_PRECONDITION.withDescription("experiment " + latest.id()

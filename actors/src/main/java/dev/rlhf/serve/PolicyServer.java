@@ -30,6 +30,9 @@ import org.slf4j.LoggerFactory;
  * the reward models stay the caller's to close.
  */
 public final class PolicyServer {
+    /** Why a server without a bearer token does not serve ExperimentService. */
+    public static final String EXPERIMENTS_NEED_AUTH = "rlhf.serve.auth-token must be set to serve ExperimentService"
+            + " (--experiments, rlhf.serve.experiments.enabled): it runs clients' experiments in this process";
     private static final Logger LOG = LoggerFactory.getLogger(PolicyServer.class);
 
     private final ServerBuilder<?> builder;
@@ -49,10 +52,14 @@ public final class PolicyServer {
      * @param store the preference store to serve, or empty for no PreferenceService
      * @param rewards the reward models to serve, or empty for no RewardService
      * @param experiments the ExperimentService to serve, or empty for none
+     * @throws IllegalArgumentException if given an ExperimentService while {@code settings} turn auth off
      */
     public PolicyServer(ServerBuilder<?> builder, ServedModel served, ServeSettings settings,
             Optional<PreferenceStore> store, Optional<RewardModelVersions> rewards,
             Optional<ExperimentGrpcService> experiments) {
+        if (experiments.isPresent() && !settings.authRequired()) {
+            throw new IllegalArgumentException(EXPERIMENTS_NEED_AUTH);
+        }
         this.builder = builder;
         this.served = served;
         this.settings = settings;

@@ -41,6 +41,7 @@ class CommandLineErrorsTest {
             quickstart --iterations 0                     | rlhf quickstart: | rlhf.experiment.iterations
             quickstart --resume                           | rlhf quickstart: | --run-dir
             serve --port 99999                            | rlhf serve: | rlhf.serve.port
+            serve --experiments                           | rlhf serve: | rlhf.serve.auth-token
             bench generate --layers 0                     | rlhf bench generate: | layers
             train --config /nonexistent.conf              | rlhf train: | no such config file: /nonexistent.conf
             no-such-command                               | rlhf: | no-such-command

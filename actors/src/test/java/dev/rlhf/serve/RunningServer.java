@@ -55,9 +55,14 @@ final class RunningServer implements AutoCloseable {
 
     static RunningServer start(ServedModel model, ServeSettings settings, Optional<PreferenceStore> store,
             Optional<RewardModelVersions> rewards) throws IOException {
+        return start(model, settings, store, rewards, Optional.empty());
+    }
+
+    static RunningServer start(ServedModel model, ServeSettings settings, Optional<PreferenceStore> store,
+            Optional<RewardModelVersions> rewards, Optional<ExperimentGrpcService> experiments) throws IOException {
         PolicyServer server =
-                new PolicyServer(NettyTransport.builder(settings), model, settings, store, rewards,
-                        Optional.empty()).start();
+                new PolicyServer(NettyTransport.builder(settings), model, settings, store, rewards, experiments)
+                        .start();
         ManagedChannel channel =
                 Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(), InsecureChannelCredentials.create())
                         .build();
