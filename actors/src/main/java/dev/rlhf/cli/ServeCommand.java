@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         footer = {"", "Examples:",
             "  ./rlhf serve --port 0",
-            "  ./rlhf serve --follow runs/quickstart --experiments"},
+            "  ./rlhf serve --follow runs/quickstart"},
         description = "Serve PolicyService over gRPC (plus PreferenceService when rlhf.serve.preference-store is set,"
                 + " RewardService when a reward model is given) until SIGTERM or SIGINT.")
 final class ServeCommand implements Callable<Integer> {
