@@ -200,7 +200,7 @@ final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServic
                     .asRuntimeException();
         }
         Status status = switch (rejected.reason()) {
-            case UNKNOWN_TASK, UNKNOWN_PROMPT -> Status.FAILED_PRECONDITION;
+            case UNKNOWN_TASK, UNKNOWN_PROMPT, LEASE_EXPIRED -> Status.FAILED_PRECONDITION;
             case ANNOTATOR_ALREADY_JUDGED, ID_CONFLICT -> Status.ALREADY_EXISTS;
             case INVALID_ID, CHOICE_OUT_OF_RANGE, STRENGTH_OUT_OF_RANGE, CANDIDATE_OUT_OF_RANGE, RATIONALE_TOO_LONG,
                     INVALID_TASK -> Status.INVALID_ARGUMENT;

@@ -52,7 +52,8 @@ class PreferenceCallConventionsTest {
     @TempDir Path dir;
 
     private PreferenceStore openStore() {
-        return PreferenceStore.open(new PreferenceStoreSettings(dir.resolve("db"), 1, 256, 3, 64, 4096));
+        return PreferenceStore.open(new PreferenceStoreSettings(dir.resolve("db"), 1, 256, 3, 64, 4096,
+                Duration.ofMinutes(30)));
     }
 
     private static void addJudgedTasks(PreferenceStore store, int count) {
