@@ -96,7 +96,7 @@ public final class ExperimentGrpcService extends ExperimentServiceGrpc.Experimen
                 tracked.attach(launcher.start(config, request.getResume(), tracked::onEvent));
             } catch (Exception e) {
                 LOG.error("experiment {} failed to start", id, e);
-                observer.onError(Status.INTERNAL.withDescription("experiment failed to start: " + e.getMessage())
+                observer.onError(Status.INTERNAL.withDescription("experiment failed to start; see the server's log")
                         .asRuntimeException());
                 return;
             }
@@ -137,18 +137,25 @@ public final class ExperimentGrpcService extends ExperimentServiceGrpc.Experimen
             return;
         }
         ExperimentHandle handle = tracked.get().handle();
+        String id = tracked.get().id();
         handle.checkpointNow().whenComplete((saved, error) -> {
-            if (error != null) {
-                Throwable cause = error instanceof CompletionException && error.getCause() != null
-                        ? error.getCause() : error;
-                observer.onError(Status.INTERNAL.withDescription("checkpoint failed: " + cause.getMessage())
+            CheckpointNowResponse response;
+            try {
+                if (error != null) {
+                    throw error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                }
+                response = CheckpointNowResponse.newBuilder()
+                        .setIteration(saved.iteration())
+                        .setCheckpointPath(saved.path().toString())
+                        .build();
+            } catch (Throwable failure) {
+                // the detail may name server paths: it goes to the log, the client gets a fixed message
+                LOG.error("checkpoint of experiment {} failed", id, failure);
+                observer.onError(Status.INTERNAL.withDescription("checkpoint failed; see the server's log")
                         .asRuntimeException());
                 return;
             }
-            observer.onNext(CheckpointNowResponse.newBuilder()
-                    .setIteration(saved.iteration())
-                    .setCheckpointPath(saved.path().toString())
-                    .build());
+            observer.onNext(response);
             observer.onCompleted();
         });
     }

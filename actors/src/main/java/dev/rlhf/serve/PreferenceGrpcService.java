@@ -18,20 +18,30 @@ import dev.rlhf.store.StoreOverloadedException;
 import dev.rlhf.store.StoreUnavailableException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.io.IOException;
-import java.io.Writer;
+import java.util.Iterator;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
-import java.util.function.Consumer;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * PreferenceService over a {@link PreferenceStore}; answers come once the store's change is durable. A store that
- * is closed or has failed answers UNAVAILABLE, a store whose write queue is full RESOURCE_EXHAUSTED; neither
- * message names the store's directory.
+ * is closed or has failed answers UNAVAILABLE, a store whose write queue is full RESOURCE_EXHAUSTED, any other
+ * failure INTERNAL with a fixed message (the detail, which may name the store's directory, goes to the log); no
+ * message names a server path. Every call is answered exactly once.
  */
 final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServiceImplBase {
+    private static final Logger LOG = LoggerFactory.getLogger(PreferenceGrpcService.class);
+
     private final PreferenceStore store;
+    /** Export lines handed to gRPC, and times an export resumed after flow control held it: a test's window in. */
+    private final LongAdder exportLinesSent = new LongAdder();
+    private final LongAdder exportResumes = new LongAdder();
 
     PreferenceGrpcService(PreferenceStore store) {
         this.store = store;
@@ -45,30 +55,16 @@ final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServic
                     .asRuntimeException());
             return;
         }
-        store.nextTask(request.getAnnotatorId()).thenApply(this::response).whenComplete((response, error) -> {
-            if (error != null) {
-                observer.onError(status(error));
-                return;
-            }
-            observer.onNext(response);
-            observer.onCompleted();
-        });
+        answer(store.nextTask(request.getAnnotatorId()), this::response, observer);
     }
 
     /** Records a judgment; the same submission again gets the same acknowledgement. */
     @Override
     public void submitJudgment(SubmitJudgmentRequest request, StreamObserver<SubmitJudgmentResponse> observer) {
-        store.submitJudgment(request.getSubmission()).whenComplete((ack, error) -> {
-            if (error != null) {
-                observer.onError(status(error));
-                return;
-            }
-            observer.onNext(SubmitJudgmentResponse.newBuilder()
-                    .setJudgmentId(ack.judgmentId())
-                    .setSequence(ack.sequence())
-                    .build());
-            observer.onCompleted();
-        });
+        answer(store.submitJudgment(request.getSubmission()), ack -> SubmitJudgmentResponse.newBuilder()
+                .setJudgmentId(ack.judgmentId())
+                .setSequence(ack.sequence())
+                .build(), observer);
     }
 
     /** Counts judgments per annotator. */
@@ -80,7 +76,7 @@ final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServic
                     .putAllJudgmentsByAnnotator(store.judgmentCountsByAnnotator())
                     .setLastSequence(store.lastSequence())
                     .build();
-        } catch (StoreUnavailableException e) {
+        } catch (RuntimeException e) {
             observer.onError(status(e));
             return;
         }
@@ -88,7 +84,11 @@ final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServic
         observer.onCompleted();
     }
 
-    /** Streams every A/B judgment as one JSONL line each. */
+    /**
+     * Streams every A/B judgment as one JSONL line each, as fast as the client takes them: lines are read from the
+     * store only while the call is ready for more (grpc-java's manual flow control), so a slow client never makes
+     * the server hold more than gRPC's own buffers ahead of it.
+     */
     @Override
     public void export(ExportRequest request, StreamObserver<ExportLine> observer) {
         PreferenceFormat format = switch (request.getFormat()) {
@@ -102,16 +102,49 @@ final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServic
                     .asRuntimeException());
             return;
         }
-        try (Writer lines = new LineWriter(line -> observer.onNext(ExportLine.newBuilder().setLine(line).build()))) {
-            new PreferenceJsonl(store).export(format, lines);
-        } catch (StoreUnavailableException e) {
-            observer.onError(status(e));
-            return;
-        } catch (IOException | RuntimeException e) {
-            observer.onError(Status.INTERNAL.withDescription("export failed: " + e.getMessage()).asRuntimeException());
-            return;
-        }
-        observer.onCompleted();
+        ServerCallStreamObserver<ExportLine> call = (ServerCallStreamObserver<ExportLine>) observer;
+        Iterator<String> lines = new PreferenceJsonl(store).exportLines(format);
+        call.setOnCancelHandler(() -> LOG.debug("export cancelled by the client"));
+        call.setOnReadyHandler(new Runnable() {
+            // gRPC runs this handler serially, first when the call starts and again whenever the call turns ready
+            private boolean started;
+            private boolean finished;
+
+            @Override
+            public void run() {
+                if (finished || call.isCancelled()) {
+                    return;
+                }
+                if (started) {
+                    exportResumes.increment();
+                }
+                started = true;
+                try {
+                    while (call.isReady()) {
+                        if (!lines.hasNext()) {
+                            finished = true;
+                            call.onCompleted();
+                            return;
+                        }
+                        call.onNext(ExportLine.newBuilder().setLine(lines.next()).build());
+                        exportLinesSent.increment();
+                    }
+                } catch (RuntimeException e) {
+                    finished = true;
+                    if (!call.isCancelled()) {
+                        call.onError(status(e));
+                    }
+                }
+            }
+        });
+    }
+
+    long exportLinesSent() {
+        return exportLinesSent.sum();
+    }
+
+    long exportResumes() {
+        return exportResumes.sum();
     }
 
     private NextTaskResponse response(Optional<ComparisonTask> task) {
@@ -124,8 +157,31 @@ final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServic
     }
 
     /**
+     * Answers the call once {@code result} completes: with {@code build}'s response, or with the status of the
+     * store's failure, or of {@code build}'s (so a failure while building still answers the call, once).
+     */
+    private static <T, R> void answer(CompletionStage<T> result, Function<T, R> build, StreamObserver<R> observer) {
+        result.whenComplete((value, error) -> {
+            R response;
+            try {
+                if (error != null) {
+                    observer.onError(status(error));
+                    return;
+                }
+                response = build.apply(value);
+            } catch (RuntimeException e) {
+                observer.onError(status(e));
+                return;
+            }
+            observer.onNext(response);
+            observer.onCompleted();
+        });
+    }
+
+    /**
      * A store rejection as the status the contract names, an unavailable or overloaded store as UNAVAILABLE or
-     * RESOURCE_EXHAUSTED (their messages name no path); anything else is the server's fault.
+     * RESOURCE_EXHAUSTED (their messages name no path); anything else is the server's fault, answered INTERNAL with
+     * a fixed message and logged here with its detail.
      */
     private static StatusRuntimeException status(Throwable error) {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
@@ -135,49 +191,20 @@ final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServic
         if (cause instanceof StoreOverloadedException overloaded) {
             return Status.RESOURCE_EXHAUSTED.withDescription(overloaded.getMessage()).asRuntimeException();
         }
+        if (cause instanceof StatusRuntimeException answered) {
+            return answered;
+        }
         if (!(cause instanceof ChangeRejectedException rejected)) {
-            return Status.INTERNAL.withDescription("preference store failed: " + cause.getMessage())
+            LOG.error("PreferenceService call failed", cause);
+            return Status.INTERNAL.withDescription("the preference store failed; see the server's log")
                     .asRuntimeException();
         }
         Status status = switch (rejected.reason()) {
-            case UNKNOWN_TASK, UNKNOWN_PROMPT -> Status.FAILED_PRECONDITION;
+            case UNKNOWN_TASK, UNKNOWN_PROMPT, LEASE_EXPIRED -> Status.FAILED_PRECONDITION;
             case ANNOTATOR_ALREADY_JUDGED, ID_CONFLICT -> Status.ALREADY_EXISTS;
             case INVALID_ID, CHOICE_OUT_OF_RANGE, STRENGTH_OUT_OF_RANGE, CANDIDATE_OUT_OF_RANGE, RATIONALE_TOO_LONG,
                     INVALID_TASK -> Status.INVALID_ARGUMENT;
         };
         return status.withDescription(rejected.field() + ": " + rejected.getMessage()).asRuntimeException();
-    }
-
-    /** Hands each complete line written to it (without its newline) to a consumer. */
-    private static final class LineWriter extends Writer {
-        private final Consumer<String> lines;
-        private final StringBuilder pending = new StringBuilder();
-
-        LineWriter(Consumer<String> lines) {
-            this.lines = lines;
-        }
-
-        @Override
-        public void write(char[] buffer, int offset, int length) {
-            for (int i = offset; i < offset + length; i++) {
-                if (buffer[i] == '\n') {
-                    lines.accept(pending.toString());
-                    pending.setLength(0);
-                } else {
-                    pending.append(buffer[i]);
-                }
-            }
-        }
-
-        @Override
-        public void flush() {}
-
-        @Override
-        public void close() {
-            if (!pending.isEmpty()) {
-                lines.accept(pending.toString());
-                pending.setLength(0);
-            }
-        }
     }
 }

@@ -88,6 +88,11 @@ final class ChangeScope {
         return Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()).build();
     }
 
+    /** The writer's clock reading for this change, as an instant. */
+    Instant instant() {
+        return now;
+    }
+
     Map<Cell, Write> staged() {
         return staged;
     }

@@ -19,10 +19,13 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -58,33 +61,81 @@ public final class PreferenceJsonl {
      * @throws IOException if writing fails
      */
     public long export(PreferenceFormat format, Writer out) throws IOException {
-        Map<String, ComparisonTask> tasks = new HashMap<>();
-        Map<String, Prompt> prompts = new HashMap<>();
         long lines = 0;
-        long after = 0;
-        for (List<Judgment> page = store.judgmentsSince(after, PAGE); !page.isEmpty();
-                page = store.judgmentsSince(after, PAGE)) {
-            for (Judgment judgment : page) {
-                after = judgment.getSequence();
-                JudgmentSubmission s = judgment.getSubmission();
-                if (s.getChoice() != Choice.CHOICE_A && s.getChoice() != Choice.CHOICE_B) {
-                    continue;
-                }
-                ComparisonTask task = tasks.computeIfAbsent(s.getTaskId(), id -> store.task(id).orElseThrow(
-                        () -> new IllegalStateException("judgment " + s.getJudgmentId() + " names missing task " + id)));
-                Prompt prompt = prompts.computeIfAbsent(task.getPromptId(), id -> store.prompt(id).orElseThrow(
-                        () -> new IllegalStateException("task " + task.getTaskId() + " names missing prompt " + id)));
-                boolean aWins = s.getChoice() == Choice.CHOICE_A;
-                String a = task.getCandidates(s.getCandidateA()).getText();
-                String b = task.getCandidates(s.getCandidateB()).getText();
-                PreferencePair pair = new PreferencePair(prompt.getText(), aWins ? a : b, aWins ? b : a);
-                out.write(gson.toJson(format.toJson(pair)));
-                out.write('\n');
-                lines++;
-            }
+        for (Iterator<String> it = exportLines(format); it.hasNext(); lines++) {
+            out.write(it.next());
+            out.write('\n');
         }
         out.flush();
         return lines;
+    }
+
+    /**
+     * Every A/B judgment as one line of {@code format} (without its newline), produced lazily: the store is read a
+     * page of judgments at a time as the lines are consumed, so a slow consumer holds at most one page. A judgment
+     * acknowledged while the lines are read may or may not appear. {@code hasNext} and {@code next} throw what the
+     * store's reads throw ({@link StoreUnavailableException} once it is closed).
+     */
+    public Iterator<String> exportLines(PreferenceFormat format) {
+        return new ExportLines(format);
+    }
+
+    /** Reads the judgment log page by page and turns each A/B judgment into a line. */
+    private final class ExportLines implements Iterator<String> {
+        private final PreferenceFormat format;
+        private final Map<String, ComparisonTask> tasks = new HashMap<>();
+        private final Map<String, Prompt> prompts = new HashMap<>();
+        private Iterator<Judgment> page = Collections.emptyIterator();
+        private long after;
+        private boolean exhausted;
+        private String nextLine;
+
+        ExportLines(PreferenceFormat format) {
+            this.format = format;
+        }
+
+        @Override
+        public boolean hasNext() {
+            while (nextLine == null && !exhausted) {
+                if (!page.hasNext()) {
+                    List<Judgment> judgments = store.judgmentsSince(after, PAGE);
+                    exhausted = judgments.isEmpty();
+                    page = judgments.iterator();
+                    continue;
+                }
+                Judgment judgment = page.next();
+                after = judgment.getSequence();
+                nextLine = line(judgment);
+            }
+            return nextLine != null;
+        }
+
+        @Override
+        public String next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException("every judgment has been exported");
+            }
+            String line = nextLine;
+            nextLine = null;
+            return line;
+        }
+
+        /** The judgment's line, or null for a tie or skip. */
+        private String line(Judgment judgment) {
+            JudgmentSubmission s = judgment.getSubmission();
+            if (s.getChoice() != Choice.CHOICE_A && s.getChoice() != Choice.CHOICE_B) {
+                return null;
+            }
+            ComparisonTask task = tasks.computeIfAbsent(s.getTaskId(), id -> store.task(id).orElseThrow(
+                    () -> new IllegalStateException("judgment " + s.getJudgmentId() + " names missing task " + id)));
+            Prompt prompt = prompts.computeIfAbsent(task.getPromptId(), id -> store.prompt(id).orElseThrow(
+                    () -> new IllegalStateException("task " + task.getTaskId() + " names missing prompt " + id)));
+            boolean aWins = s.getChoice() == Choice.CHOICE_A;
+            String a = task.getCandidates(s.getCandidateA()).getText();
+            String b = task.getCandidates(s.getCandidateB()).getText();
+            PreferencePair pair = new PreferencePair(prompt.getText(), aWins ? a : b, aWins ? b : a);
+            return gson.toJson(format.toJson(pair));
+        }
     }
 
     /**

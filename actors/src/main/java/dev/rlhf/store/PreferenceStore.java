@@ -121,10 +121,12 @@ public final class PreferenceStore implements AutoCloseable {
     /**
      * The task {@code annotatorId} should judge next: one already assigned to them and not yet
      * judged, else the oldest task that needs more annotators and that they have never been given
-     * or judged, which is then durably assigned to them. Empty when there is none.
+     * or judged, which is then durably assigned to them. Empty when there is none. An assignment is a
+     * lease of {@code settings.assignmentLease()}: one that ran out unjudged is reclaimed here (for any
+     * annotator), so its task counts as needing an annotator again.
      */
     public CompletableFuture<Optional<ComparisonTask>> nextTask(String annotatorId) {
-        return submit(() -> new AssignNextTask(annotatorId));
+        return submit(() -> new AssignNextTask(annotatorId, settings.assignmentLease()));
     }
 
     /**
@@ -140,7 +142,7 @@ public final class PreferenceStore implements AutoCloseable {
         if (limit <= 0) {
             throw new IllegalArgumentException("limit must be positive but was: " + limit);
         }
-        return submit(() -> new AssignNextTasks(annotatorId, limit));
+        return submit(() -> new AssignNextTasks(annotatorId, limit, settings.assignmentLease()));
     }
 
     private interface ChangeFactory<T> {

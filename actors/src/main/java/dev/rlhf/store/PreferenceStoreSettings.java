@@ -2,6 +2,7 @@ package dev.rlhf.store;
 
 import com.typesafe.config.Config;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -15,10 +16,12 @@ import java.util.Objects;
  * @param groupCommitMaxBatch most pending changes merged into one synced write
  * @param maxQueuedChanges most changes waiting for the writer; one more fails at once with {@link
  *     StoreOverloadedException}
+ * @param assignmentLease how long an assignment holds one of its task's annotations for the annotator; an
+ *     unjudged one older than this is reclaimed and the task goes to someone else
  */
 public record PreferenceStoreSettings(
         Path path, int annotationsPerTask, int rationaleMaxBytes, int strengthMax, int groupCommitMaxBatch,
-        int maxQueuedChanges) {
+        int maxQueuedChanges, Duration assignmentLease) {
 
     /** The configuration section these settings are read from. */
     public static final String CONFIG_PATH = "rlhf.store";
@@ -31,6 +34,11 @@ public record PreferenceStoreSettings(
         requirePositive(strengthMax, "strength-max");
         requirePositive(groupCommitMaxBatch, "group-commit-max-batch");
         requirePositive(maxQueuedChanges, "max-queued-changes");
+        Objects.requireNonNull(assignmentLease, "assignmentLease must not be null");
+        if (assignmentLease.isNegative() || assignmentLease.isZero()) {
+            throw new IllegalArgumentException(CONFIG_PATH + ".assignment-lease must be positive but was: "
+                    + assignmentLease);
+        }
     }
 
     /**
@@ -47,13 +55,21 @@ public record PreferenceStoreSettings(
                 c.getInt("rationale-max-bytes"),
                 c.getInt("strength-max"),
                 c.getInt("group-commit-max-batch"),
-                c.getInt("max-queued-changes"));
+                c.getInt("max-queued-changes"),
+                c.getDuration("assignment-lease"));
     }
 
     /** These settings with the database at {@code newPath}. */
     public PreferenceStoreSettings withPath(Path newPath) {
         return new PreferenceStoreSettings(
-                newPath, annotationsPerTask, rationaleMaxBytes, strengthMax, groupCommitMaxBatch, maxQueuedChanges);
+                newPath, annotationsPerTask, rationaleMaxBytes, strengthMax, groupCommitMaxBatch, maxQueuedChanges,
+                assignmentLease);
+    }
+
+    /** These settings with assignments leased for {@code lease}. */
+    public PreferenceStoreSettings withAssignmentLease(Duration lease) {
+        return new PreferenceStoreSettings(
+                path, annotationsPerTask, rationaleMaxBytes, strengthMax, groupCommitMaxBatch, maxQueuedChanges, lease);
     }
 
     private static void requirePositive(int value, String key) {

@@ -1,5 +1,6 @@
 package dev.rlhf.store;
 
+import dev.rlhf.proto.v1.Assignment;
 import dev.rlhf.proto.v1.Choice;
 import dev.rlhf.proto.v1.ComparisonTask;
 import dev.rlhf.proto.v1.Judgment;
@@ -9,7 +10,13 @@ import java.util.Optional;
 
 /**
  * Records a validated judgment with its sequence number, log entry and (task, annotator) index in
- * one change, and retires the annotator's assignment of the task if there was one. A resubmission with the same content returns the first acknowledgement.
+ * one change, and retires the annotator's assignment of the task if there was one. A resubmission with the same
+ * content returns the first acknowledgement.
+ *
+ * <p>A judgment arriving after the annotator's lease on the task was reclaimed ({@link ExpiredAssignments}) is
+ * accepted while the task still needs annotators (it then counts like any other) and rejected with {@link
+ * RejectionReason#LEASE_EXPIRED} once the task has all it needs. A lease that ran out but was not yet reclaimed still
+ * holds; a judgment from an annotator never assigned the task is accepted as before.
  */
 final class RecordJudgment implements StoreChange<JudgmentAck> {
 
@@ -46,6 +53,16 @@ final class RecordJudgment implements StoreChange<JudgmentAck> {
                             + " as judgment " + Keys.printable(earlier));
         }
 
+        TaskProgress progress = scope.get(Column.TASK_PROGRESS, Keys.id(taskId), TaskProgress.parser())
+                .orElseThrow(() -> new IllegalStateException("task " + taskId + " has no progress record"));
+        byte[] assignmentKey = Keys.pair(submission.getAnnotatorId(), taskId);
+        Optional<Assignment> assignment = scope.get(Column.ASSIGNMENTS, assignmentKey, Assignment.parser());
+        if (assignment.isPresent() && assignment.get().hasReclaimedAt() && !TaskProgressUpdate.isOpen(progress)) {
+            throw new ChangeRejectedException(RejectionReason.LEASE_EXPIRED, "task_id", "the lease of annotator "
+                    + submission.getAnnotatorId() + " on task " + taskId + " expired and the task was judged by "
+                    + "others meanwhile; ask for the next task");
+        }
+
         long sequence = scope.nextJudgmentSequence();
         Judgment judgment = Judgment.newBuilder()
                 .setSubmission(submission)
@@ -55,9 +72,7 @@ final class RecordJudgment implements StoreChange<JudgmentAck> {
         scope.put(Column.JUDGMENTS, judgmentKey, judgment);
         scope.put(Column.JUDGMENT_LOG, Keys.number(sequence), judgmentKey);
         scope.put(Column.TASK_JUDGMENTS, taskAnnotatorKey, judgmentKey);
-        scope.delete(Column.ASSIGNMENTS, Keys.pair(submission.getAnnotatorId(), taskId));
-        TaskProgress progress = scope.get(Column.TASK_PROGRESS, Keys.id(taskId), TaskProgress.parser())
-                .orElseThrow(() -> new IllegalStateException("task " + taskId + " has no progress record"));
+        scope.delete(Column.ASSIGNMENTS, assignmentKey);
         TaskProgressUpdate.record(scope, progress, submission.getAnnotatorId(),
                 submission.getChoice() == Choice.CHOICE_SKIP);
         return new JudgmentAck(judgmentId, sequence);

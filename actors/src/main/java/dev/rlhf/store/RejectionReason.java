@@ -21,5 +21,7 @@ public enum RejectionReason {
     /** The annotator already judged this task under another judgment id. */
     ANNOTATOR_ALREADY_JUDGED,
     /** An id was reused with different content. */
-    ID_CONFLICT
+    ID_CONFLICT,
+    /** The annotator's lease on the task expired and was reclaimed, and the task no longer needs a judgment. */
+    LEASE_EXPIRED
 }

@@ -8,6 +8,7 @@ import dev.rlhf.proto.v1.ComparisonTask;
 import dev.rlhf.proto.v1.Judgment;
 import dev.rlhf.proto.v1.JudgmentSubmission;
 import dev.rlhf.proto.v1.Prompt;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -46,7 +47,7 @@ public final class StoreBenchmark {
     public static String runJson(int singleWriterJudgments, int multiWriterJudgments) {
         try (ScratchDirectory scratch = ScratchDirectory.create("rlhf-store-bench")) {
             PreferenceStoreSettings settings = new PreferenceStoreSettings(
-                    scratch.path().resolve("db"), JUDGMENTS_PER_TASK, 4096, 3, 1024, 65536);
+                    scratch.path().resolve("db"), JUDGMENTS_PER_TASK, 4096, 3, 1024, 65536, Duration.ofMinutes(30));
             JsonObject json = new JsonObject();
             JsonArray results = new JsonArray();
             long total;

@@ -30,6 +30,18 @@ final class TaskProgressUpdate {
         return next;
     }
 
+    /** Removes {@code annotatorId} from the task's annotators (their lease ran out), reopening the task if it now needs one. */
+    static TaskProgress release(ChangeScope scope, TaskProgress progress, String annotatorId) {
+        TaskProgress.Builder updated = progress.toBuilder().clearAnnotatorIds();
+        progress.getAnnotatorIdsList().stream().filter(id -> !id.equals(annotatorId)).forEach(updated::addAnnotatorIds);
+        TaskProgress next = updated.build();
+        scope.put(Column.TASK_PROGRESS, Keys.id(next.getTaskId()), next);
+        if (isOpen(next)) {
+            scope.put(Column.OPEN_TASKS, Keys.numbered(next.getTaskNumber(), next.getTaskId()), new byte[0]);
+        }
+        return next;
+    }
+
     /** Whether the task still needs annotators: skips do not count towards the annotations needed. */
     static boolean isOpen(TaskProgress progress) {
         return progress.getAnnotatorIdsCount() - progress.getSkips() < progress.getAnnotationsNeeded();

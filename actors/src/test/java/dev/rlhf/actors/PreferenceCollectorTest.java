@@ -52,7 +52,8 @@ class PreferenceCollectorTest {
 
     @BeforeEach
     void spawnCollectorOverAFreshStore(@TempDir Path dir) {
-        store = PreferenceStore.open(new PreferenceStoreSettings(dir.resolve("db"), ANNOTATORS, 4096, 3, 1024, 65536));
+        store = PreferenceStore.open(new PreferenceStoreSettings(dir.resolve("db"), ANNOTATORS, 4096, 3, 1024, 65536,
+                Duration.ofMinutes(30)));
         SimulatedAnnotatorPanel panel = new SimulatedAnnotatorPanel(new AnnotatorPanelSettings(5, 0.25, 0.6,
                 List.of(new AnnotatorProfile("first", 0.1, 0.0, 0.0), new AnnotatorProfile("second", 0.5, 0.0, 0.0))));
         collector = testKit.spawn(PreferenceCollector.create(new PreferenceLoop(store, panel)));

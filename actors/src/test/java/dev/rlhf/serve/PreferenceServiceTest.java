@@ -30,6 +30,7 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -51,7 +52,7 @@ class PreferenceServiceTest {
     void start() throws Exception {
         manager = NDManager.newBaseManager();
         model = TinyServedModel.create(manager, dir);
-        store = PreferenceStore.open(new PreferenceStoreSettings(dir.resolve("db"), 1, 256, 3, 64, 1024));
+        store = PreferenceStore.open(new PreferenceStoreSettings(dir.resolve("db"), 1, 256, 3, 64, 1024, Duration.ofMinutes(30)));
         store.addPrompt(Prompt.newBuilder().setPromptId("p").setText("Review the cafe.").build()).join();
         store.addTask(ComparisonTask.newBuilder().setTaskId("t1").setPromptId("p")
                 .addCandidates(Candidate.newBuilder().setText("Lovely coffee."))

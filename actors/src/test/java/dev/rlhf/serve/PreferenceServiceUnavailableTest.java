@@ -59,7 +59,8 @@ class PreferenceServiceUnavailableTest {
     void start() throws Exception {
         manager = NDManager.newBaseManager();
         model = TinyServedModel.create(manager, dir);
-        store = faults.open(new PreferenceStoreSettings(dir.resolve("db"), 1, 256, 3, 64, MAX_QUEUED_CHANGES));
+        store = faults.open(new PreferenceStoreSettings(dir.resolve("db"), 1, 256, 3, 64, MAX_QUEUED_CHANGES,
+                Duration.ofMinutes(30)));
         store.addPrompt(Prompt.newBuilder().setPromptId("p").setText("Review the cafe.").build()).join();
         for (int i = 1; i <= 4; i++) {
             store.addTask(ComparisonTask.newBuilder().setTaskId("t" + i).setPromptId("p")

@@ -99,7 +99,8 @@ class GroupCommitTest {
         int maxQueued = 2;
         WriteFaults faults = new WriteFaults();
         try (PreferenceStore store = faults.open(new PreferenceStoreSettings(dir.resolve("db"),
-                StoreFixture.ANNOTATIONS_PER_TASK, StoreFixture.RATIONALE_MAX_BYTES, 3, 256, maxQueued))) {
+                StoreFixture.ANNOTATIONS_PER_TASK, StoreFixture.RATIONALE_MAX_BYTES, 3, 256, maxQueued,
+                StoreFixture.LEASE))) {
             addTasks(store, 4);
             faults.hold();
             List<CompletableFuture<JudgmentAck>> accepted = new ArrayList<>();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class PreferenceStoreSettingsTest {
@@ -14,7 +15,8 @@ class PreferenceStoreSettingsTest {
     void referenceConfHoldsTheDocumentedDefaults() {
         PreferenceStoreSettings settings = PreferenceStoreSettings.fromConfig(ConfigFactory.load());
 
-        assertEquals(new PreferenceStoreSettings(Path.of("data/preferences"), 3, 4096, 3, 1024, 65536), settings);
+        assertEquals(new PreferenceStoreSettings(Path.of("data/preferences"), 3, 4096, 3, 1024, 65536,
+                Duration.ofMinutes(30)), settings);
     }
 
     @Test

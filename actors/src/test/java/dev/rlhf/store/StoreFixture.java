@@ -10,6 +10,7 @@ import dev.rlhf.proto.v1.JudgmentSubmission;
 import dev.rlhf.proto.v1.Prompt;
 import dev.rlhf.proto.v1.SamplingParams;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
@@ -18,11 +19,14 @@ final class StoreFixture {
 
     static final int ANNOTATIONS_PER_TASK = 2;
     static final int RATIONALE_MAX_BYTES = 64;
+    /** How long an assignment holds, in the store tests' settings. */
+    static final Duration LEASE = Duration.ofMinutes(30);
 
     private StoreFixture() {}
 
     static PreferenceStoreSettings settings(Path dir) {
-        return new PreferenceStoreSettings(dir.resolve("db"), ANNOTATIONS_PER_TASK, RATIONALE_MAX_BYTES, 3, 256, 4096);
+        return new PreferenceStoreSettings(dir.resolve("db"), ANNOTATIONS_PER_TASK, RATIONALE_MAX_BYTES, 3, 256, 4096,
+                LEASE);
     }
 
     static Prompt prompt(String id, String text) {
