@@ -149,6 +149,19 @@ public record ServeSettings(
                 permitKeepAliveTime, authToken, tlsCertChain, tlsPrivateKey, preferenceStore, shutdownGrace, tokens);
     }
 
+    /** Every setting, the tokens left out: whether auth is on, and whose annotator tokens there are. */
+    @Override
+    public String toString() {
+        return "ServeSettings[host=" + host + ", port=" + port + ", maxBatch=" + maxBatch + ", maxQueued=" + maxQueued
+                + ", maxNewTokensCap=" + maxNewTokensCap + ", nCap=" + nCap + ", maxTextBytes=" + maxTextBytes
+                + ", maxStopStrings=" + maxStopStrings + ", maxStopStringBytes=" + maxStopStringBytes
+                + ", maxInboundMessageBytes=" + maxInboundMessageBytes + ", keepAliveTime=" + keepAliveTime
+                + ", keepAliveTimeout=" + keepAliveTimeout + ", permitKeepAliveTime=" + permitKeepAliveTime
+                + ", authRequired=" + authRequired() + ", tlsCertChain=" + tlsCertChain + ", tlsPrivateKey="
+                + tlsPrivateKey + ", preferenceStore=" + preferenceStore + ", shutdownGrace=" + shutdownGrace
+                + ", annotatorsWithTokens=" + new TreeMap<>(annotatorTokens).keySet() + "]";
+    }
+
     /** Whether calls must carry {@link #authToken()}. */
     public boolean authRequired() {
         return !authToken.isEmpty();

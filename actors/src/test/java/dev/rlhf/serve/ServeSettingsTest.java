@@ -43,6 +43,8 @@ class ServeSettingsTest {
         assertEquals(Map.of(), ServeSettings.fromConfig(REFERENCE).annotatorTokens());
         assertEquals(Map.of("alice", "a-token", "bob.smith", "b-token"),
                 ServeSettings.fromConfig(tokens).annotatorTokens());
+        assertTrue(!ServeSettings.fromConfig(tokens).toString().contains("a-token"),
+                "toString leaves the tokens out: " + ServeSettings.fromConfig(tokens));
     }
 
     @Test
