@@ -83,8 +83,11 @@ public final class PolicyServer {
                 : List.of();
         PolicyGrpcService policy = new PolicyGrpcService(served, scheduler, settings);
         builder.addService(guarded(policy.bindService(), policy.fieldCaps(), auth));
+        // with annotator tokens, a PreferenceService call's annotator is its token's owner
+        List<ServerInterceptor> preferenceAuth = settings.annotatorTokens().isEmpty() ? auth
+                : List.of(new AnnotatorTokenInterceptor(settings.authToken(), settings.annotatorTokens()));
         store.ifPresent(s -> builder.addService(
-                guarded(new PreferenceGrpcService(s).bindService(), FieldCaps.NONE, auth)));
+                guarded(new PreferenceGrpcService(s).bindService(), FieldCaps.NONE, preferenceAuth)));
         rewardService.ifPresent(r -> builder.addService(guarded(r.bindService(), r.fieldCaps(), auth)));
         experiments.ifPresent(e -> builder.addService(guarded(e.bindService(), FieldCaps.NONE, auth)));
         builder.addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), auth));

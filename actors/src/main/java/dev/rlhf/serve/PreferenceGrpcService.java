@@ -5,6 +5,7 @@ import dev.rlhf.proto.v1.ComparisonTask;
 import dev.rlhf.proto.v1.ExportLine;
 import dev.rlhf.proto.v1.ExportRequest;
 import dev.rlhf.proto.v1.GetAnnotatorStatsRequest;
+import dev.rlhf.proto.v1.JudgmentSubmission;
 import dev.rlhf.proto.v1.NextTaskRequest;
 import dev.rlhf.proto.v1.NextTaskResponse;
 import dev.rlhf.proto.v1.PreferenceServiceGrpc;
@@ -47,21 +48,44 @@ final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServic
         this.store = store;
     }
 
-    /** Hands the annotator their next task, with its prompt. */
+    /**
+     * Hands the annotator their next task, with its prompt. With annotator tokens the annotator is the token's
+     * owner; see {@link #actingAnnotator}.
+     */
     @Override
     public void nextTask(NextTaskRequest request, StreamObserver<NextTaskResponse> observer) {
-        if (request.getAnnotatorId().isEmpty()) {
+        String annotator;
+        try {
+            annotator = actingAnnotator(request.getAnnotatorId());
+        } catch (StatusRuntimeException e) {
+            observer.onError(e);
+            return;
+        }
+        if (annotator.isEmpty()) {
             observer.onError(Status.INVALID_ARGUMENT.withDescription("annotator_id must not be empty")
                     .asRuntimeException());
             return;
         }
-        answer(store.nextTask(request.getAnnotatorId()), this::response, observer);
+        answer(store.nextTask(annotator), this::response, observer);
     }
 
-    /** Records a judgment; the same submission again gets the same acknowledgement. */
+    /**
+     * Records a judgment; the same submission again gets the same acknowledgement. With annotator tokens the
+     * submission's annotator is the token's owner; see {@link #actingAnnotator}.
+     */
     @Override
     public void submitJudgment(SubmitJudgmentRequest request, StreamObserver<SubmitJudgmentResponse> observer) {
-        answer(store.submitJudgment(request.getSubmission()), ack -> SubmitJudgmentResponse.newBuilder()
+        JudgmentSubmission submission = request.getSubmission();
+        try {
+            String annotator = actingAnnotator(submission.getAnnotatorId());
+            if (!annotator.equals(submission.getAnnotatorId())) {
+                submission = submission.toBuilder().setAnnotatorId(annotator).build();
+            }
+        } catch (StatusRuntimeException e) {
+            observer.onError(e);
+            return;
+        }
+        answer(store.submitJudgment(submission), ack -> SubmitJudgmentResponse.newBuilder()
                 .setJudgmentId(ack.judgmentId())
                 .setSequence(ack.sequence())
                 .build(), observer);
@@ -137,6 +161,23 @@ final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServic
                 }
             }
         });
+    }
+
+    /**
+     * The annotator a request acts for. A call bearing an annotator's token acts for that annotator: an empty
+     * {@code annotator_id} means them, another id answers PERMISSION_DENIED. Without an annotator's token (no
+     * annotator tokens configured, or the server's token) the request's {@code annotator_id} is taken as it is.
+     */
+    private static String actingAnnotator(String claimed) {
+        String owner = AnnotatorTokenInterceptor.ANNOTATOR.get();
+        if (owner == null || claimed.equals(owner)) {
+            return claimed;
+        }
+        if (claimed.isEmpty()) {
+            return owner;
+        }
+        throw Status.PERMISSION_DENIED.withDescription("annotator_id " + claimed + " is not the owner of the "
+                + "bearer token (" + owner + "); leave it empty or send " + owner).asRuntimeException();
     }
 
     long exportLinesSent() {

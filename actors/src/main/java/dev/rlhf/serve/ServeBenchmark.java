@@ -45,7 +45,7 @@ public final class ServeBenchmark {
         ServeSettings settings = new ServeSettings("127.0.0.1", 0, maxConcurrency, 4 * maxConcurrency,
                 shape.newTokens(), 1, 1 << 16, 16, 256, 1 << 20, Duration.ofMinutes(2), Duration.ofSeconds(20),
                 Duration.ofSeconds(30), "", Optional.empty(), Optional.empty(), Optional.empty(),
-                Duration.ofSeconds(5));
+                Duration.ofSeconds(5), Map.of());
         List<Map<String, Object>> results = new ArrayList<>();
         ExecutorService clients = Executors.newFixedThreadPool(maxConcurrency);
         try (NDManager manager = NDManager.newBaseManager();

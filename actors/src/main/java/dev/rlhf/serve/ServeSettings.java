@@ -1,9 +1,16 @@
 package dev.rlhf.serve;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Settings of the gRPC server, read once from {@code rlhf.serve} (documented in the actors module's
@@ -27,6 +34,8 @@ import java.util.Optional;
  * @param tlsPrivateKey PEM private key, when TLS is on
  * @param preferenceStore directory of the preference store to serve, if any
  * @param shutdownGrace how long a graceful shutdown waits for calls in flight
+ * @param annotatorTokens annotator id to bearer token; when not empty a PreferenceService call acts for its token's
+ *     owner (see {@link AnnotatorTokenInterceptor}); empty leaves PreferenceService under {@code authToken} alone
  */
 public record ServeSettings(
         String host,
@@ -46,7 +55,8 @@ public record ServeSettings(
         Optional<Path> tlsCertChain,
         Optional<Path> tlsPrivateKey,
         Optional<Path> preferenceStore,
-        Duration shutdownGrace) {
+        Duration shutdownGrace,
+        Map<String, String> annotatorTokens) {
 
     /** The configuration section these settings are read from. */
     public static final String CONFIG_PATH = "rlhf.serve";
@@ -67,6 +77,22 @@ public record ServeSettings(
         if (tlsCertChain.isPresent() != tlsPrivateKey.isPresent()) {
             throw new IllegalArgumentException(
                     CONFIG_PATH + ".tls-cert-chain and tls-private-key must be set together");
+        }
+        annotatorTokens = Map.copyOf(annotatorTokens);
+        Set<String> tokens = new HashSet<>();
+        for (Map.Entry<String, String> annotator : new TreeMap<>(annotatorTokens).entrySet()) {
+            String key = CONFIG_PATH + ".annotator-tokens." + annotator.getKey();
+            if (annotator.getKey().isEmpty() || annotator.getKey().indexOf('\0') >= 0) {
+                throw new IllegalArgumentException(CONFIG_PATH + ".annotator-tokens: an annotator id must be "
+                        + "non-empty and free of NUL");
+            }
+            if (annotator.getValue().isEmpty()) {
+                throw new IllegalArgumentException(key + " must not be empty");
+            }
+            if (annotator.getValue().equals(authToken) || !tokens.add(annotator.getValue())) {
+                // messages never repeat a token
+                throw new IllegalArgumentException(key + " must differ from auth-token and every other annotator's");
+            }
         }
     }
 
@@ -96,26 +122,63 @@ public record ServeSettings(
                 optionalPath(c, "tls-cert-chain"),
                 optionalPath(c, "tls-private-key"),
                 optionalPath(c, "preference-store"),
-                c.getDuration("shutdown-grace"));
+                c.getDuration("shutdown-grace"),
+                annotatorTokens(c));
     }
 
     /** These settings bound to {@code newPort}. */
     public ServeSettings withPort(int newPort) {
         return new ServeSettings(host, newPort, maxBatch, maxQueued, maxNewTokensCap, nCap, maxTextBytes,
                 maxStopStrings, maxStopStringBytes, maxInboundMessageBytes, keepAliveTime, keepAliveTimeout,
-                permitKeepAliveTime, authToken, tlsCertChain, tlsPrivateKey, preferenceStore, shutdownGrace);
+                permitKeepAliveTime, authToken, tlsCertChain, tlsPrivateKey, preferenceStore, shutdownGrace,
+                annotatorTokens);
     }
 
     /** These settings requiring {@code token} on every call but health checks; empty turns auth off. */
     public ServeSettings withAuthToken(String token) {
         return new ServeSettings(host, port, maxBatch, maxQueued, maxNewTokensCap, nCap, maxTextBytes,
                 maxStopStrings, maxStopStringBytes, maxInboundMessageBytes, keepAliveTime, keepAliveTimeout,
-                permitKeepAliveTime, token, tlsCertChain, tlsPrivateKey, preferenceStore, shutdownGrace);
+                permitKeepAliveTime, token, tlsCertChain, tlsPrivateKey, preferenceStore, shutdownGrace,
+                annotatorTokens);
+    }
+
+    /** These settings with PreferenceService calls acting for the owners of {@code tokens} (id to token). */
+    public ServeSettings withAnnotatorTokens(Map<String, String> tokens) {
+        return new ServeSettings(host, port, maxBatch, maxQueued, maxNewTokensCap, nCap, maxTextBytes,
+                maxStopStrings, maxStopStringBytes, maxInboundMessageBytes, keepAliveTime, keepAliveTimeout,
+                permitKeepAliveTime, authToken, tlsCertChain, tlsPrivateKey, preferenceStore, shutdownGrace, tokens);
+    }
+
+    /** Every setting, the tokens left out: whether auth is on, and whose annotator tokens there are. */
+    @Override
+    public String toString() {
+        return "ServeSettings[host=" + host + ", port=" + port + ", maxBatch=" + maxBatch + ", maxQueued=" + maxQueued
+                + ", maxNewTokensCap=" + maxNewTokensCap + ", nCap=" + nCap + ", maxTextBytes=" + maxTextBytes
+                + ", maxStopStrings=" + maxStopStrings + ", maxStopStringBytes=" + maxStopStringBytes
+                + ", maxInboundMessageBytes=" + maxInboundMessageBytes + ", keepAliveTime=" + keepAliveTime
+                + ", keepAliveTimeout=" + keepAliveTimeout + ", permitKeepAliveTime=" + permitKeepAliveTime
+                + ", authRequired=" + authRequired() + ", tlsCertChain=" + tlsCertChain + ", tlsPrivateKey="
+                + tlsPrivateKey + ", preferenceStore=" + preferenceStore + ", shutdownGrace=" + shutdownGrace
+                + ", annotatorsWithTokens=" + new TreeMap<>(annotatorTokens).keySet() + "]";
     }
 
     /** Whether calls must carry {@link #authToken()}. */
     public boolean authRequired() {
         return !authToken.isEmpty();
+    }
+
+    /** {@code annotator-tokens} as id to token; each key of the object is one annotator id, quoted or not. */
+    private static Map<String, String> annotatorTokens(Config c) {
+        ConfigObject object = c.getObject("annotator-tokens");
+        Map<String, String> tokens = new TreeMap<>();
+        for (Map.Entry<String, ConfigValue> annotator : object.entrySet()) {
+            if (annotator.getValue().valueType() != ConfigValueType.STRING) {
+                throw new IllegalArgumentException(CONFIG_PATH + ".annotator-tokens." + annotator.getKey()
+                        + " must be a string (the annotator's token)");
+            }
+            tokens.put(annotator.getKey(), (String) annotator.getValue().unwrapped());
+        }
+        return tokens;
     }
 
     private static Optional<Path> optionalPath(Config c, String key) {

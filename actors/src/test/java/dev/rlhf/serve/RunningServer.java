@@ -12,6 +12,7 @@ import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -37,7 +38,7 @@ final class RunningServer implements AutoCloseable {
     static ServeSettings settings(int maxBatch, int maxQueued, int maxTextBytes) {
         return new ServeSettings("127.0.0.1", 0, maxBatch, maxQueued, 200, 4, maxTextBytes, 16, 256, 1 << 20,
                 Duration.ofMinutes(2), Duration.ofSeconds(20), Duration.ofSeconds(30), "", Optional.empty(),
-                Optional.empty(), Optional.empty(), Duration.ofSeconds(1));
+                Optional.empty(), Optional.empty(), Duration.ofSeconds(1), Map.of());
     }
 
     final PolicyServer server;
