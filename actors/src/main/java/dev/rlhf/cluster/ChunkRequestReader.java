@@ -21,6 +21,8 @@ import java.util.Set;
  * field answers {@code INVALID_ARGUMENT} whose description starts with the field's name.
  */
 final class ChunkRequestReader {
+    private static final int SHA256_BYTES = 32;
+
     private final GptConfig config;
 
     ChunkRequestReader(GptConfig config) {
@@ -48,13 +50,23 @@ final class ChunkRequestReader {
         return out;
     }
 
-    /** The snapshot a LoadWeights carries, checked to hold every tensor of the worker's policy with its size. */
+    /**
+     * The snapshot a LoadWeights carries, checked to hash to its sha256 (before it is decoded) and to hold every
+     * tensor of the worker's policy with its size.
+     */
     WeightsSnapshot weights(LoadWeightsRequest request) {
         if (request.getVersion() < 0) {
             throw invalid("version must not be negative but was " + request.getVersion());
         }
         if (request.getSafetensors().isEmpty()) {
             throw invalid("safetensors must hold the policy's tensors");
+        }
+        if (request.getSha256().size() != SHA256_BYTES) {
+            throw invalid("sha256 must be the " + SHA256_BYTES + "-byte SHA-256 of safetensors but has "
+                    + request.getSha256().size() + " bytes");
+        }
+        if (!SnapshotSafetensors.sha256(request.getSafetensors()).equals(request.getSha256())) {
+            throw invalid("sha256 does not match safetensors: the weights were altered or damaged on the way");
         }
         WeightsSnapshot snapshot;
         try {

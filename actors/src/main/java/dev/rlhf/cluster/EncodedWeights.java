@@ -11,14 +11,25 @@ import java.util.concurrent.Executor;
  */
 final class EncodedWeights {
     private WeightsSnapshot snapshot;
-    private CompletableFuture<ByteString> bytes;
+    private CompletableFuture<Encoded> encoded;
 
-    /** {@code next} as safetensors bytes (see {@link SnapshotSafetensors}), encoded on {@code executor}. */
-    synchronized CompletableFuture<ByteString> of(WeightsSnapshot next, Executor executor) {
+    /**
+     * A snapshot as it travels.
+     *
+     * @param safetensors the tensors (see {@link SnapshotSafetensors})
+     * @param sha256 the SHA-256 of {@code safetensors}
+     */
+    record Encoded(ByteString safetensors, ByteString sha256) {}
+
+    /** {@code next} as safetensors bytes and their digest, encoded on {@code executor}. */
+    synchronized CompletableFuture<Encoded> of(WeightsSnapshot next, Executor executor) {
         if (next != snapshot) {
-            bytes = CompletableFuture.supplyAsync(() -> SnapshotSafetensors.encode(next), executor);
+            encoded = CompletableFuture.supplyAsync(() -> {
+                ByteString bytes = SnapshotSafetensors.encode(next);
+                return new Encoded(bytes, SnapshotSafetensors.sha256(bytes));
+            }, executor);
             snapshot = next;
         }
-        return bytes;
+        return encoded;
     }
 }

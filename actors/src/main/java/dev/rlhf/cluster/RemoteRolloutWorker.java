@@ -131,11 +131,12 @@ final class RemoteRolloutWorker extends AbstractBehavior<RolloutWorker.Command> 
         }
         calling = true;
         CompletableFuture<LoadWeightsResponse> answered = weights.of(message.snapshot(), encoding)
-                .thenCompose(bytes -> {
+                .thenCompose(encoded -> {
                     UnaryAnswer<LoadWeightsResponse> answer = new UnaryAnswer<>();
                     stub().loadWeights(LoadWeightsRequest.newBuilder()
                             .setVersion(message.snapshot().version())
-                            .setSafetensors(bytes)
+                            .setSafetensors(encoded.safetensors())
+                            .setSha256(encoded.sha256())
                             .build(), answer);
                     return answer.future;
                 });

@@ -33,6 +33,15 @@ final class RolloutGrpcService extends RolloutServiceGrpc.RolloutServiceImplBase
     private final ChunkRequestReader reader;
     private final Scheduler scheduler;
     private final Duration timeout;
+    /**
+     * The highest version loaded, -1 before the first. Versions must not go backwards within one coordinator's
+     * run, yet a worker process serves run after run and each new run starts again from version 0. The floor
+     * therefore lives as long as this service, which lives as long as its node: a node leaves the cluster when
+     * its coordinator has gone ({@link CoordinatorWatch}) and the worker process starts a fresh node, with a fresh
+     * service holding no version, for the next coordinator. (The {@link WeightsBoard} starts at the SFT weights,
+     * version 0, but that is the node's own copy, not a version any coordinator loaded.)
+     */
+    private long highestVersion = -1;
 
     /**
      * @param board where a restarted worker rebuilds its replica from; every loaded version is put there
@@ -47,12 +56,17 @@ final class RolloutGrpcService extends RolloutServiceGrpc.RolloutServiceImplBase
         this.timeout = timeout;
     }
 
-    /** Loads a weight version; answers once the worker generates with it. */
+    /**
+     * Loads a weight version; answers once the worker generates with it. A version lower than the highest this
+     * service has accepted answers FAILED_PRECONDITION; the same version again is loaded again.
+     */
     @Override
     public void loadWeights(LoadWeightsRequest request, StreamObserver<LoadWeightsResponse> observer) {
         WeightsSnapshot snapshot;
         try {
+            requireNotOlder(request.getVersion()); // before hashing and decoding the bytes of stale weights
             snapshot = reader.weights(request);
+            admit(snapshot.version());
         } catch (StatusRuntimeException e) {
             observer.onError(e);
             return;
@@ -95,6 +109,20 @@ final class RolloutGrpcService extends RolloutServiceGrpc.RolloutServiceImplBase
                     observer.onNext(RolloutMessages.chunkResponse(rollout));
                     observer.onCompleted();
                 });
+    }
+
+    private synchronized void requireNotOlder(long version) {
+        if (version < highestVersion) {
+            throw Status.FAILED_PRECONDITION.withDescription("version " + version + " is older than the version "
+                    + highestVersion + " this worker already holds; weight versions must not go backwards")
+                    .asRuntimeException();
+        }
+    }
+
+    /** Records {@code version} as accepted, unless a newer one was accepted meanwhile. */
+    private synchronized void admit(long version) {
+        requireNotOlder(version);
+        highestVersion = version;
     }
 
     private static StatusRuntimeException internal(String what, Throwable failure) {

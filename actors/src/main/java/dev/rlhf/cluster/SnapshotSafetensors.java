@@ -10,6 +10,8 @@ import dev.rlhf.policy.model.WeightsSnapshot;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,6 +45,18 @@ final class SnapshotSafetensors {
         }
         out.flip();
         return ByteString.copyFrom(out);
+    }
+
+    /** The SHA-256 digest of {@code bytes}, 32 bytes. */
+    static ByteString sha256(ByteString bytes) {
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
+        digest.update(bytes.asReadOnlyByteBuffer());
+        return ByteString.copyFrom(digest.digest());
     }
 
     /**

@@ -142,14 +142,54 @@ class RolloutServiceTest {
         assertInvalid("version", () -> stub.loadWeights(load(snapshot).toBuilder().setVersion(-1).build()));
         assertInvalid("safetensors", () -> stub.loadWeights(load(snapshot).toBuilder()
                 .setSafetensors(ByteString.EMPTY).build()));
+        ByteString garbage = ByteString.copyFromUtf8("not a safetensors file");
         assertInvalid("safetensors", () -> stub.loadWeights(load(snapshot).toBuilder()
-                .setSafetensors(ByteString.copyFromUtf8("not a safetensors file")).build()));
+                .setSafetensors(garbage).setSha256(SnapshotSafetensors.sha256(garbage)).build()));
         assertInvalid("safetensors must hold tensor ln_f.bias",
                 () -> stub.loadWeights(load(new WeightsSnapshot(1, missing))));
         assertInvalid("safetensors must hold tensor ln_f.bias",
                 () -> stub.loadWeights(load(new WeightsSnapshot(1, resized))));
 
         assertEquals(0, stub.generateChunk(chunk(r -> r)).getWeightVersion(), "the bad weights were not loaded");
+    }
+
+    @Test
+    void weightsWhoseBytesDoNotMatchTheirDigestAnswerInvalidArgumentNamingSha256() {
+        LoadWeightsRequest valid = load(shifted(1));
+        byte[] tampered = valid.getSafetensors().toByteArray();
+        tampered[tampered.length - 1] ^= 0x01; // one bit of the last value, the header still intact
+
+        assertInvalid("sha256", () -> stub.loadWeights(valid.toBuilder()
+                .setSafetensors(ByteString.copyFrom(tampered)).build()));
+        assertInvalid("sha256", () -> stub.loadWeights(valid.toBuilder().clearSha256().build()));
+        assertInvalid("sha256", () -> stub.loadWeights(valid.toBuilder()
+                .setSha256(valid.getSha256().substring(0, 31)).build()));
+
+        assertEquals(0, stub.generateChunk(chunk(r -> r)).getWeightVersion(), "the tampered weights were not loaded");
+    }
+
+    @Test
+    void aLowerVersionAfterAHigherOneAnswersFailedPreconditionAndTheSameVersionLoadsAgain() {
+        stub.loadWeights(load(shifted(3)));
+
+        StatusRuntimeException older = assertThrows(StatusRuntimeException.class,
+                () -> stub.loadWeights(load(shifted(2))));
+        long again = stub.loadWeights(load(shifted(3))).getVersion();
+
+        assertEquals(Status.Code.FAILED_PRECONDITION, older.getStatus().getCode(), older.getStatus().toString());
+        assertTrue(older.getStatus().getDescription().startsWith("version"), "description names version: "
+                + older.getStatus().getDescription());
+        assertEquals(3, again, "the same version again is accepted");
+        assertEquals(3, stub.generateChunk(chunk(r -> r)).getWeightVersion(), "the worker kept version 3");
+    }
+
+    @Test
+    void aFreshServiceAcceptsVersionZeroAfterAnotherServiceHeldAHigherOne() throws Exception {
+        stub.loadWeights(load(shifted(5)));
+        stopService();
+        startService(); // as a worker process does for the next coordinator: a fresh node, a fresh service
+
+        assertEquals(0, stub.loadWeights(load(shifted(0))).getVersion(), "a new run starts again from version 0");
     }
 
     @Test
@@ -187,9 +227,11 @@ class RolloutServiceTest {
     }
 
     private static LoadWeightsRequest load(WeightsSnapshot snapshot) {
+        ByteString bytes = SnapshotSafetensors.encode(snapshot);
         return LoadWeightsRequest.newBuilder()
                 .setVersion(snapshot.version())
-                .setSafetensors(SnapshotSafetensors.encode(snapshot))
+                .setSafetensors(bytes)
+                .setSha256(SnapshotSafetensors.sha256(bytes))
                 .build();
     }
 
