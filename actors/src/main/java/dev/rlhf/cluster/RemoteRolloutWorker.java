@@ -27,7 +27,8 @@ import org.apache.pekko.pattern.StatusReply;
  * A rollout worker on another node, seen from the coordinator: speaks {@link RolloutWorker.Command} and forwards
  * each message over a gRPC channel to the node's RolloutService. A call that fails (the node died, the call timed
  * out, the node refused it) answers the caller with an error where the caller waits for one, and stops this proxy,
- * which is how the coordinator learns the worker is lost. Calls go one at a time, in the order the messages came
+ * which is how the coordinator learns the worker is lost; so does an answer that fails the checks of
+ * {@link RolloutMessages#rollout}. Calls go one at a time, in the order the messages came
  * (later ones wait in a stash), so weight versions load in order, as in a local worker's mailbox. The channel is
  * closed when the proxy stops. Weights are encoded for the wire on Pekko's blocking dispatcher, once per version
  * however many proxies send them ({@link EncodedWeights}).
@@ -44,6 +45,7 @@ final class RemoteRolloutWorker extends AbstractBehavior<RolloutWorker.Command> 
     private final EncodedWeights weights;
     private final Duration callTimeout;
     private final Executor encoding;
+    private final int vocabSize;
 
     private record Generated(RolloutWorker.Generate request, GenerateChunkResponse response, Throwable failure)
             implements RolloutWorker.Internal {}
@@ -53,8 +55,9 @@ final class RemoteRolloutWorker extends AbstractBehavior<RolloutWorker.Command> 
 
     private RemoteRolloutWorker(ActorContext<RolloutWorker.Command> context,
             StashBuffer<RolloutWorker.Command> waiting, int id,
-            RolloutEndpoint.Address address, EncodedWeights weights, ClusterSettings settings) {
+            RolloutEndpoint.Address address, EncodedWeights weights, ClusterSettings settings, int vocabSize) {
         super(context);
+        this.vocabSize = vocabSize;
         this.waiting = waiting;
         this.id = id;
         this.address = address;
@@ -70,11 +73,12 @@ final class RemoteRolloutWorker extends AbstractBehavior<RolloutWorker.Command> 
     /**
      * @param id the coordinator's id for this worker (in its rollouts and logs)
      * @param weights the encoding of published weights, shared by every proxy
+     * @param vocabSize the size of the policy's vocabulary, which every generated token id must be within
      */
     static Behavior<RolloutWorker.Command> create(int id, RolloutEndpoint.Address address, EncodedWeights weights,
-            ClusterSettings settings) {
+            ClusterSettings settings, int vocabSize) {
         return Behaviors.setup(context -> Behaviors.withStash(STASH_CAPACITY,
-                waiting -> new RemoteRolloutWorker(context, waiting, id, address, weights, settings)));
+                waiting -> new RemoteRolloutWorker(context, waiting, id, address, weights, settings, vocabSize)));
     }
 
     @Override
@@ -103,16 +107,13 @@ final class RemoteRolloutWorker extends AbstractBehavior<RolloutWorker.Command> 
     private Behavior<RolloutWorker.Command> onGenerated(Generated answered) {
         RolloutWorker.Generate request = answered.request();
         Throwable failure = answered.failure();
-        if (failure == null && answered.response().getCompletionsCount() != request.requests().size()) {
-            failure = new IllegalStateException("it answered " + answered.response().getCompletionsCount()
-                    + " completions to " + request.requests().size() + " requests");
-        }
         RolloutWorker.Rollout rollout = null;
         if (failure == null) {
             try {
-                rollout = RolloutMessages.rollout(answered.response(), id);
+                rollout = RolloutMessages.rollout(answered.response(), request.chunk(), request.requests(), id,
+                        vocabSize);
             } catch (IllegalArgumentException e) {
-                failure = e;
+                failure = e; // a worker answering out of bounds is as lost as one that does not answer
             }
         }
         if (failure != null) {

@@ -37,6 +37,7 @@ public final class RolloutWorkerDiscovery extends AbstractBehavior<RolloutWorker
 
     private final ActorRef<ExperimentCoordinator.Command> coordinator;
     private final ClusterSettings settings;
+    private final int vocabSize;
     private final EncodedWeights weights = new EncodedWeights();
     private final Map<ActorRef<RolloutEndpoint.GetAddress>, ActorRef<RolloutWorker.Command>> proxies =
             new HashMap<>();
@@ -46,8 +47,9 @@ public final class RolloutWorkerDiscovery extends AbstractBehavior<RolloutWorker
     private int nextId;
 
     private RolloutWorkerDiscovery(ActorContext<Command> context, ActorRef<ExperimentCoordinator.Command> coordinator,
-            ClusterSettings settings, int firstId) {
+            ClusterSettings settings, int firstId, int vocabSize) {
         super(context);
+        this.vocabSize = vocabSize;
         this.coordinator = coordinator;
         this.settings = settings;
         this.nextId = firstId;
@@ -57,10 +59,12 @@ public final class RolloutWorkerDiscovery extends AbstractBehavior<RolloutWorker
 
     /**
      * @param firstId the coordinator's id for the first remote worker (after the local ones)
+     * @param vocabSize the size of the policy's vocabulary: a worker answering a token id outside it is dropped
      */
     public static Behavior<Command> create(ActorRef<ExperimentCoordinator.Command> coordinator,
-            ClusterSettings settings, int firstId) {
-        return Behaviors.setup(context -> new RolloutWorkerDiscovery(context, coordinator, settings, firstId));
+            ClusterSettings settings, int firstId, int vocabSize) {
+        return Behaviors.setup(context -> new RolloutWorkerDiscovery(context, coordinator, settings, firstId,
+                vocabSize));
     }
 
     @Override
@@ -105,7 +109,7 @@ public final class RolloutWorkerDiscovery extends AbstractBehavior<RolloutWorker
         RolloutEndpoint.Address address = message.address();
         int id = nextId++;
         ActorRef<RolloutWorker.Command> proxy = getContext().spawn(
-                RemoteRolloutWorker.create(id, address, weights, settings), "remote-rollout-worker-" + id);
+                RemoteRolloutWorker.create(id, address, weights, settings, vocabSize), "remote-rollout-worker-" + id);
         getContext().watchWith(proxy, new ProxyStopped(message.node()));
         proxies.put(message.node(), proxy);
         getContext().getLog().info("rollout worker node {} joined as worker {}: RolloutService at {}:{}",

@@ -212,7 +212,8 @@ public final class ExperimentRunner {
                     recorder, handle, ended, (context, coordinator) -> {
                         if (cluster.enabled()) {
                             context.spawn(UnreachableWorkerDowning.create(), "unreachable-worker-downing");
-                            context.spawn(RolloutWorkerDiscovery.create(coordinator, cluster, workers.size()),
+                            context.spawn(RolloutWorkerDiscovery.create(coordinator, cluster, workers.size(),
+                                    sft.model().config().vocabSize()),
                                     "rollout-worker-discovery");
                         }
                         handle.attach(coordinator, context.getSystem());

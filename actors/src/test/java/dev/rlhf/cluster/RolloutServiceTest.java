@@ -201,7 +201,8 @@ class RolloutServiceTest {
 
         long loaded = stub.loadWeights(load(snapshot)).getVersion();
         GenerateChunkResponse response = stub.generateChunk(RolloutMessages.chunkRequest(3, requests));
-        RolloutWorker.Rollout remote = RolloutMessages.rollout(response, 0);
+        RolloutWorker.Rollout remote =
+                RolloutMessages.rollout(response, 3, requests, 0, base.config().vocabSize());
 
         List<Completion> expected;
         try (GptModel model = new GptModel(base.copy(manager))) {
