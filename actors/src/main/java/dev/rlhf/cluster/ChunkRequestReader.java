@@ -24,9 +24,12 @@ final class ChunkRequestReader {
     private static final int SHA256_BYTES = 32;
 
     private final GptConfig config;
+    private final int maxWeightsHeaderBytes;
 
-    ChunkRequestReader(GptConfig config) {
+    /** @param maxWeightsHeaderBytes the longest safetensors JSON header read from a LoadWeights */
+    ChunkRequestReader(GptConfig config, int maxWeightsHeaderBytes) {
         this.config = config;
+        this.maxWeightsHeaderBytes = maxWeightsHeaderBytes;
     }
 
     /** The chunk's requests, in order. */
@@ -70,7 +73,8 @@ final class ChunkRequestReader {
         }
         WeightsSnapshot snapshot;
         try {
-            snapshot = SnapshotSafetensors.decode(request.getSafetensors(), request.getVersion());
+            snapshot = SnapshotSafetensors.decode(request.getSafetensors(), request.getVersion(),
+                    maxWeightsHeaderBytes);
         } catch (IllegalArgumentException e) {
             throw invalid("safetensors " + e.getMessage());
         }

@@ -10,6 +10,7 @@ import java.util.Map;
 /**
  * Cluster mode, read from {@code rlhf.cluster} (see reference.conf for every key and its default).
  *
+ * @param maxWeightsHeaderBytes longest safetensors JSON header a worker node reads from a LoadWeights call
  * @param workerBindHost where a worker node's RolloutService binds; empty binds the cluster hostname
  * @param workerPort TCP port of a worker node's RolloutService; 0 picks a free one
  * @param workerPolicyCheckpoint the SFT policy a worker node loads; empty takes the experiment's
@@ -24,6 +25,7 @@ public record ClusterSettings(
         Duration endpointTimeout,
         Duration callTimeout,
         int maxWeightsMessageBytes,
+        int maxWeightsHeaderBytes,
         String workerBindHost,
         int workerPort,
         String workerPolicyCheckpoint,
@@ -47,6 +49,10 @@ public record ClusterSettings(
             throw new IllegalArgumentException("rlhf.cluster.max-weights-message-bytes must be positive but was "
                     + maxWeightsMessageBytes);
         }
+        if (maxWeightsHeaderBytes <= 0) {
+            throw new IllegalArgumentException("rlhf.cluster.max-weights-header-bytes must be positive but was "
+                    + maxWeightsHeaderBytes);
+        }
         requireNonNegative(workerPort, "worker.port");
         if (workerIntraOpThreads <= 0) {
             throw new IllegalArgumentException("rlhf.cluster.worker.intra-op-threads must be positive but was "
@@ -65,7 +71,8 @@ public record ClusterSettings(
                 c.getDuration("worker-wait-timeout"),
                 c.getDuration("endpoint-timeout"),
                 c.getDuration("call-timeout"),
-                messageBytes(c.getBytes("max-weights-message-bytes")),
+                messageBytes(c.getBytes("max-weights-message-bytes"), "max-weights-message-bytes"),
+                messageBytes(c.getBytes("max-weights-header-bytes"), "max-weights-header-bytes"),
                 c.getString("worker.bind-host"),
                 c.getInt("worker.port"),
                 c.getString("worker.policy-checkpoint"),
@@ -87,10 +94,10 @@ public record ClusterSettings(
                 .withFallback(config);
     }
 
-    /** gRPC caps a message at what an int counts. */
-    private static int messageBytes(long bytes) {
+    /** gRPC caps a message, and so whatever is in it, at what an int counts. */
+    private static int messageBytes(long bytes, String key) {
         if (bytes > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("rlhf.cluster.max-weights-message-bytes must be at most "
+            throw new IllegalArgumentException("rlhf.cluster." + key + " must be at most "
                     + Integer.MAX_VALUE + " (gRPC's limit) but was " + bytes);
         }
         return (int) bytes;

@@ -45,13 +45,14 @@ final class RolloutGrpcService extends RolloutServiceGrpc.RolloutServiceImplBase
 
     /**
      * @param board where a restarted worker rebuilds its replica from; every loaded version is put there
+     * @param maxWeightsHeaderBytes the longest safetensors JSON header read from a LoadWeights
      * @param timeout longest a call waits for the worker
      */
     RolloutGrpcService(ActorRef<RolloutWorker.Command> worker, WeightsBoard board, GptConfig config,
-            Scheduler scheduler, Duration timeout) {
+            int maxWeightsHeaderBytes, Scheduler scheduler, Duration timeout) {
         this.worker = worker;
         this.board = board;
-        this.reader = new ChunkRequestReader(config);
+        this.reader = new ChunkRequestReader(config, maxWeightsHeaderBytes);
         this.scheduler = scheduler;
         this.timeout = timeout;
     }

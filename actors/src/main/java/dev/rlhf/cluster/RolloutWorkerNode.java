@@ -83,7 +83,8 @@ public final class RolloutWorkerNode implements AutoCloseable {
             Server server = NettyServerBuilder.forAddress(new InetSocketAddress(bindHost, cluster.workerPort()),
                             InsecureServerCredentials.create())
                     .maxInboundMessageSize(cluster.maxWeightsMessageBytes())
-                    .addService(new RolloutGrpcService(worker, board, policy.model().config(), system.scheduler(),
+                    .addService(new RolloutGrpcService(worker, board, policy.model().config(),
+                            cluster.maxWeightsHeaderBytes(), system.scheduler(),
                             cluster.callTimeout()))
                     .build()
                     .start();

@@ -60,15 +60,20 @@ final class SnapshotSafetensors {
     }
 
     /**
+     * @param maxHeaderBytes the longest JSON header read; a longer one is refused before it is read
      * @throws IllegalArgumentException saying what is wrong when {@code bytes} is not a safetensors file of float32
-     *     tensors
+     *     tensors with a header of at most {@code maxHeaderBytes}
      */
-    static WeightsSnapshot decode(ByteString bytes, long version) {
+    static WeightsSnapshot decode(ByteString bytes, long version, int maxHeaderBytes) {
         ByteBuffer in = bytes.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
         if (in.remaining() < 8) {
             throw new IllegalArgumentException("is " + in.remaining() + " bytes long, too short for a header");
         }
         long headerLength = in.getLong();
+        if (headerLength > maxHeaderBytes) {
+            throw new IllegalArgumentException("declares a header of " + headerLength + " bytes, more than the "
+                    + maxHeaderBytes + " allowed (rlhf.cluster.max-weights-header-bytes)");
+        }
         if (headerLength < 2 || headerLength > in.remaining()) {
             throw new IllegalArgumentException("declares a header of " + headerLength + " bytes in "
                     + in.remaining());

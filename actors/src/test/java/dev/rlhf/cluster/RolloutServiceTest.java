@@ -31,6 +31,8 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
@@ -55,6 +57,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RolloutServiceTest {
     private static final ActorTestKit TESTKIT = ActorTestKit.create();
+    /** Room for the test policy's header (about 100 bytes a tensor), far below the default 1 MiB. */
+    private static final int MAX_HEADER_BYTES = 16 * 1024;
     @TempDir static Path dir;
     private static NDManager manager;
     private static TextTokenizer tokenizer;
@@ -87,8 +91,8 @@ class RolloutServiceTest {
                 RolloutWorker.create(0, LocalPolicyReplica.factory(base, tokenizer, board, manager)));
         String name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name).directExecutor()
-                .addService(new RolloutGrpcService(worker, board, base.config(), TESTKIT.scheduler(),
-                        Duration.ofSeconds(30)))
+                .addService(new RolloutGrpcService(worker, board, base.config(), MAX_HEADER_BYTES,
+                        TESTKIT.scheduler(), Duration.ofSeconds(30)))
                 .build().start();
         channel = InProcessChannelBuilder.forName(name).directExecutor().build();
         stub = RolloutServiceGrpc.newBlockingStub(channel);
@@ -166,6 +170,29 @@ class RolloutServiceTest {
                 .setSha256(valid.getSha256().substring(0, 31)).build()));
 
         assertEquals(0, stub.generateChunk(chunk(r -> r)).getWeightVersion(), "the tampered weights were not loaded");
+    }
+
+    @Test
+    void aSafetensorsHeaderLongerThanTheBoundIsRefusedBeforeItIsRead() {
+        // a header that declares one byte over the bound, then holds only a few: refused on the length alone
+        ByteString declared = ByteString.copyFrom(ByteBuffer.allocate(8 + 16).order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(MAX_HEADER_BYTES + 1L).array());
+        // a real header over the bound: one more tensor with a very long name
+        Map<String, float[]> tensors = new LinkedHashMap<>(shifted(1).tensors());
+        tensors.put("x".repeat(MAX_HEADER_BYTES), new float[1]);
+        ByteString real = SnapshotSafetensors.encode(new WeightsSnapshot(1, tensors));
+
+        for (ByteString bytes : List.of(declared, real)) {
+            StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> stub.loadWeights(
+                    LoadWeightsRequest.newBuilder().setVersion(1).setSafetensors(bytes)
+                            .setSha256(SnapshotSafetensors.sha256(bytes)).build()));
+            assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.getStatus().toString());
+            assertTrue(e.getStatus().getDescription().startsWith("safetensors declares a header of"),
+                    "description names safetensors and the header: " + e.getStatus().getDescription());
+            assertTrue(e.getStatus().getDescription().contains("more than the " + MAX_HEADER_BYTES),
+                    "description gives the bound: " + e.getStatus().getDescription());
+        }
+        assertEquals(0, stub.generateChunk(chunk(r -> r)).getWeightVersion(), "no weights were loaded");
     }
 
     @Test
