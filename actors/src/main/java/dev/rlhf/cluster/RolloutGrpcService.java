@@ -39,7 +39,8 @@ final class RolloutGrpcService extends RolloutServiceGrpc.RolloutServiceImplBase
      * therefore lives as long as this service, which lives as long as its node: a node leaves the cluster when
      * its coordinator has gone ({@link CoordinatorWatch}) and the worker process starts a fresh node, with a fresh
      * service holding no version, for the next coordinator. (The {@link WeightsBoard} starts at the SFT weights,
-     * version 0, but that is the node's own copy, not a version any coordinator loaded.)
+     * version 0, but that is the node's own copy, not a version any coordinator loaded.) Two coordinators in one
+     * cluster at once are not supported: the second's version 0 would be refused while the first's floor holds.
      */
     private long highestVersion = -1;
 
@@ -65,7 +66,9 @@ final class RolloutGrpcService extends RolloutServiceGrpc.RolloutServiceImplBase
     public void loadWeights(LoadWeightsRequest request, StreamObserver<LoadWeightsResponse> observer) {
         WeightsSnapshot snapshot;
         try {
-            requireNotOlder(request.getVersion()); // before hashing and decoding the bytes of stale weights
+            if (request.getVersion() >= 0) { // a negative one is the reader's INVALID_ARGUMENT
+                requireNotOlder(request.getVersion()); // before hashing and decoding the bytes of stale weights
+            }
             snapshot = reader.weights(request);
             admit(snapshot.version());
         } catch (StatusRuntimeException e) {

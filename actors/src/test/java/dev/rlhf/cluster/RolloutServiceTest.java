@@ -202,6 +202,7 @@ class RolloutServiceTest {
         StatusRuntimeException older = assertThrows(StatusRuntimeException.class,
                 () -> stub.loadWeights(load(shifted(2))));
         long again = stub.loadWeights(load(shifted(3))).getVersion();
+        assertInvalid("version", () -> stub.loadWeights(load(shifted(3)).toBuilder().setVersion(-1).build()));
 
         assertEquals(Status.Code.FAILED_PRECONDITION, older.getStatus().getCode(), older.getStatus().toString());
         assertTrue(older.getStatus().getDescription().startsWith("version"), "description names version: "
