@@ -11,6 +11,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.ChildFailed;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Terminated;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
@@ -64,7 +65,7 @@ final class RunGuardian {
     /** What the runner does once the coordinator is spawned, from inside the guardian. */
     @FunctionalInterface
     interface StartHook {
-        void started(org.apache.pekko.actor.typed.javadsl.ActorContext<Event> context,
+        void started(ActorContext<Event> context,
                 ActorRef<ExperimentCoordinator.Command> coordinator);
     }
 

@@ -5,16 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
-import dev.rlhf.proto.v1.Candidate;
 import dev.rlhf.proto.v1.Choice;
-import dev.rlhf.proto.v1.ComparisonTask;
 import dev.rlhf.proto.v1.GetAnnotatorStatsRequest;
 import dev.rlhf.proto.v1.GetModelInfoRequest;
 import dev.rlhf.proto.v1.JudgmentSubmission;
 import dev.rlhf.proto.v1.NextTaskRequest;
 import dev.rlhf.proto.v1.PolicyServiceGrpc;
 import dev.rlhf.proto.v1.PreferenceServiceGrpc;
-import dev.rlhf.proto.v1.Prompt;
 import dev.rlhf.proto.v1.SubmitJudgmentRequest;
 import dev.rlhf.store.PreferenceStore;
 import dev.rlhf.store.PreferenceStoreSettings;
@@ -51,11 +48,7 @@ class PreferenceIdentityTest {
         model = TinyServedModel.create(manager, dir);
         store = PreferenceStore.open(new PreferenceStoreSettings(dir.resolve("db"), 2, 256, 3, 64, 1024,
                 Duration.ofMinutes(30)));
-        store.addPrompt(Prompt.newBuilder().setPromptId("p").setText("Review the cafe.").build()).join();
-        store.addTask(ComparisonTask.newBuilder().setTaskId("t1").setPromptId("p")
-                .addCandidates(Candidate.newBuilder().setText("Lovely coffee."))
-                .addCandidates(Candidate.newBuilder().setText("Bad."))
-                .build()).join();
+        CafeTasks.add(store, "t1");
         ServeSettings settings = RunningServer.SETTINGS.withAuthToken(SERVER_TOKEN)
                 .withAnnotatorTokens(ANNOTATOR_TOKENS);
         running = RunningServer.start(model, settings, Optional.of(store));

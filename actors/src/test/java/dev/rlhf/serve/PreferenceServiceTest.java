@@ -9,9 +9,7 @@ import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.rlhf.proto.v1.AnnotatorStats;
-import dev.rlhf.proto.v1.Candidate;
 import dev.rlhf.proto.v1.Choice;
-import dev.rlhf.proto.v1.ComparisonTask;
 import dev.rlhf.proto.v1.ExportFormat;
 import dev.rlhf.proto.v1.ExportRequest;
 import dev.rlhf.proto.v1.GetAnnotatorStatsRequest;
@@ -19,7 +17,6 @@ import dev.rlhf.proto.v1.JudgmentSubmission;
 import dev.rlhf.proto.v1.NextTaskRequest;
 import dev.rlhf.proto.v1.NextTaskResponse;
 import dev.rlhf.proto.v1.PreferenceServiceGrpc;
-import dev.rlhf.proto.v1.Prompt;
 import dev.rlhf.proto.v1.SubmitJudgmentRequest;
 import dev.rlhf.proto.v1.SubmitJudgmentResponse;
 import dev.rlhf.store.PreferenceStore;
@@ -53,11 +50,7 @@ class PreferenceServiceTest {
         manager = NDManager.newBaseManager();
         model = TinyServedModel.create(manager, dir);
         store = PreferenceStore.open(new PreferenceStoreSettings(dir.resolve("db"), 1, 256, 3, 64, 1024, Duration.ofMinutes(30)));
-        store.addPrompt(Prompt.newBuilder().setPromptId("p").setText("Review the cafe.").build()).join();
-        store.addTask(ComparisonTask.newBuilder().setTaskId("t1").setPromptId("p")
-                .addCandidates(Candidate.newBuilder().setText("Lovely coffee."))
-                .addCandidates(Candidate.newBuilder().setText("Bad."))
-                .build()).join();
+        CafeTasks.add(store, "t1");
         running = RunningServer.start(model, RunningServer.SETTINGS, Optional.of(store));
         stub = PreferenceServiceGrpc.newBlockingStub(running.channel);
     }

@@ -6,15 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
-import dev.rlhf.proto.v1.Candidate;
 import dev.rlhf.proto.v1.Choice;
-import dev.rlhf.proto.v1.ComparisonTask;
 import dev.rlhf.proto.v1.GetAnnotatorStatsRequest;
 import dev.rlhf.proto.v1.JudgmentSubmission;
 import dev.rlhf.proto.v1.NextTaskRequest;
 import dev.rlhf.proto.v1.PolicyServiceGrpc;
 import dev.rlhf.proto.v1.PreferenceServiceGrpc;
-import dev.rlhf.proto.v1.Prompt;
 import dev.rlhf.proto.v1.SubmitJudgmentRequest;
 import dev.rlhf.proto.v1.SubmitJudgmentResponse;
 import dev.rlhf.store.JudgmentAck;
@@ -61,13 +58,7 @@ class PreferenceServiceUnavailableTest {
         model = TinyServedModel.create(manager, dir);
         store = faults.open(new PreferenceStoreSettings(dir.resolve("db"), 1, 256, 3, 64, MAX_QUEUED_CHANGES,
                 Duration.ofMinutes(30)));
-        store.addPrompt(Prompt.newBuilder().setPromptId("p").setText("Review the cafe.").build()).join();
-        for (int i = 1; i <= 4; i++) {
-            store.addTask(ComparisonTask.newBuilder().setTaskId("t" + i).setPromptId("p")
-                    .addCandidates(Candidate.newBuilder().setText("Lovely coffee " + i + "."))
-                    .addCandidates(Candidate.newBuilder().setText("Bad " + i + "."))
-                    .build()).join();
-        }
+        CafeTasks.add(store, "t1", "t2", "t3", "t4");
         running = RunningServer.start(model, RunningServer.SETTINGS, Optional.of(store));
     }
 

@@ -18,6 +18,7 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,26 +28,37 @@ import org.junit.jupiter.api.io.TempDir;
 class AssignmentLeaseTest {
 
     /** A clock that stands still until a test moves it. */
+    /** A clock the test moves by hand; its zone views share the same instant. */
     private static final class ManualClock extends Clock {
-        private volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
+        private final AtomicReference<Instant> now;
+        private final ZoneId zone;
+
+        ManualClock() {
+            this(new AtomicReference<>(Instant.parse("2026-01-01T00:00:00Z")), ZoneOffset.UTC);
+        }
+
+        private ManualClock(AtomicReference<Instant> now, ZoneId zone) {
+            this.now = now;
+            this.zone = zone;
+        }
 
         void advance(Duration by) {
-            now = now.plus(by);
+            now.updateAndGet(instant -> instant.plus(by));
         }
 
         @Override
         public Instant instant() {
-            return now;
+            return now.get();
         }
 
         @Override
         public ZoneId getZone() {
-            return ZoneOffset.UTC;
+            return zone;
         }
 
         @Override
-        public Clock withZone(ZoneId zone) {
-            throw new UnsupportedOperationException("the store reads instants only");
+        public Clock withZone(ZoneId other) {
+            return new ManualClock(now, other);
         }
     }
 
