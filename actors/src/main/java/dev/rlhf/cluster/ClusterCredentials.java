@@ -31,6 +31,11 @@ import javax.net.ssl.TrustManagerFactory;
  * cluster's CA), and both check that a peer's certificate names the host it was reached at. With a token, every
  * gRPC call between nodes carries it as a bearer token and a worker node answers a call without it
  * {@code UNAUTHENTICATED}. The secrets (passwords, token) appear in no {@code toString} and no error message.
+ *
+ * <p>Artery uses Pekko's {@code ConfigSSLEngineProvider} on key stores rather than the PEM-reading
+ * {@code RotatingKeysSSLEngineProvider}: the JDK reads PKCS12 and {@code keytool} makes it, so operators need no
+ * other tool, any key algorithm works (the PEM provider takes RSA keys only, unencrypted), and the very same
+ * {@link KeyManagerFactory} and {@link TrustManagerFactory} serve gRPC without a PEM parser of our own.
  */
 public final class ClusterCredentials {
     private static final String TLS = "rlhf.cluster.tls.";
