@@ -3,13 +3,21 @@
 # background) and the coordinator (`rlhf train`, in the foreground), all reading one config. The workers are
 # stopped (SIGTERM: they leave the cluster) when the run ends or the script is interrupted.
 #
-#   infra/local-cluster.sh [N_WORKERS] [CONFIG] [-- extra `rlhf train` arguments, e.g. --resume]
+#   infra/local-cluster.sh [--tls] [N_WORKERS] [CONFIG] [-- extra `rlhf train` arguments, e.g. --resume]
 #
+# --tls secures the cluster as it would be across machines: infra/cluster/make-test-certs.sh makes a test CA and a
+# key store per node in $LOGS/certs, with a fresh random password the nodes read from the environment
+# (RLHF_CLUSTER_TLS_PASSWORD), and every node runs Artery tls-tcp and gRPC with mutual TLS (rlhf.cluster.tls).
 # N_WORKERS defaults to 2, CONFIG to infra/cluster/local.conf. Relative paths (the config's run directory, the
 # embedded policy) are taken from the repository root. Worker logs go to $LOGS (default runs/local-cluster-logs).
 # $RLHF names the launcher (default ./rlhf); $WORKER_JAVA_OPTS the workers' JVM options (default -Xmx2g).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tls=false
+if [ "${1:-}" = "--tls" ]; then
+  tls=true
+  shift
+fi
 workers="${1:-2}"
 config="$(realpath "${2:-$root/infra/cluster/local.conf}")"
 shift $(( $# < 2 ? $# : 2 ))
@@ -19,9 +27,29 @@ logs="${LOGS:-$root/runs/local-cluster-logs}"
 cd "$root"
 mkdir -p "$logs"
 
-# The workers' config: the run's, on a free Artery port each (only the coordinator holds the seed port).
-worker_config="$logs/worker.conf"
-printf 'include file("%s")\nrlhf.cluster.port = 0\n' "$config" >"$worker_config"
+# Each node's config: the run's; the workers on a free Artery port each (only the coordinator holds the seed port);
+# with --tls, each node's own key store and the CA's trust store, the password from the environment.
+node_config() { # NAME PORT_LINE
+  local file="$logs/$1.conf"
+  printf 'include file("%s")\n%s\n' "$config" "$2" >"$file"
+  if $tls; then
+    printf 'rlhf.cluster.tls {\n  key-store = "%s"\n  trust-store = "%s"\n%s\n%s\n}\n' \
+      "$logs/certs/$1.p12" "$logs/certs/truststore.p12" \
+      '  key-store-password = ${RLHF_CLUSTER_TLS_PASSWORD}' \
+      '  trust-store-password = ${RLHF_CLUSTER_TLS_PASSWORD}' >>"$file"
+  fi
+  echo "$file"
+}
+if $tls; then
+  RLHF_CLUSTER_TLS_PASSWORD="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+  export RLHF_CLUSTER_TLS_PASSWORD
+  names=(coordinator)
+  for i in $(seq 1 "$workers"); do names+=("worker-$i"); done
+  CERT_PASSWORD="$RLHF_CLUSTER_TLS_PASSWORD" "$root/infra/cluster/make-test-certs.sh" "$logs/certs" "${names[@]}" >&2
+  coordinator_config="$(node_config coordinator "")"
+else
+  coordinator_config="$config"
+fi
 
 # Builds the project and the embedded policy once, so the nodes do not race to build them.
 $rlhf bootstrap
@@ -38,10 +66,11 @@ stop_workers() {
 trap stop_workers EXIT
 
 for i in $(seq 1 "$workers"); do
+  worker_config="$(node_config "worker-$i" "rlhf.cluster.port = 0")"
   RLHF_JAVA_OPTS="${WORKER_JAVA_OPTS:--Xmx2g}" \
     $rlhf worker --config "$worker_config" >"$logs/worker-$i.out" 2>"$logs/worker-$i.log" &
   pids+=("$!")
   echo "rollout worker node $i: pid $!, log $logs/worker-$i.log" >&2
 done
 
-$rlhf train --config "$config" "$@"
+$rlhf train --config "$coordinator_config" "$@"

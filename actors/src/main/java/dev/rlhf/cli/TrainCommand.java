@@ -2,6 +2,7 @@ package dev.rlhf.cli;
 
 import com.typesafe.config.Config;
 import dev.rlhf.actors.ExperimentSettings;
+import dev.rlhf.cluster.ClusterSettings;
 import dev.rlhf.run.ExperimentRunner;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -31,6 +32,10 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Config config = CliContext.readConfigFile(file);
         ExperimentSettings.from(config); // a bad setting is reported before the embedded policy is built
+        ClusterSettings cluster = ClusterSettings.from(config);
+        if (cluster.enabled()) {
+            cluster.checkNode(config, ClusterSettings.COORDINATOR_ROLE);
+        }
         Path policy = CliContext.experimentPolicy(config);
         try (AutoCloseable quiet = ConsoleLogFilter.quiet(CliErrors.verbose(spec.commandLine().getParseResult()))) {
             return ExperimentReport.printOutcome(

@@ -1,6 +1,7 @@
 package dev.rlhf.cli;
 
 import com.typesafe.config.Config;
+import dev.rlhf.cluster.ClusterSettings;
 import dev.rlhf.cluster.RolloutWorkerNode;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -17,7 +18,8 @@ import picocli.CommandLine.Option;
             "  ./rlhf worker --config infra/cluster/local.conf"},
         description = "Join the Pekko cluster of a cluster-mode experiment (keys under rlhf.cluster) as a rollout "
                 + "worker node: serve RolloutService over gRPC and register it with the Receptionist, until SIGTERM. "
-                + "When the coordinator leaves or the cluster downs the node, a fresh node joins again.")
+                + "When the coordinator leaves or the cluster downs the node, a fresh node joins again. A node bound to "
+                + "an address other than loopback needs rlhf.cluster.tls (mutual TLS) or rlhf.cluster.token.")
 final class WorkerCommand implements Callable<Integer> {
 
     @Option(names = "--config", required = true, description = "HOCON file (the experiment's own works: the worker "
@@ -27,6 +29,8 @@ final class WorkerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Config config = CliContext.readConfigFile(file);
+        // exposed without credentials, or with a bad key store: said before the embedded policy is built
+        ClusterSettings.from(config).checkNode(config, ClusterSettings.ROLLOUT_ROLE);
         String checkpoint = config.getString("rlhf.cluster.worker.policy-checkpoint");
         Path policy = checkpoint.isEmpty() ? CliContext.experimentPolicy(config) : Path.of(checkpoint);
         boolean again = true;

@@ -3,9 +3,13 @@ package dev.rlhf.cluster;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Cluster mode, read from {@code rlhf.cluster} (see reference.conf for every key and its default).
@@ -14,6 +18,7 @@ import java.util.Map;
  * @param workerBindHost where a worker node's RolloutService binds; empty binds the cluster hostname
  * @param workerPort TCP port of a worker node's RolloutService; 0 picks a free one
  * @param workerPolicyCheckpoint the SFT policy a worker node loads; empty takes the experiment's
+ * @param credentials what the node proves itself with to the others: TLS, a token, both or neither
  */
 public record ClusterSettings(
         boolean enabled,
@@ -29,7 +34,8 @@ public record ClusterSettings(
         String workerBindHost,
         int workerPort,
         String workerPolicyCheckpoint,
-        int workerIntraOpThreads) {
+        int workerIntraOpThreads,
+        ClusterCredentials credentials) {
 
     /** The actor system name every node of the cluster shares. */
     public static final String SYSTEM_NAME = "rlhf";
@@ -40,6 +46,7 @@ public record ClusterSettings(
 
     public ClusterSettings {
         seedNodes = List.copyOf(seedNodes);
+        Objects.requireNonNull(credentials, "credentials");
         requireNonNegative(port, "port");
         requireNonNegative(localRolloutWorkers, "local-rollout-workers");
         requirePositive(workerWaitTimeout, "worker-wait-timeout");
@@ -76,21 +83,70 @@ public record ClusterSettings(
                 c.getString("worker.bind-host"),
                 c.getInt("worker.port"),
                 c.getString("worker.policy-checkpoint"),
-                c.getInt("worker.intra-op-threads"));
+                c.getInt("worker.intra-op-threads"),
+                ClusterCredentials.from(c));
     }
 
     /**
-     * {@code config} with the Pekko settings of a cluster node in {@code role}: the cluster provider, Artery TCP on
-     * {@code hostname:port}, the seed nodes (none: the node joins itself and forms a new cluster).
+     * Refuses a node that the network could reach with nothing to authenticate it: in {@code role}, a node whose
+     * Artery hostname ({@code rlhf.cluster.hostname}, and {@code pekko.remote.artery.bind.hostname} if set) or, on a
+     * worker node, whose RolloutService bind address is not a loopback address needs {@code rlhf.cluster.tls} or
+     * {@code rlhf.cluster.token}. Reads the TLS stores, if any, so that a bad one fails the node as it starts.
+     *
+     * @param config the node's whole configuration (for Pekko's own bind key)
+     * @throws IllegalArgumentException in one line naming the address's key and the keys to set
+     */
+    public void checkNode(Config config, String role) {
+        credentials.check();
+        if (credentials.tls() || credentials.token()) {
+            return;
+        }
+        Map<String, String> addresses = new LinkedHashMap<>();
+        addresses.put("rlhf.cluster.hostname", hostname);
+        String arteryBind = "pekko.remote.artery.bind.hostname";
+        if (config.hasPath(arteryBind) && !config.getString(arteryBind).isEmpty()) {
+            addresses.put(arteryBind, config.getString(arteryBind));
+        }
+        if (role.equals(ROLLOUT_ROLE) && !workerBindHost.isEmpty()) {
+            addresses.put("rlhf.cluster.worker.bind-host", workerBindHost);
+        }
+        for (Map.Entry<String, String> address : addresses.entrySet()) {
+            if (!isLoopback(address.getValue())) {
+                throw new IllegalArgumentException(address.getKey() + " = \"" + address.getValue() + "\" is not a "
+                        + "loopback address, and a cluster node the network can reach needs credentials: set "
+                        + "rlhf.cluster.tls (key-store, key-store-password, trust-store, trust-store-password) or "
+                        + "rlhf.cluster.token (see infra/README.md)");
+            }
+        }
+    }
+
+    /** Whether every address {@code host} names is a loopback one; a name that does not resolve is not. */
+    private static boolean isLoopback(String host) {
+        try {
+            for (InetAddress address : InetAddress.getAllByName(host)) {
+                if (!address.isLoopbackAddress()) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    /**
+     * {@code config} with the Pekko settings of a cluster node in {@code role}: the cluster provider, Artery on
+     * {@code hostname:port} (TCP, or TLS over TCP with mutual authentication when {@code rlhf.cluster.tls} is set),
+     * the seed nodes (none: the node joins itself and forms a new cluster).
      */
     public Config nodeConfig(Config config, String role) {
         return ConfigFactory.parseMap(Map.of(
                         "pekko.actor.provider", "cluster",
-                        "pekko.remote.artery.transport", "tcp",
                         "pekko.remote.artery.canonical.hostname", hostname,
                         "pekko.remote.artery.canonical.port", port,
                         "pekko.cluster.roles", ConfigValueFactory.fromIterable(List.of(role)),
                         "pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seedNodes)))
+                .withFallback(credentials.arteryConfig())
                 .withFallback(config);
     }
 

@@ -5,8 +5,6 @@ import dev.rlhf.proto.v1.GenerateChunkResponse;
 import dev.rlhf.proto.v1.LoadWeightsRequest;
 import dev.rlhf.proto.v1.LoadWeightsResponse;
 import dev.rlhf.proto.v1.RolloutServiceGrpc;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
@@ -29,8 +27,9 @@ import org.apache.pekko.pattern.StatusReply;
  * out, the node refused it) answers the caller with an error where the caller waits for one, and stops this proxy,
  * which is how the coordinator learns the worker is lost; so does an answer that fails the checks of
  * {@link RolloutMessages#rollout}. Calls go one at a time, in the order the messages came
- * (later ones wait in a stash), so weight versions load in order, as in a local worker's mailbox. The channel is
- * closed when the proxy stops. Weights are encoded for the wire on Pekko's blocking dispatcher, once per version
+ * (later ones wait in a stash), so weight versions load in order, as in a local worker's mailbox. The channel
+ * carries the cluster's credentials ({@link ClusterCredentials}: mutual TLS, a bearer token) and is closed when the
+ * proxy stops. Weights are encoded for the wire on Pekko's blocking dispatcher, once per version
  * however many proxies send them ({@link EncodedWeights}).
  */
 final class RemoteRolloutWorker extends AbstractBehavior<RolloutWorker.Command> {
@@ -64,8 +63,7 @@ final class RemoteRolloutWorker extends AbstractBehavior<RolloutWorker.Command> 
         this.weights = weights;
         this.callTimeout = settings.callTimeout();
         this.encoding = context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
-        this.channel = Grpc.newChannelBuilderForAddress(address.host(), address.port(),
-                        InsecureChannelCredentials.create())
+        this.channel = settings.credentials().channelBuilder(address.host(), address.port())
                 .maxInboundMessageSize(settings.maxWeightsMessageBytes())
                 .build();
     }

@@ -10,8 +10,10 @@ import dev.rlhf.actors.WeightsBoard;
 import dev.rlhf.policy.DeviceChoice;
 import dev.rlhf.policy.Policy;
 import dev.rlhf.policy.model.WeightsSnapshot;
-import io.grpc.InsecureServerCredentials;
+import io.grpc.BindableService;
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -62,6 +64,7 @@ public final class RolloutWorkerNode implements AutoCloseable {
      */
     public static RolloutWorkerNode start(Config config, Path policyDir) throws IOException {
         ClusterSettings cluster = ClusterSettings.from(config);
+        cluster.checkNode(config, ClusterSettings.ROLLOUT_ROLE);
         Engine.getInstance(); // loads libtorch, which the thread setting below goes to
         JniUtils.setNumThreads(cluster.workerIntraOpThreads());
         NDManager manager = NDManager.newBaseManager(DeviceChoice.parse(config.getString("rlhf.device")).resolve());
@@ -79,15 +82,8 @@ public final class RolloutWorkerNode implements AutoCloseable {
                     DispatcherSelector.fromConfig(TENSOR_DISPATCHER));
             system.systemActorOf(CoordinatorWatch.create(), "coordinator-watch", Props.empty());
             ClusterJoin.joinSelfWithoutSeeds(system, cluster);
-            String bindHost = cluster.workerBindHost().isEmpty() ? cluster.hostname() : cluster.workerBindHost();
-            Server server = NettyServerBuilder.forAddress(new InetSocketAddress(bindHost, cluster.workerPort()),
-                            InsecureServerCredentials.create())
-                    .maxInboundMessageSize(cluster.maxWeightsMessageBytes())
-                    .addService(new RolloutGrpcService(worker, board, policy.model().config(),
-                            cluster.maxWeightsHeaderBytes(), system.scheduler(),
-                            cluster.callTimeout()))
-                    .build()
-                    .start();
+            Server server = serve(cluster, new RolloutGrpcService(worker, board, policy.model().config(),
+                    cluster.maxWeightsHeaderBytes(), system.scheduler(), cluster.callTimeout()));
             RolloutEndpoint.Address address = new RolloutEndpoint.Address(cluster.hostname(), server.getPort(),
                     system.address().toString());
             ActorRef<RolloutEndpoint.GetAddress> endpoint = system.systemActorOf(RolloutEndpoint.create(address),
@@ -105,6 +101,25 @@ public final class RolloutWorkerNode implements AutoCloseable {
             manager.close();
             throw e;
         }
+    }
+
+    /**
+     * Starts {@code service} as a worker node's RolloutService: on {@code rlhf.cluster.worker.bind-host} (or the
+     * cluster hostname) and port, over mutual TLS with the node's certificate when {@code rlhf.cluster.tls} is set,
+     * checking the bearer token when {@code rlhf.cluster.token} is.
+     */
+    static Server serve(ClusterSettings cluster, BindableService service) throws IOException {
+        String bindHost = cluster.workerBindHost().isEmpty() ? cluster.hostname() : cluster.workerBindHost();
+        ClusterCredentials credentials = cluster.credentials();
+        ServerServiceDefinition definition = credentials.serverInterceptor()
+                .map(check -> ServerInterceptors.intercept(service, check))
+                .orElseGet(service::bindService);
+        return NettyServerBuilder.forAddress(new InetSocketAddress(bindHost, cluster.workerPort()),
+                        credentials.serverCredentials())
+                .maxInboundMessageSize(cluster.maxWeightsMessageBytes())
+                .addService(definition)
+                .build()
+                .start();
     }
 
     /** Where the RolloutService listens, as announced to the coordinator. */

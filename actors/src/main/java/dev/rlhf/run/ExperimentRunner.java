@@ -107,6 +107,9 @@ public final class ExperimentRunner {
         this.config = config;
         this.settings = ExperimentSettings.from(config);
         this.cluster = ClusterSettings.from(config);
+        if (cluster.enabled()) {
+            cluster.checkNode(config, ClusterSettings.COORDINATOR_ROLE);
+        }
         this.timeouts = ExperimentTimeouts.from(config);
         this.policyDir = policyDir;
         this.console = console;

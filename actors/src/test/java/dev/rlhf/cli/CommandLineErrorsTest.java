@@ -80,6 +80,25 @@ class CommandLineErrorsTest {
     }
 
     @Test
+    void aWorkerBoundBeyondLoopbackWithoutCredentialsIsAUserErrorNamingTheKeys(@TempDir Path dir)
+            throws IOException {
+        Path config = dir.resolve("worker.conf");
+        Files.writeString(config, """
+                rlhf.cluster.hostname = "0.0.0.0"
+                rlhf.cluster.worker.policy-checkpoint = "%s"
+                """.formatted(dir.resolve("no-policy")));
+
+        Outcome outcome = run("worker", "--config", config.toString());
+
+        assertEquals(CliErrors.USER_ERROR, outcome.exitCode(), outcome.stderr());
+        assertEquals(1, outcome.lines().size(), "one line:\n" + outcome.stderr());
+        assertTrue(outcome.stderr().startsWith("rlhf worker: rlhf.cluster.hostname = \"0.0.0.0\" is not a loopback "
+                + "address"), outcome.stderr());
+        assertTrue(outcome.stderr().contains("rlhf.cluster.tls") && outcome.stderr().contains("rlhf.cluster.token"),
+                outcome.stderr());
+    }
+
+    @Test
     void verboseShowsTheStackTrace() {
         Outcome outcome = run("serve", "--port", "99999", "--verbose");
 

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Cluster mode for real: rollout worker nodes in child JVMs ({@code rlhf worker}), the experiment in this JVM
  * with no rollout worker of its own. Every rollout then comes from a worker node, at the version the coordinator
  * published, and the worker process joins again for the next run; a run whose worker node is killed goes on to its
- * end with the one left.
+ * end with the one left; with {@code rlhf.cluster.tls} on every node, the same run goes over mutual TLS.
  */
 class ClusterRolloutTest {
     private static final Pattern GENERATED =
@@ -127,6 +127,40 @@ class ClusterRolloutTest {
                 .resolve(GptCheckpoint.WEIGHTS_FILE)), "the run reached its end");
         assertTrue(survivor.log().contains("with weights v" + iterations), "the survivor generated the final "
                 + "evaluation with the last weights; its log:\n" + survivor.log());
+    }
+
+    @Test
+    void aRunOverMutualTlsGetsItsRolloutsFromTheWorkerNode(@TempDir Path dir) throws Exception {
+        TestCertificates certificates = TestCertificates.make(dir.resolve("certs"), "coordinator", "worker");
+        WorkerNodeProcess worker = WorkerNodeProcess.start(dir, "worker-tls", sft, List.of(),
+                "rlhf.cluster.tls {\n"
+                        + "  key-store = \"" + certificates.keyStore("worker") + "\"\n"
+                        + "  key-store-password = \"" + TestCertificates.PASSWORD + "\"\n"
+                        + "  trust-store = \"" + certificates.trustStore() + "\"\n"
+                        + "  trust-store-password = \"" + TestCertificates.PASSWORD + "\"\n"
+                        + "}\n");
+        workers.add(worker);
+        Config config = clusterConfig(dir.resolve("run"), 1, worker.clusterAddress)
+                .withValue("rlhf.cluster.tls.key-store",
+                        ConfigValueFactory.fromAnyRef(certificates.keyStore("coordinator").toString()))
+                .withValue("rlhf.cluster.tls.key-store-password",
+                        ConfigValueFactory.fromAnyRef(TestCertificates.PASSWORD))
+                .withValue("rlhf.cluster.tls.trust-store",
+                        ConfigValueFactory.fromAnyRef(certificates.trustStore().toString()))
+                .withValue("rlhf.cluster.tls.trust-store-password",
+                        ConfigValueFactory.fromAnyRef(TestCertificates.PASSWORD));
+
+        RunSummary summary = new ExperimentRunner(config, sft, TinyExperiments.quiet()).start(false).outcome()
+                .get(5, TimeUnit.MINUTES).summary().orElseThrow();
+
+        assertEquals(1, summary.iterations());
+        assertTrue(worker.log().contains("with weights v1"), "the worker node generated with the weights the "
+                + "coordinator sent over TLS; its log:\n" + worker.log());
+        assertTrue(worker.log().contains("Artery tls-tcp"), "the worker ran Artery over TLS; its log:\n"
+                + worker.log());
+        String recorded = Files.readString(dir.resolve("run").resolve("config.conf"));
+        assertFalse(recorded.contains(TestCertificates.PASSWORD), "config.conf holds a key store password:\n"
+                + recorded);
     }
 
     @Test

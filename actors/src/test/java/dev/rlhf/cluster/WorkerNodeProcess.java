@@ -46,6 +46,12 @@ final class WorkerNodeProcess implements AutoCloseable {
      * waits until it is up.
      */
     static WorkerNodeProcess start(Path dir, String name, Path policy, List<String> seeds) throws Exception {
+        return start(dir, name, policy, seeds, "");
+    }
+
+    /** Like {@link #start(Path, String, Path, List)}, with {@code extraConfig} (HOCON) in its config file. */
+    static WorkerNodeProcess start(Path dir, String name, Path policy, List<String> seeds, String extraConfig)
+            throws Exception {
         Path config = dir.resolve(name + ".conf");
         Files.writeString(config, "rlhf.cluster {\n"
                 + "  hostname = \"127.0.0.1\"\n"
@@ -53,7 +59,7 @@ final class WorkerNodeProcess implements AutoCloseable {
                 + "  seed-nodes = [" + seeds.stream().map(s -> "\"" + s + "\"").collect(Collectors.joining(", "))
                 + "]\n"
                 + "  worker.policy-checkpoint = \"" + policy.toAbsolutePath() + "\"\n"
-                + "}\n");
+                + "}\n" + extraConfig);
         Path log = dir.resolve(name + "-stderr.log");
         Process process = new ProcessBuilder(ChildJvm.command(
                         List.of("-Xmx512m", "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",

@@ -52,6 +52,25 @@ class RunConfigFileTest {
                 "a config.conf that still holds rlhf.serve (written before it was left out) matches its run");
     }
 
+    @Test
+    void configFileLeavesOutTheClusterTokenAndKeyStorePasswords() throws Exception {
+        String password = "key-store-password-that-must-stay-out";
+        Config config = TinyExperiments.config(dir, 3)
+                .withValue("rlhf.cluster.token", ConfigValueFactory.fromAnyRef(TOKEN))
+                .withValue("rlhf.cluster.tls.key-store-password", ConfigValueFactory.fromAnyRef(password))
+                .withValue("rlhf.cluster.tls.trust-store-password", ConfigValueFactory.fromAnyRef(password));
+
+        new RunConfigFile(dir, config).write();
+        String written = Files.readString(dir.resolve(RunConfigFile.FILE_NAME));
+
+        assertFalse(written.contains(TOKEN), "config.conf holds rlhf.cluster.token:\n" + written);
+        assertFalse(written.contains(password), "config.conf holds a key store password:\n" + written);
+        assertTrue(ConfigFactory.parseString(written).hasPath("cluster.enabled"), "config.conf records the rest "
+                + "of rlhf.cluster:\n" + written);
+        assertTrue(new RunConfigFile(dir, TinyExperiments.config(dir, 3)).matches(),
+                "the same run with other cluster credentials");
+    }
+
     private static Config withToken(Config config) {
         return config.withValue("rlhf.serve.auth-token", ConfigValueFactory.fromAnyRef(TOKEN));
     }
