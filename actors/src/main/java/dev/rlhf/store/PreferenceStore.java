@@ -182,7 +182,7 @@ public final class PreferenceStore implements AutoCloseable {
      * Takes back {@code annotatorId}'s judgment within {@code settings.undoWindow()} of its {@code judged_at} (on
      * the store's clock), once. The judgment stays in the log, marked retracted, and counts nowhere (counts, export,
      * agreement, queue status, training); the annotator may judge the task again and holds a fresh lease on it, so
-     * {@link #nextTask} hands it to them before any task newer than it. A retracted skip no longer counts as one.
+     * {@link #nextTask} hands it to them before their other tasks. A retracted skip no longer counts as one.
      * Rejected with {@link RejectionReason#UNKNOWN_JUDGMENT} when {@code annotatorId} has no judgment of that id
      * (another annotator's included), {@link RejectionReason#ALREADY_RETRACTED} and {@link
      * RejectionReason#UNDO_WINDOW_PASSED}.

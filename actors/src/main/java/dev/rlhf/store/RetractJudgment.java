@@ -12,8 +12,9 @@ import java.time.Instant;
 /**
  * Takes back a judgment for its own annotator within the undo window of its {@code judged_at}, once. The judgment
  * stays in the log, marked by a {@link Retraction}; its (task, annotator) entry goes, so the annotator may judge the
- * task again; they get a fresh lease on it, holding the annotation the judgment held (a retracted skip stops counting
- * as a skip, which may close the task until the lease is judged or reclaimed).
+ * task again; they get a fresh lease on it, marked retracted so that it is handed to them before their other
+ * assignments, holding the annotation the judgment held (a retracted skip stops counting as a skip, which may close
+ * the task until the lease is judged or reclaimed).
  */
 final class RetractJudgment implements StoreChange<Retraction> {
 
@@ -32,16 +33,15 @@ final class RetractJudgment implements StoreChange<Retraction> {
     @Override
     public Retraction apply(ChangeScope scope) {
         byte[] judgmentKey = Keys.id(judgmentId);
-        JudgmentSubmission submission = scope.get(Column.JUDGMENTS, judgmentKey, Judgment.parser())
+        Judgment judgment = scope.get(Column.JUDGMENTS, judgmentKey, Judgment.parser())
                 .filter(j -> j.getSubmission().getAnnotatorId().equals(annotatorId))
                 .orElseThrow(() -> new ChangeRejectedException(RejectionReason.UNKNOWN_JUDGMENT, "judgment_id",
-                        "annotator " + annotatorId + " has no judgment " + judgmentId))
-                .getSubmission();
+                        "annotator " + annotatorId + " has no judgment " + judgmentId));
         if (scope.get(Column.RETRACTIONS, judgmentKey) != null) {
             throw new ChangeRejectedException(RejectionReason.ALREADY_RETRACTED, "judgment_id",
                     "judgment " + judgmentId + " was already taken back");
         }
-        Judgment judgment = scope.get(Column.JUDGMENTS, judgmentKey, Judgment.parser()).orElseThrow();
+        JudgmentSubmission submission = judgment.getSubmission();
         Instant judgedAt = Instant.ofEpochSecond(judgment.getJudgedAt().getSeconds(), judgment.getJudgedAt().getNanos());
         if (scope.instant().isAfter(judgedAt.plus(undoWindow))) {
             throw new ChangeRejectedException(RejectionReason.UNDO_WINDOW_PASSED, "judgment_id",
@@ -55,6 +55,7 @@ final class RetractJudgment implements StoreChange<Retraction> {
                 .setTaskId(taskId)
                 .setAnnotatorId(annotatorId)
                 .setAssignedAt(scope.now())
+                .setRetracted(true)
                 .build());
         TaskProgress progress = scope.get(Column.TASK_PROGRESS, Keys.id(taskId), TaskProgress.parser())
                 .orElseThrow(() -> new IllegalStateException("task " + taskId + " has no progress record"));

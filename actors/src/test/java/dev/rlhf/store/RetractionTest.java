@@ -68,6 +68,19 @@ class RetractionTest {
     }
 
     @Test
+    void aRetractedTaskComesBeforeAnOlderTaskStillAssigned() {
+        assertEquals(List.of("t1", "t2"), store.nextTasks("alice", 2).join().stream()
+                .map(ComparisonTask::getTaskId).toList());
+        store.submitJudgment(judgment("j2", "t2", "alice", Choice.CHOICE_A)).join();
+
+        store.retractJudgment("j2", "alice").join();
+
+        assertEquals("t2", store.nextTask("alice").join().orElseThrow().getTaskId());
+        assertEquals(List.of("t2", "t1", "t3"), store.nextTasks("alice", 3).join().stream()
+                .map(ComparisonTask::getTaskId).toList());
+    }
+
+    @Test
     void onlyTheOwnAnnotatorWithinTheWindowAndOnlyOnce() {
         store.submitJudgment(judgment("j1", "t1", "alice", Choice.CHOICE_A)).join();
         store.submitJudgment(judgment("j2", "t2", "alice", Choice.CHOICE_A)).join();
