@@ -2,7 +2,10 @@ package dev.rlhf.cli;
 
 import com.typesafe.config.ConfigException;
 import dev.rlhf.policy.model.CheckpointException;
+import dev.rlhf.store.ChangeRejectedException;
+import dev.rlhf.store.InterchangeFormatException;
 import dev.rlhf.store.SchemaVersionException;
+import dev.rlhf.store.StoreInUseException;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -66,7 +69,9 @@ final class CliErrors implements CommandLine.IParameterExceptionHandler, Command
     private static boolean isUserError(Throwable cause) {
         return cause instanceof IllegalArgumentException || cause instanceof ConfigException
                 || cause instanceof CheckpointException || cause instanceof NoSuchFileException
-                || cause instanceof FileNotFoundException || cause instanceof SchemaVersionException;
+                || cause instanceof FileNotFoundException || cause instanceof SchemaVersionException
+                || cause instanceof StoreInUseException || cause instanceof InterchangeFormatException
+                || cause instanceof ChangeRejectedException;
     }
 
     /** The exception that says what went wrong, without the wrappers of futures and unchecked I/O. */

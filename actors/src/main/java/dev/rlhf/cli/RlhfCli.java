@@ -23,6 +23,8 @@ import picocli.CommandLine.Command;
             TrainCommand.class,
             ServeCommand.class,
             WorkerCommand.class,
+            AnnotatorsCommand.class,
+            PreferencesCommand.class,
             BenchCommand.class,
         })
 public final class RlhfCli implements Runnable {

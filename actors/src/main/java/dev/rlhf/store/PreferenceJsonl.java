@@ -143,35 +143,45 @@ public final class PreferenceJsonl {
     /**
      * Reads {@code format} lines and stores each as a prompt, a two-candidate task (chosen first,
      * both with policy version {@code source}) and a CHOICE_A judgment by {@code annotatorId}.
-     * Blank lines are ignored.
+     * Blank lines are ignored. Every line is checked before anything is written: a file with any bad
+     * line stores nothing.
      *
-     * @throws InterchangeFormatException naming the line and field of a malformed line; lines
-     *     before it are stored
+     * @throws InterchangeFormatException listing every malformed line as {@code line N: reason}
      * @throws IOException if reading fails
      */
     public ImportSummary importFrom(PreferenceFormat format, Reader in, String annotatorId, String source)
             throws IOException {
         Keys.requireValidId(annotatorId, "annotator_id");
-        long before = store.lastSequence();
+        List<PreferencePair> pairs = new ArrayList<>();
+        List<String> errors = new ArrayList<>();
         BufferedReader lines = new BufferedReader(in);
-        List<CompletableFuture<JudgmentAck>> window = new ArrayList<>();
-        long count = 0;
-        long added = 0;
         long lineNumber = 0;
         for (String line = lines.readLine(); line != null; line = lines.readLine()) {
             lineNumber++;
             if (line.isBlank()) {
                 continue;
             }
-            PreferencePair pair = parse(format, line, lineNumber);
+            try {
+                pairs.add(format.fromJson(JsonParser.parseString(line).getAsJsonObject()));
+            } catch (JsonParseException | IllegalStateException | IllegalArgumentException e) {
+                errors.add("line " + lineNumber + ": " + e.getMessage());
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw new InterchangeFormatException(format + " import refused, nothing stored: "
+                    + String.join("; ", errors), null);
+        }
+        long before = store.lastSequence();
+        List<CompletableFuture<JudgmentAck>> window = new ArrayList<>();
+        long added = 0;
+        for (PreferencePair pair : pairs) {
             window.add(store(pair, annotatorId, source));
-            count++;
             if (window.size() >= IMPORT_WINDOW) {
                 added += countNew(window, before);
             }
         }
         added += countNew(window, before);
-        return new ImportSummary(count, added);
+        return new ImportSummary(pairs.size(), added);
     }
 
     /**
@@ -240,16 +250,6 @@ public final class PreferenceJsonl {
         long added = window.stream().map(CompletableFuture::join).filter(ack -> ack.sequence() > sequenceBefore).count();
         window.clear();
         return added;
-    }
-
-    private PreferencePair parse(PreferenceFormat format, String line, long lineNumber) {
-        try {
-            JsonObject json = JsonParser.parseString(line).getAsJsonObject();
-            return format.fromJson(json);
-        } catch (JsonParseException | IllegalStateException | IllegalArgumentException e) {
-            throw new InterchangeFormatException(
-                    format + " line " + lineNumber + ": " + e.getMessage(), e);
-        }
     }
 
     /** Queues the three changes in order; the writer runs them in order, so none waits for the last. */

@@ -94,8 +94,19 @@ final class StoreDatabase implements AutoCloseable {
             if (e instanceof RuntimeException runtime) {
                 throw runtime;
             }
+            if (isLockHeld((RocksDBException) e)) {
+                throw new StoreInUseException("preference store " + path + " is open in another process (an `rlhf label`"
+                        + " or an experiment?); stop it first, or do this through that process", e);
+            }
             throw new StoreAccessException("cannot open preference store at " + path + ": " + e.getMessage(), e);
         }
+    }
+
+    /** RocksDB's answer when another handle holds the database's LOCK file (flock). */
+    private static boolean isLockHeld(RocksDBException e) {
+        String message = String.valueOf(e.getMessage());
+        return message.contains("LOCK") && (message.contains("Resource temporarily unavailable")
+                || message.contains("lock hold by current process") || message.contains("No locks available"));
     }
 
     private static List<ColumnFamilyDescriptor> descriptors(Path path, ColumnFamilyOptions columnOptions)

@@ -104,14 +104,17 @@ class PreferenceJsonlTest {
     }
 
     @Test
-    void malformedLineIsReportedWithItsNumberAndField() {
-        String jsonl = "{\"prompt\":\"a\",\"chosen\":\"b\",\"rejected\":\"c\"}\n{\"prompt\":\"a\",\"chosen\":7}\n";
+    void malformedLinesAreReportedWithTheirNumbersAndNothingIsStored() {
+        String jsonl = "{\"prompt\":\"a\",\"chosen\":\"b\",\"rejected\":\"c\"}\n{\"prompt\":\"a\",\"chosen\":7}\n"
+                + "not json\n";
         try (PreferenceStore store = PreferenceStore.open(settings(dir))) {
             InterchangeFormatException e = assertThrows(InterchangeFormatException.class,
                     () -> new PreferenceJsonl(store).importFrom(PreferenceFormat.TRL, new StringReader(jsonl), "ann",
                             "trl"));
 
             assertTrue(e.getMessage().contains("line 2") && e.getMessage().contains("\"chosen\""), e.getMessage());
+            assertTrue(e.getMessage().contains("line 3"), e.getMessage());
+            assertEquals(0, store.lastSequence(), "the good first line must not be stored either");
         }
     }
 
