@@ -79,6 +79,58 @@ class ExperimentCoordinatorTest {
     }
 
     @Test
+    void inHumanModePeoplesJudgmentsCountedAtABoundaryRetrainTheRewardModelAndEachIterationReportsThem() {
+        // four iterations, one pair each, for one person, retraining after one new judgment
+        ExperimentSettings human = new ExperimentSettings("", Path.of("unused"), 1, 4, 4, 2, 1, 1,
+                ScriptedRoles.SETTINGS.sampling(), 4, 2, 0, true, 1, 1, 0, AnnotatorsMode.HUMAN, 1);
+        TestProbe<Event> events = TESTKIT.createTestProbe();
+
+        coordinator = TESTKIT.spawn(ExperimentCoordinator.create(human, ScriptedRoles.plan(human), scriptedRoles(),
+                new WeightsBoard(new WeightsSnapshot(0, Map.of())), null,
+                ScriptedRoles.timeouts(Duration.ofMinutes(1), 3), Optional.empty(), events.getRef()));
+        coordinator.tell(new ExperimentCoordinator.Start());
+
+        events.expectMessageClass(ExperimentCoordinator.Evaluated.class);
+        ExperimentCoordinator.RewardModelTrained first =
+                events.expectMessageClass(ExperimentCoordinator.RewardModelTrained.class);
+        // the panel judged the 2 initial comparisons (#1-2); the person judges each iteration's pair after it
+        assertJudgments(2, 0, events.expectMessageClass(ExperimentCoordinator.IterationDone.class));
+        assertJudgments(3, 0, events.expectMessageClass(ExperimentCoordinator.IterationDone.class));
+        assertJudgments(4, 1, events.expectMessageClass(ExperimentCoordinator.IterationDone.class));
+        ExperimentCoordinator.RewardModelTrained second =
+                events.expectMessageClass(ExperimentCoordinator.RewardModelTrained.class);
+        assertJudgments(5, 2, events.expectMessageClass(ExperimentCoordinator.IterationDone.class));
+        events.expectMessageClass(ExperimentCoordinator.Evaluated.class);
+        events.expectMessageClass(ExperimentCoordinator.Finished.class);
+
+        assertEquals(1, first.info().version());
+        assertEquals(2, second.info().version(), "the person's judgment of iteration 0's pair, counted before "
+                + "iteration 1, trains v2");
+        assertEquals(3, second.fromIteration(), "due two iterations after the boundary that started it");
+    }
+
+    private static void assertJudgments(double total, double pending, ExperimentCoordinator.IterationDone done) {
+        assertEquals(total, done.scalars().get("preferences/judgments_total"),
+                "judgments in the store before iteration " + done.iteration());
+        assertEquals(pending, done.scalars().get("preferences/judgments_pending"),
+                "judgments since the last training before iteration " + done.iteration());
+    }
+
+    @Test
+    void inSimulatedModeNoIterationReportsJudgments() {
+        TestProbe<Event> events = TESTKIT.createTestProbe();
+
+        start(scriptedRoles(), ScriptedRoles.timeouts(Duration.ofMinutes(1), 3), events);
+
+        ExperimentCoordinator.IterationDone done = (ExperimentCoordinator.IterationDone) events.fishForMessage(
+                Duration.ofSeconds(20), event -> event instanceof ExperimentCoordinator.IterationDone
+                        ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+                        : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore()).get(0);
+        assertTrue(done.scalars().keySet().stream().noneMatch(key -> key.startsWith("preferences/")),
+                "metrics.jsonl of a simulated run stays as it was: " + done.scalars().keySet());
+    }
+
+    @Test
     void aLearnerThatThrowsEndsTheRunNamingIt() {
         assertFailsNaming(roles(Map.of("learner",
                 ScriptedRoles.throwing(PpoLearnerActor.Command.class, "boom in the update"))),
