@@ -625,13 +625,21 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         }
         long pending = schedule.judgmentsSinceTraining(newest);
         if (training.isEmpty() && pending != loggedPending) {
+            int inUse = schedule.versionInUse();
             if (pending == 0) {
                 getContext().getLog().info("no new judgments since the last reward-model training; going on with "
-                        + "reward model v{} (iteration {})", schedule.versionInUse(), iteration);
+                        + "reward model v{} (iteration {})", inUse, iteration);
+            } else if (schedule.training()) {
+                getContext().getLog().info("{} judgments since the last reward-model training, which is still in "
+                        + "flight; going on with reward model v{} (iteration {})", pending, inUse, iteration);
+            } else if (pending >= settings.retrainAfter()) {
+                getContext().getLog().info("{} judgments since the last reward-model training, too late for a new "
+                        + "version to be used before the run ends; going on with reward model v{} (iteration {})",
+                        pending, inUse, iteration);
             } else {
-                getContext().getLog().info("{} judgments since the last reward-model training (it retrains after {}); "
-                        + "going on with reward model v{} (iteration {})", pending, settings.retrainAfter(),
-                        schedule.versionInUse(), iteration);
+                getContext().getLog().info("{} judgments since the last reward-model training (it retrains after "
+                        + "{}); going on with reward model v{} (iteration {})", pending, settings.retrainAfter(),
+                        inUse, iteration);
             }
         }
         loggedPending = pending;
