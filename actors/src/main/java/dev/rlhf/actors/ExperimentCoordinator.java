@@ -7,6 +7,8 @@ import dev.rlhf.actors.PpoLearnerActor.KlMeasured;
 import dev.rlhf.actors.PpoLearnerActor.Learned;
 import dev.rlhf.actors.PreferenceCollector.Collected;
 import dev.rlhf.actors.PreferenceCollector.Judged;
+import dev.rlhf.actors.PreferenceCollector.LastSequence;
+import dev.rlhf.actors.PreferenceCollector.Labeling;
 import dev.rlhf.actors.RewardModelSchedule.Training;
 import dev.rlhf.actors.RewardTrainerActor.Trained;
 import dev.rlhf.policy.bootstrap.GoldScore;
@@ -51,6 +53,14 @@ import org.apache.pekko.pattern.StatusReply;
  * Judged batches may start a reward-model training in the background; {@link RewardModelSchedule} says when, and
  * at which boundary the scorer switches to the new version.
  *
+ * <p>When people judge ({@link AnnotatorsMode#HUMAN}, {@link AnnotatorsMode#MIXED}), the iteration pairs also stay
+ * in the labeling queue for them (in human mode the panel judges only the initial comparisons, for reward model
+ * v1), and before each iteration's rollout the coordinator reads the store's newest judgment sequence number: it
+ * may start a training, and the iteration reports it ({@code preferences/judgments_total}, {@code
+ * preferences/judgments_pending}). With too few new judgments the run goes on with the reward model in use and
+ * says so in its log when the count changes. A batch for people alone counts as sent once its tasks are durable,
+ * so neither the loop nor a checkpoint waits for people.
+ *
  * <p>The coordinator spawns the roles as its children and watches them. Local rollout workers restart when they
  * fail (a chunk they fail is retried elsewhere and a restarted worker comes back at the current weights); every
  * other role stops, because nothing would redo the request it failed, and a role that stops, an error answer or a
@@ -76,8 +86,8 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
 
     /** What the coordinator handles: its controls, and the adapted answers of the roles it drives. */
     public sealed interface Command permits Start, Stop, CheckpointNow, WorkerJoined, RolledOut, WeightsLoaded,
-            LoadFailed, BatchLearned, BatchJudged, JudgmentsRead, VersionTrained, ScorerSwitched, CheckpointWritten,
-            CheckpointFailed, FinalKlMeasured, StepFailed {}
+            LoadFailed, BatchLearned, BatchJudged, JudgmentsCounted, JudgmentsRead, VersionTrained, ScorerSwitched,
+            CheckpointWritten, CheckpointFailed, FinalKlMeasured, StepFailed {}
 
     /** Starts the run. */
     public record Start() implements Command {}
@@ -99,7 +109,9 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
 
     private record BatchLearned(Learned learned) implements Command {}
 
-    private record BatchJudged(int iteration, Collected collected) implements Command {}
+    private record BatchJudged(int iteration, Labeling labeling, Collected collected) implements Command {}
+
+    private record JudgmentsCounted(LastSequence last) implements Command {}
 
     private record JudgmentsRead(Training training, Judged judged) implements Command {}
 
@@ -182,6 +194,12 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     /** At a boundary, waiting for a reward-model version or for judgments (see RewardModelSchedule.Step.AWAIT). */
     private boolean awaiting;
 
+    // people's judgments, read once per boundary when people judge
+    private int judgmentsCountedAt = -1;
+    private IterationScalars.Judgments judgments;
+    /** The count of judgments since the last training last said in the log; -1 before the first. */
+    private long loggedPending = -1;
+
     // the rollout in flight
     private ActorRef<RolloutRound.Command> round;
     private int rounds;
@@ -263,6 +281,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
                 .onMessage(RolledOut.class, this::onRolledOut)
                 .onMessage(BatchLearned.class, this::onBatchLearned)
                 .onMessage(BatchJudged.class, this::onBatchJudged)
+                .onMessage(JudgmentsCounted.class, this::onJudgmentsCounted)
                 .onMessage(JudgmentsRead.class, this::onJudgmentsRead)
                 .onMessage(VersionTrained.class, this::onVersionTrained)
                 .onMessage(ScorerSwitched.class, this::onScorerSwitched)
@@ -279,6 +298,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     // --- start and controls ---------------------------------------------------------------------------------
 
     private Behavior<Command> onStart(Start message) {
+        describeAnnotators();
         if (resume == null) {
             startRollout(Phase.EVALUATE_SFT, plan.evaluation());
             return this;
@@ -294,6 +314,21 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
                 schedule.versionInUse());
         startIteration();
         return this;
+    }
+
+    /** Says once, at the start, who judges the run's pairs when people do. */
+    private void describeAnnotators() {
+        switch (settings.annotators()) {
+            case HUMAN -> getContext().getLog().info("annotators: human mode: reward model v1 learns from the "
+                    + "simulated panel; from iteration 0 on the comparison pairs go to the labeling queue for people "
+                    + "({} per task), and the reward model retrains once {} new judgments have arrived",
+                    settings.humanAnnotationsPerTask(), settings.retrainAfter());
+            case MIXED -> getContext().getLog().info("annotators: mixed mode: the simulated panel judges every batch "
+                    + "and each task also waits for {} more annotator(s) from the labeling queue; the reward model "
+                    + "retrains once {} new judgments of either have arrived", settings.humanAnnotationsPerTask(),
+                    settings.retrainAfter());
+            case SIMULATED -> { }
+        }
     }
 
     private Behavior<Command> onStop(Stop message) {
@@ -423,6 +458,11 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
             startRollout(Phase.EVALUATE_TUNED, plan.evaluation());
             return;
         }
+        if (settings.annotators().people() && judgmentsCountedAt != iteration) {
+            judgmentsCountedAt = iteration;
+            countJudgments(); // comes back here once the store's newest judgment is known
+            return;
+        }
         iterationStart = System.nanoTime();
         timings.clear();
         startRollout(Phase.ITERATION, plan.iteration(iteration));
@@ -467,7 +507,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         PpoStats stats = learned.update().stats();
         listener.tell(new IterationDone(iteration, stats, IterationScalars.of(stats,
                 learned.update().snapshot().version(), schedule.versionInUse(), batch.prompts(), completions, scores,
-                gold, timings)));
+                gold, Optional.ofNullable(judgments), timings)));
         iteration++;
         boolean scheduled = iteration % settings.checkpointEvery() == 0 || iteration == settings.iterations();
         if (scheduled || stopRequested || !checkpointRequests.isEmpty()) {
@@ -529,22 +569,82 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
 
     private void collect(ComparisonBatch pairs, long policyVersion) {
         collectsPending++;
+        Labeling labeling = labelingOf(pairs);
         getContext().askWithStatus(Collected.class, collector, timeouts.collect(),
                 replyTo -> new PreferenceCollector.Collect(pairs.storeId(), pairs.comparisons(), "v" + policyVersion,
-                        replyTo),
-                (collected, failure) -> collected != null ? new BatchJudged(pairs.iteration(), collected)
+                        labeling, replyTo),
+                (collected, failure) -> collected != null ? new BatchJudged(pairs.iteration(), labeling, collected)
                         : new StepFailed(COLLECTOR, "judging batch " + pairs.storeId(), failure));
+    }
+
+    /** Who judges a batch: the panel alone in simulated mode and for human mode's initial comparisons. */
+    private Labeling labelingOf(ComparisonBatch pairs) {
+        return switch (settings.annotators()) {
+            case SIMULATED -> Labeling.PANEL;
+            case HUMAN -> pairs.initial() ? Labeling.PANEL : Labeling.people(settings.humanAnnotationsPerTask());
+            case MIXED -> Labeling.panelAndPeople(settings.humanAnnotationsPerTask());
+        };
     }
 
     private Behavior<Command> onBatchJudged(BatchJudged judged) {
         collectsPending--;
-        schedule.judged(judged.iteration(), judged.collected().lastSequence()).ifPresent(this::readJudgmentsAndTrain);
+        if (judged.labeling().panel()) {
+            schedule.judged(judged.iteration(), judged.collected().lastSequence())
+                    .ifPresent(this::readJudgmentsAndTrain);
+        } else {
+            schedule.queued(judged.iteration()); // people judge it later: counted at the coming boundaries
+        }
         if (checkpointWaitsForJudgments && collectsPending == 0) {
             checkpointWaitsForJudgments = false;
             saveCheckpoint();
         } else {
             resumeIfAwaiting();
         }
+        return this;
+    }
+
+    /** Asks the collector for the store's newest judgment (after every batch sent before). */
+    private void countJudgments() {
+        getContext().askWithStatus(LastSequence.class, collector, timeouts.readJudgments(),
+                PreferenceCollector.ReadLastSequence::new,
+                (last, failure) -> last != null ? new JudgmentsCounted(last)
+                        : new StepFailed(COLLECTOR, "reading the store's newest judgment before iteration " + iteration,
+                                failure));
+    }
+
+    /** Starts a training when enough judgments arrived, notes them for the iteration's metrics, then rolls out. */
+    private Behavior<Command> onJudgmentsCounted(JudgmentsCounted counted) {
+        long newest = counted.last().sequence();
+        long arrived = schedule.judgmentsSinceTraining(newest);
+        Optional<Training> training = schedule.judgmentsArrived(iteration, newest);
+        if (training.isPresent()) {
+            getContext().getLog().info("{} judgments since the last reward-model training: reward model v{} trains "
+                    + "on every judgment through #{} and is due at iteration {}", arrived, training.get().version(),
+                    training.get().throughSequence(), training.get().dueIteration());
+            readJudgmentsAndTrain(training.get());
+        }
+        long pending = schedule.judgmentsSinceTraining(newest);
+        if (training.isEmpty() && pending != loggedPending) {
+            int inUse = schedule.versionInUse();
+            if (pending == 0) {
+                getContext().getLog().info("no new judgments since the last reward-model training; going on with "
+                        + "reward model v{} (iteration {})", inUse, iteration);
+            } else if (schedule.training()) {
+                getContext().getLog().info("{} judgments since the last reward-model training, which is still in "
+                        + "flight; going on with reward model v{} (iteration {})", pending, inUse, iteration);
+            } else if (pending >= settings.retrainAfter()) {
+                getContext().getLog().info("{} judgments since the last reward-model training, too late for a new "
+                        + "version to be used before the run ends; going on with reward model v{} (iteration {})",
+                        pending, inUse, iteration);
+            } else {
+                getContext().getLog().info("{} judgments since the last reward-model training (it retrains after "
+                        + "{}); going on with reward model v{} (iteration {})", pending, settings.retrainAfter(),
+                        inUse, iteration);
+            }
+        }
+        loggedPending = pending;
+        judgments = new IterationScalars.Judgments(newest, pending);
+        startIteration();
         return this;
     }
 

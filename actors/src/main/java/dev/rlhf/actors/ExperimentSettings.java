@@ -7,9 +7,12 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * One experiment, read from {@code rlhf.experiment} (see reference.conf for every key and its default).
+ * One experiment, read from {@code rlhf.experiment} and {@code rlhf.annotators.mode} (see reference.conf for every
+ * key and its default).
  *
  * @param policyCheckpoint the SFT policy to tune; empty for the embedded default
+ * @param annotators who judges each iteration's comparison pairs
+ * @param humanAnnotationsPerTask people each iteration task waits for in the human and mixed modes
  */
 public record ExperimentSettings(
         String policyCheckpoint,
@@ -27,7 +30,9 @@ public record ExperimentSettings(
         boolean iterated,
         int pairsPerIteration,
         int retrainAfter,
-        int replay) {
+        int replay,
+        AnnotatorsMode annotators,
+        int humanAnnotationsPerTask) {
 
     public ExperimentSettings {
         requirePositive(iterations, "iterations");
@@ -40,10 +45,28 @@ public record ExperimentSettings(
         if (replay < 0) {
             throw new IllegalArgumentException("iterated.replay must not be negative but was " + replay);
         }
+        if (annotators.people() && !iterated) {
+            throw new IllegalArgumentException("rlhf.annotators.mode = " + annotators.key()
+                    + " needs rlhf.experiment.iterated.enabled: without it no pairs go to people");
+        }
+        if (humanAnnotationsPerTask <= 0) {
+            throw new IllegalArgumentException("rlhf.annotators.human-annotations-per-task must be positive but was "
+                    + humanAnnotationsPerTask);
+        }
         if (iterated && (pairsPerIteration <= 0 || 2 * pairsPerIteration > promptsPerIteration)) {
             throw new IllegalArgumentException("iterated.pairs-per-iteration must be in 1.."
                     + promptsPerIteration / 2 + " but was " + pairsPerIteration);
         }
+    }
+
+    /** An experiment whose annotators are all simulated. */
+    public ExperimentSettings(String policyCheckpoint, Path runDir, long seed, int iterations, int promptsPerIteration,
+            int rolloutWorkers, int intraOpThreads, int checkpointEvery, SamplingParams sampling,
+            int evaluationPrompts, int rewardComparisons, int datasetComparisons, boolean iterated,
+            int pairsPerIteration, int retrainAfter, int replay) {
+        this(policyCheckpoint, runDir, seed, iterations, promptsPerIteration, rolloutWorkers, intraOpThreads,
+                checkpointEvery, sampling, evaluationPrompts, rewardComparisons, datasetComparisons, iterated,
+                pairsPerIteration, retrainAfter, replay, AnnotatorsMode.SIMULATED, 1);
     }
 
     public static ExperimentSettings from(Config config) {
@@ -67,7 +90,9 @@ public record ExperimentSettings(
                 c.getBoolean("iterated.enabled"),
                 c.getInt("iterated.pairs-per-iteration"),
                 c.getInt("iterated.retrain-after"),
-                c.getInt("iterated.replay"));
+                c.getInt("iterated.replay"),
+                AnnotatorsMode.parse(config.getString("rlhf.annotators.mode")),
+                config.getInt("rlhf.annotators.human-annotations-per-task"));
     }
 
     /** Pairs per iteration sent for judgment (0 when iterated RLHF is off). */

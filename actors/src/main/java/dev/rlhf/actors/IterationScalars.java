@@ -14,13 +14,24 @@ final class IterationScalars {
     private IterationScalars() {}
 
     /**
+     * The preference store's judgments at an iteration's boundary, when people judge (human and mixed modes).
+     *
+     * @param total the store's newest judgment sequence number: every judgment so far, simulated ones included
+     * @param pending judgments after the newest one handed to a reward-model training
+     */
+    record Judgments(long total, long pending) {}
+
+    /**
      * @param prompts the prompt of each completion
      * @param scores the reward model's normalised score of each completion
      * @param gold the hidden gold score, when the annotators are simulated: adds {@code reward/gold_mean}
+     * @param judgments the store's judgments, when people judge: adds {@code preferences/judgments_total} and
+     *     {@code preferences/judgments_pending}
      * @param timings phase durations ({@code time/*}), in the order they are to appear
      */
     static Map<String, Double> of(PpoStats stats, long weightVersion, int rewardModelVersion, List<String> prompts,
-            List<Completion> completions, float[] scores, Optional<GoldScore> gold, Map<String, Double> timings) {
+            List<Completion> completions, float[] scores, Optional<GoldScore> gold, Optional<Judgments> judgments,
+            Map<String, Double> timings) {
         Map<String, Double> scalars = new LinkedHashMap<>();
         double[] asDoubles = new double[scores.length];
         for (int i = 0; i < scores.length; i++) {
@@ -35,6 +46,10 @@ final class IterationScalars {
                 golds[i] = g.score(prompts.get(i), completions.get(i).text());
             }
             scalars.put("reward/gold_mean", mean(golds));
+        });
+        judgments.ifPresent(j -> {
+            scalars.put("preferences/judgments_total", (double) j.total());
+            scalars.put("preferences/judgments_pending", (double) j.pending());
         });
         scalars.put("kl/to_reference", stats.klToReference());
         scalars.put("kl/coefficient", stats.klCoefficient());

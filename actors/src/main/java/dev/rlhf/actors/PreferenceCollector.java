@@ -18,9 +18,11 @@ import org.apache.pekko.pattern.StatusReply;
 
 /**
  * The PreferenceCollector role: owns the preference store and its labeling queue. Comparison tasks go in,
- * annotators (here the simulated panel, through the store's task assignment and judgment calls, as the labeling
- * UI makes them) judge them, every judgment is durable before it counts; the coordinator reads them back to train
- * reward models.
+ * annotators (the simulated panel, through the store's task assignment and judgment calls, as the labeling UI makes
+ * them, and people through the labeling UI itself) judge them, every judgment is durable before it counts; the
+ * coordinator reads them back to train reward models. Each {@link Collect} says who judges its batch ({@link
+ * Labeling}): a batch for people alone is answered once its tasks are durable, and their judgments arrive later,
+ * which the coordinator learns by asking for the store's newest sequence number ({@link ReadLastSequence}).
  *
  * <p>A {@link Collect} runs as a chain of store futures and never blocks the actor's thread: each annotator's
  * judgments go to the store together and share its group commit, and prompt reads and judging run on the actor's
@@ -29,7 +31,7 @@ import org.apache.pekko.pattern.StatusReply;
  * sees the judgments of every Collect sent before it, and batches are judged (and their judgments numbered) in the
  * order they were sent. A failure answers the caller with a {@link StatusReply} error that names the batch and the
  * cause; the actor keeps no state beyond the store and goes on with the next message. {@link ReadJudged} reads the
- * store synchronously in its handler, which the tensor dispatcher allows.
+ * store synchronously in its handler, which the tensor dispatcher allows, and so does {@link ReadLastSequence}.
  */
 public final class PreferenceCollector extends AbstractBehavior<PreferenceCollector.Command> {
 
@@ -37,21 +39,73 @@ public final class PreferenceCollector extends AbstractBehavior<PreferenceCollec
     static final int STASH_CAPACITY = 1024;
 
     /** What the collector handles. */
-    public sealed interface Command permits Collect, ReadJudged, CollectFinished {}
+    public sealed interface Command permits Collect, ReadJudged, ReadLastSequence, CollectFinished {}
 
-    /** Stores comparison tasks for labeling and has them judged. */
-    public record Collect(String batchId, List<Comparison> comparisons, String policyVersion,
-            ActorRef<StatusReply<Collected>> replyTo) implements Command {}
+    /**
+     * Who judges a batch's tasks: the simulated panel (each task then wants the store's {@code
+     * annotations-per-task}, the panel's share), {@code people} through the labeling queue, or both (each task
+     * then wants the panel's share plus {@code people}).
+     */
+    public record Labeling(boolean panel, int people) {
+        /** The simulated panel alone, as every batch of a simulated run. */
+        public static final Labeling PANEL = new Labeling(true, 0);
+
+        public Labeling {
+            if (people < 0 || (!panel && people == 0)) {
+                throw new IllegalArgumentException("a batch needs the panel or at least one person to judge it, "
+                        + "but got panel " + panel + " and " + people + " people");
+            }
+        }
+
+        /** {@code people} through the labeling queue and nothing simulated. */
+        public static Labeling people(int people) {
+            return new Labeling(false, people);
+        }
+
+        /** The panel's share and {@code people} more. */
+        public static Labeling panelAndPeople(int people) {
+            return new Labeling(true, people);
+        }
+
+        /** The annotations_needed of each task, given the panel's share (0 leaves the store's default). */
+        int annotationsNeeded(int panelShare) {
+            if (!panel) {
+                return people;
+            }
+            return people == 0 ? 0 : panelShare + people;
+        }
+    }
+
+    /** Stores comparison tasks for labeling and has them judged as {@code labeling} says. */
+    public record Collect(String batchId, List<Comparison> comparisons, String policyVersion, Labeling labeling,
+            ActorRef<StatusReply<Collected>> replyTo) implements Command {
+
+        /** A batch the simulated panel judges. */
+        public Collect(String batchId, List<Comparison> comparisons, String policyVersion,
+                ActorRef<StatusReply<Collected>> replyTo) {
+            this(batchId, comparisons, policyVersion, Labeling.PANEL, replyTo);
+        }
+    }
 
     /** Reads every judged comparison after a sequence number up to another (for reward-model training). */
     public record ReadJudged(long afterSequence, long throughSequence, ActorRef<StatusReply<Judged>> replyTo)
             implements Command {}
 
     /**
-     * @param newJudgments judgments made for this batch now (0 when a resumed run re-sends a judged batch)
-     * @param lastSequence the newest sequence number among this batch's judgments, -1 if it has none
+     * Reads the store's newest judgment sequence number, whoever judged: how the coordinator learns that people's
+     * judgments arrived. Answered after every Collect sent before it.
+     */
+    public record ReadLastSequence(ActorRef<StatusReply<LastSequence>> replyTo) implements Command {}
+
+    /**
+     * @param newJudgments judgments the panel made for this batch now (0 when a resumed run re-sends a judged batch,
+     *     and for a batch people alone judge)
+     * @param lastSequence the newest sequence number among the panel's judgments of this batch, -1 if it has none
      */
     public record Collected(int newJudgments, long lastSequence) {}
+
+    /** The store's newest judgment sequence number (0 when it has none). */
+    public record LastSequence(long sequence) {}
 
     /** Judged comparisons, in sequence order. */
     public record Judged(List<JudgedComparison> comparisons, long lastSequence) {}
@@ -87,6 +141,7 @@ public final class PreferenceCollector extends AbstractBehavior<PreferenceCollec
         return newReceiveBuilder()
                 .onMessage(Collect.class, this::onCollect)
                 .onMessage(ReadJudged.class, this::onReadJudged)
+                .onMessage(ReadLastSequence.class, this::onReadLastSequence)
                 .build();
     }
 
@@ -101,11 +156,20 @@ public final class PreferenceCollector extends AbstractBehavior<PreferenceCollec
         return collecting;
     }
 
-    /** Stores the batch, has every annotator judge what the store hands it, and reads the batch's newest sequence. */
+    /**
+     * Stores the batch and, when the panel judges it, has every simulated annotator judge what the store hands it
+     * and reads the batch's newest sequence; a batch for people alone is done once its tasks are durable.
+     */
     private CompletableFuture<Collected> collect(Collect message) {
         String batchId = message.batchId();
         int size = message.comparisons().size();
-        return loop.submitAsync(batchId, message.comparisons(), message.policyVersion())
+        Labeling labeling = message.labeling();
+        CompletableFuture<Void> tasks = loop.submitAsync(batchId, message.comparisons(), message.policyVersion(),
+                labeling.annotationsNeeded(loop.annotationsPerTask()));
+        if (!labeling.panel()) {
+            return tasks.thenApply(durable -> new Collected(0, -1)); // people judge it through the labeling queue
+        }
+        return tasks
                 .thenComposeAsync(stored -> loop.labelAsync(blocking), blocking)
                 .thenApplyAsync(made -> new Collected(made, loop.newestJudgmentOf(batchId, size)), blocking);
     }
@@ -132,6 +196,9 @@ public final class PreferenceCollector extends AbstractBehavior<PreferenceCollec
         } else if (message instanceof ReadJudged read) {
             read.replyTo().tell(StatusReply.error("collector busy: reading judgments through #"
                     + read.throughSequence() + " refused, " + STASH_CAPACITY + " requests already waiting"));
+        } else if (message instanceof ReadLastSequence read) {
+            read.replyTo().tell(StatusReply.error("collector busy: reading the last sequence refused, "
+                    + STASH_CAPACITY + " requests already waiting"));
         }
         return Behaviors.same();
     }
@@ -149,6 +216,19 @@ public final class PreferenceCollector extends AbstractBehavior<PreferenceCollec
         }
         long last = judged.isEmpty() ? message.afterSequence() : judged.get(judged.size() - 1).sequence();
         message.replyTo().tell(StatusReply.success(new Judged(judged, last)));
+        return this;
+    }
+
+    private Behavior<Command> onReadLastSequence(ReadLastSequence message) {
+        long last;
+        try {
+            last = loop.lastSequence();
+        } catch (RuntimeException e) {
+            getContext().getLog().warn("Reading the store's last judgment sequence failed", e);
+            message.replyTo().tell(StatusReply.error("reading the last judgment sequence failed: " + describe(e)));
+            return this;
+        }
+        message.replyTo().tell(StatusReply.success(new LastSequence(last)));
         return this;
     }
 

@@ -16,6 +16,10 @@ import java.util.TreeSet;
  *       {@code i + 2}, unless the run ends first (then it does not train). One training at a time.
  *   <li>At its due iteration the loop waits for a training still running, then swaps it in; it also waits for
  *       iteration {@code i}'s judgments at iteration {@code i + 2}, where they could start a training.
+ *   <li>When people judge (the human and mixed modes), their judgments arrive at no set time: at the boundary
+ *       before iteration {@code i} the store's newest sequence number is counted the same way, and a training it
+ *       starts is due at {@code i + 2}. A batch people alone judge counts as sent once its tasks are durable
+ *       ({@link #queued}); the loop never waits for people.
  * </ul>
  *
  * @param <V> a trained version (the schedule only holds it)
@@ -111,6 +115,34 @@ final class RewardModelSchedule<V> {
         dueIteration = due;
         judgedForTraining = newest;
         return Optional.of(nextTraining());
+    }
+
+    /** Iteration {@code iteration}'s pairs are durable in the labeling queue, for people alone to judge. */
+    void queued(int iteration) {
+        batchesOut.remove(iteration);
+    }
+
+    /**
+     * At the boundary before {@code iteration}, the store's newest judgment is at {@code newestSequence} (people's
+     * among the judgments since the last training's); returns the training this starts, if any: once reward model
+     * v1 is in use, none is training and at least {@code retrain-after} judgments arrived since the last training's,
+     * a version trains on every judgment through {@code newestSequence}, due at {@code iteration + 2} unless the
+     * run ends first (then it does not train).
+     */
+    Optional<Training> judgmentsArrived(int iteration, long newestSequence) {
+        int due = iteration + 2;
+        if (versionInUse == 0 || training() || judgmentsSinceTraining(newestSequence) < retrainAfter
+                || due >= iterations) {
+            return Optional.empty();
+        }
+        dueIteration = due;
+        judgedForTraining = newestSequence;
+        return Optional.of(nextTraining());
+    }
+
+    /** Judgments after the newest one handed to a training, the store's newest being {@code newestSequence}. */
+    long judgmentsSinceTraining(long newestSequence) {
+        return Math.max(0, newestSequence - judgedForTraining);
     }
 
     /** The training in flight finished: {@code version} trained through judgment {@code trainedThroughSequence}. */

@@ -49,6 +49,15 @@ public final class PreferenceLoop {
      * read per comparison) and completes once all are durable, exceptionally if one fails.
      */
     public CompletableFuture<Void> submitAsync(String batchId, List<Comparison> comparisons, String policyVersion) {
+        return submitAsync(batchId, comparisons, policyVersion, 0);
+    }
+
+    /**
+     * As {@link #submitAsync(String, List, String)}, each task waiting for {@code annotationsNeeded} distinct
+     * annotators (0: the store's {@code annotations-per-task}), people through the labeling queue among them.
+     */
+    public CompletableFuture<Void> submitAsync(String batchId, List<Comparison> comparisons, String policyVersion,
+            int annotationsNeeded) {
         List<CompletableFuture<?>> writes = new ArrayList<>();
         for (int i = 0; i < comparisons.size(); i++) {
             Comparison c = comparisons.get(i);
@@ -64,6 +73,7 @@ public final class PreferenceLoop {
                             .setPromptId(id)
                             .addCandidates(candidate(c.responseA(), policyVersion))
                             .addCandidates(candidate(c.responseB(), policyVersion))
+                            .setAnnotationsNeeded(annotationsNeeded)
                             .build())));
         }
         return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
@@ -130,6 +140,16 @@ public final class PreferenceLoop {
             submission.setStrength(judgment.strength());
         }
         return submission.build();
+    }
+
+    /** Distinct annotators a task waits for unless it says otherwise: the simulated panel's share of each task. */
+    public int annotationsPerTask() {
+        return store.settings().annotationsPerTask();
+    }
+
+    /** The store's newest judgment sequence number, whoever judged (0 when it has none). */
+    public long lastSequence() {
+        return store.lastSequence();
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.rlhf.run;
 import dev.rlhf.actors.ExperimentCoordinator;
 import dev.rlhf.actors.ExperimentCoordinator.Event;
 import dev.rlhf.actors.PpoLearnerActor;
+import dev.rlhf.store.PreferenceStore;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -16,12 +17,13 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 
 /**
  * A running experiment, as {@link ExperimentRunner#start} returns it: its outcome, its coordinator's events as
- * they happen, and the two controls a run offers, stop and checkpoint-now (both take effect at the next iteration
- * boundary).
+ * they happen, the two controls a run offers, stop and checkpoint-now (both take effect at the next iteration
+ * boundary), and its open preference store, for serving it to people while the run goes.
  */
 public final class ExperimentHandle {
     private final CompletableFuture<ExperimentRunner.Outcome> outcome = new CompletableFuture<>();
     private final CompletableFuture<ActorRef<ExperimentCoordinator.Command>> coordinator = new CompletableFuture<>();
+    private final CompletableFuture<PreferenceStore> store = new CompletableFuture<>();
     private final List<Consumer<Event>> listeners = new CopyOnWriteArrayList<>();
     private final Duration checkpointTimeout;
     private volatile ActorSystem<?> system;
@@ -57,6 +59,19 @@ public final class ExperimentHandle {
         listeners.remove(listener);
     }
 
+    /**
+     * The run's preference store ({@code preferences/} in its run directory), as the run opened it: completes once
+     * it is open, before the coordinator starts, or exceptionally with why the run failed before that. The run
+     * owns it: a caller may serve it (PreferenceService and the labeling UI, for {@code rlhf.annotators.mode =
+     * human} or {@code mixed}) but must not close it; RocksDB allows one opener, so this is the only way to reach the
+     * store while the run goes. The run closes it when it ends, just before {@link #outcome()} completes; from then
+     * on its calls fail with {@link dev.rlhf.store.StoreUnavailableException}, so a server over it should stop once
+     * the outcome is in.
+     */
+    public CompletionStage<PreferenceStore> preferenceStore() {
+        return store;
+    }
+
     /** Asks the run to stop at the next iteration boundary with a checkpoint; the outcome then says where. */
     public void stop() {
         coordinator.thenAccept(ref -> ref.tell(new ExperimentCoordinator.Stop()));
@@ -74,6 +89,10 @@ public final class ExperimentHandle {
                 checkpointTimeout, system.scheduler()));
     }
 
+    void storeOpened(PreferenceStore opened) {
+        store.complete(opened);
+    }
+
     void attach(ActorRef<ExperimentCoordinator.Command> ref, ActorSystem<?> actorSystem) {
         system = actorSystem;
         coordinator.complete(ref);
@@ -88,6 +107,7 @@ public final class ExperimentHandle {
     }
 
     void fail(Throwable cause) {
+        store.completeExceptionally(cause);
         outcome.completeExceptionally(cause);
         coordinator.completeExceptionally(cause);
     }

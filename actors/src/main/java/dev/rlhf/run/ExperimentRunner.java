@@ -59,7 +59,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one experiment in this JVM: loads the SFT policy, opens the run directory's preference store, starts an
+ * Runs one experiment in this JVM: loads the SFT policy, opens the run directory's preference store (which the
+ * handle exposes, {@link ExperimentHandle#preferenceStore()}, for the labeling UI when people judge), starts an
  * actor system with every role (rollout workers under restart supervision), drives it to the end while recording
  * metrics, and writes the before/after summary. A run can be started fresh or resumed from its run directory's
  * newest checkpoint, and stopped (with a checkpoint) while it runs.
@@ -173,6 +174,7 @@ public final class ExperimentRunner {
                 RunMetrics metrics = resume
                         ? RunMetrics.resume(runDir, progress, iterationsDone)
                         : RunMetrics.open(runDir, progress)) {
+            handle.storeOpened(store);
             SequenceEncoder encoder = new SequenceEncoder(sft.tokenizer(), sft.model().config().contextLength());
             List<Comparison> goldHeldOut = ComparisonSource.fromPolicy(sft, corpus.prompts(200, settings.seed() + 5),
                     settings.sampling().maxNewTokens(), settings.seed() + 6);

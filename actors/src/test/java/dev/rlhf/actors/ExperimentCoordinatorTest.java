@@ -18,10 +18,13 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.BehaviorInterceptor;
+import org.apache.pekko.actor.typed.TypedActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.pattern.StatusReply;
 import org.junit.jupiter.api.AfterAll;
@@ -76,6 +79,104 @@ class ExperimentCoordinatorTest {
         ExperimentCoordinator.Finished finished = events.expectMessageClass(ExperimentCoordinator.Finished.class);
         assertEquals(2, finished.iterations());
         assertEquals(2, finished.finalWeights().version());
+    }
+
+    @Test
+    void inHumanModePeoplesJudgmentsCountedAtABoundaryRetrainTheRewardModelAndEachIterationReportsThem() {
+        // four iterations, one pair each, for one person, retraining after one new judgment
+        ExperimentSettings human = new ExperimentSettings("", Path.of("unused"), 1, 4, 4, 2, 1, 1,
+                ScriptedRoles.SETTINGS.sampling(), 4, 2, 0, true, 1, 1, 0, AnnotatorsMode.HUMAN, 1);
+        TestProbe<Event> events = TESTKIT.createTestProbe();
+
+        coordinator = TESTKIT.spawn(ExperimentCoordinator.create(human, ScriptedRoles.plan(human), scriptedRoles(),
+                new WeightsBoard(new WeightsSnapshot(0, Map.of())), null,
+                ScriptedRoles.timeouts(Duration.ofMinutes(1), 3), Optional.empty(), events.getRef()));
+        coordinator.tell(new ExperimentCoordinator.Start());
+
+        events.expectMessageClass(ExperimentCoordinator.Evaluated.class);
+        ExperimentCoordinator.RewardModelTrained first =
+                events.expectMessageClass(ExperimentCoordinator.RewardModelTrained.class);
+        // the panel judged the 2 initial comparisons (#1-2); the person judges each iteration's pair after it
+        assertJudgments(2, 0, events.expectMessageClass(ExperimentCoordinator.IterationDone.class));
+        assertJudgments(3, 0, events.expectMessageClass(ExperimentCoordinator.IterationDone.class));
+        assertJudgments(4, 1, events.expectMessageClass(ExperimentCoordinator.IterationDone.class));
+        ExperimentCoordinator.RewardModelTrained second =
+                events.expectMessageClass(ExperimentCoordinator.RewardModelTrained.class);
+        assertJudgments(5, 2, events.expectMessageClass(ExperimentCoordinator.IterationDone.class));
+        events.expectMessageClass(ExperimentCoordinator.Evaluated.class);
+        events.expectMessageClass(ExperimentCoordinator.Finished.class);
+
+        assertEquals(1, first.info().version());
+        assertEquals(2, second.info().version(), "the person's judgment of iteration 0's pair, counted before "
+                + "iteration 1, trains v2");
+        assertEquals(3, second.fromIteration(), "due two iterations after the boundary that started it");
+    }
+
+    @Test
+    void eachModeSendsItsBatchesToItsAnnotators() {
+        assertEquals(List.of("initial " + PreferenceCollector.Labeling.PANEL,
+                        "iter-0 " + PreferenceCollector.Labeling.PANEL, "iter-1 " + PreferenceCollector.Labeling.PANEL),
+                labelingsOfARun(AnnotatorsMode.SIMULATED));
+        assertEquals(List.of("initial " + PreferenceCollector.Labeling.PANEL,
+                        "iter-0 " + PreferenceCollector.Labeling.people(2),
+                        "iter-1 " + PreferenceCollector.Labeling.people(2)),
+                labelingsOfARun(AnnotatorsMode.HUMAN), "v1 comes from the panel, the iteration pairs go to people");
+        assertEquals(List.of("initial " + PreferenceCollector.Labeling.panelAndPeople(2),
+                        "iter-0 " + PreferenceCollector.Labeling.panelAndPeople(2),
+                        "iter-1 " + PreferenceCollector.Labeling.panelAndPeople(2)),
+                labelingsOfARun(AnnotatorsMode.MIXED), "the panel judges every batch, and people may too");
+    }
+
+    /** The batch id and labeling of every Collect of a two-iteration run in {@code mode}, two people per task. */
+    private List<String> labelingsOfARun(AnnotatorsMode mode) {
+        ExperimentSettings settings = new ExperimentSettings("", Path.of("unused"), 1, 2, 4, 2, 1, 1,
+                ScriptedRoles.SETTINGS.sampling(), 4, 2, 0, true, 1, 1_000_000, 0, mode, 2);
+        List<String> labelings = new CopyOnWriteArrayList<>();
+        Behavior<PreferenceCollector.Command> scripted = ScriptedRoles.collector();
+        Behavior<PreferenceCollector.Command> recording = Behaviors.intercept(
+                () -> new BehaviorInterceptor<>(PreferenceCollector.Command.class) {
+                    @Override
+                    public Behavior<PreferenceCollector.Command> aroundReceive(
+                            TypedActorContext<PreferenceCollector.Command> context,
+                            PreferenceCollector.Command message, ReceiveTarget<PreferenceCollector.Command> target) {
+                        if (message instanceof PreferenceCollector.Collect collect) {
+                            labelings.add(collect.batchId() + " " + collect.labeling());
+                        }
+                        return target.apply(context, message);
+                    }
+                }, scripted);
+        TestProbe<Event> events = TESTKIT.createTestProbe();
+        coordinator = TESTKIT.spawn(ExperimentCoordinator.create(settings, ScriptedRoles.plan(settings),
+                roles(Map.of("collector", recording)), new WeightsBoard(new WeightsSnapshot(0, Map.of())), null,
+                ScriptedRoles.timeouts(Duration.ofMinutes(1), 3), Optional.empty(), events.getRef()));
+        coordinator.tell(new ExperimentCoordinator.Start());
+        events.fishForMessage(Duration.ofSeconds(20), event -> event instanceof ExperimentCoordinator.Finished
+                ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+                : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
+        TESTKIT.createTestProbe().expectTerminated(coordinator, Duration.ofSeconds(5));
+        coordinator = null;
+        return List.copyOf(labelings);
+    }
+
+    private static void assertJudgments(double total, double pending, ExperimentCoordinator.IterationDone done) {
+        assertEquals(total, done.scalars().get("preferences/judgments_total"),
+                "judgments in the store before iteration " + done.iteration());
+        assertEquals(pending, done.scalars().get("preferences/judgments_pending"),
+                "judgments since the last training before iteration " + done.iteration());
+    }
+
+    @Test
+    void inSimulatedModeNoIterationReportsJudgments() {
+        TestProbe<Event> events = TESTKIT.createTestProbe();
+
+        start(scriptedRoles(), ScriptedRoles.timeouts(Duration.ofMinutes(1), 3), events);
+
+        ExperimentCoordinator.IterationDone done = (ExperimentCoordinator.IterationDone) events.fishForMessage(
+                Duration.ofSeconds(20), event -> event instanceof ExperimentCoordinator.IterationDone
+                        ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+                        : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore()).get(0);
+        assertTrue(done.scalars().keySet().stream().noneMatch(key -> key.startsWith("preferences/")),
+                "metrics.jsonl of a simulated run stays as it was: " + done.scalars().keySet());
     }
 
     @Test

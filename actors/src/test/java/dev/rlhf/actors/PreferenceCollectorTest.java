@@ -6,8 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rlhf.actors.PreferenceCollector.Collect;
 import dev.rlhf.actors.PreferenceCollector.Collected;
 import dev.rlhf.actors.PreferenceCollector.Judged;
+import dev.rlhf.actors.PreferenceCollector.LastSequence;
+import dev.rlhf.actors.PreferenceCollector.Labeling;
+import dev.rlhf.actors.PreferenceCollector.ReadLastSequence;
 import dev.rlhf.actors.PreferenceCollector.ReadJudged;
 import dev.rlhf.experiment.PreferenceLoop;
+import dev.rlhf.proto.v1.Choice;
+import dev.rlhf.proto.v1.ComparisonTask;
+import dev.rlhf.proto.v1.JudgmentSubmission;
 import dev.rlhf.rewardmodel.Comparison;
 import dev.rlhf.rewardmodel.JudgedComparison;
 import dev.rlhf.rewardmodel.annotators.AnnotatorPanelSettings;
@@ -19,6 +25,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
@@ -142,6 +149,58 @@ class PreferenceCollectorTest {
         assertTrue(error.contains("batch " + tooLong) && error.contains("prompt_id"),
                 "the error must name the batch and the rejected field: " + error);
         assertEquals(new Collected(ANNOTATORS, ANNOTATORS), success(replies), "the next batch goes through");
+    }
+
+    @Test
+    void aBatchForPeopleIsAnsweredOnceItsTasksAreDurableAndNoSimulatedAnnotatorJudgesIt() throws Exception {
+        TestProbe<StatusReply<Collected>> replies = testKit.createTestProbe();
+
+        collector.tell(new Collect("iter-0", comparisons("iter-0", 2), "v1", Labeling.people(1), replies.ref()));
+
+        assertEquals(new Collected(0, -1), success(replies));
+        assertEquals(0, store.lastSequence(), "nothing simulated judged the batch");
+        assertEquals("iter-0-0", nextTaskId("person"));
+        assertEquals("iter-0-1", nextTaskId("another-person"), "each task waits for one person only");
+        assertEquals(Optional.empty(), store.nextTask("first").get(), "the panel's annotators are not handed them");
+    }
+
+    @Test
+    void aMixedBatchGetsThePanelsJudgmentsAndKeepsOneMoreSlotForAPerson() throws Exception {
+        TestProbe<StatusReply<Collected>> replies = testKit.createTestProbe();
+        TestProbe<StatusReply<LastSequence>> last = testKit.createTestProbe();
+
+        collector.tell(new Collect("b1", comparisons("b1", 2), "v1", Labeling.panelAndPeople(1), replies.ref()));
+        Collected collected = success(replies);
+        assertEquals("b1-0", nextTaskId("person"), "the task still has a slot after the panel's judgments");
+        store.submitJudgment(JudgmentSubmission.newBuilder().setJudgmentId("b1-0/person").setTaskId("b1-0")
+                .setAnnotatorId("person").setChoice(Choice.CHOICE_A).build()).get();
+        collector.tell(new ReadLastSequence(last.ref()));
+
+        assertEquals(new Collected(2 * ANNOTATORS, 2 * ANNOTATORS), collected);
+        assertEquals("b1-1", nextTaskId("another-person"), "b1-0 is full: the panel's share and one person");
+        StatusReply<LastSequence> read = last.receiveMessage(REPLY_TIMEOUT);
+        assertTrue(read.isSuccess(), () -> "reading failed: " + read.getError());
+        assertEquals(2 * ANNOTATORS + 1, read.getValue().sequence(), "the person's judgment counts too");
+    }
+
+    @Test
+    void readLastSequenceSentRightBehindACollectSeesItsJudgments() {
+        TestProbe<StatusReply<Collected>> collected = testKit.createTestProbe();
+        TestProbe<StatusReply<LastSequence>> last = testKit.createTestProbe();
+
+        collector.tell(new Collect("b1", comparisons("b1", 3), "v1", collected.ref()));
+        collector.tell(new ReadLastSequence(last.ref()));
+
+        StatusReply<LastSequence> read = last.receiveMessage(REPLY_TIMEOUT);
+        assertTrue(read.isSuccess(), () -> "reading failed: " + read.getError());
+        assertEquals(3 * ANNOTATORS, read.getValue().sequence(), "the read must wait for the Collect sent before it");
+        success(collected);
+    }
+
+    private String nextTaskId(String annotator) throws Exception {
+        Optional<ComparisonTask> task = store.nextTask(annotator).get();
+        assertTrue(task.isPresent(), annotator + " was handed no task");
+        return task.get().getTaskId();
     }
 
     private static List<Comparison> comparisons(String batchId, int count) {

@@ -145,4 +145,34 @@ class RewardModelScheduleTest {
         assertEquals(state, schedule.checkpointState(5));
         assertEquals(Optional.of(new Training(3, 160, 7)), schedule.judged(5, 160), "counted from 129");
     }
+
+    @Test
+    void peoplesJudgmentsStartATrainingAtTheBoundaryWhereEnoughHaveArrivedDueTwoIterationsLater() {
+        RewardModelSchedule<String> schedule = withFirstVersion();
+        schedule.pairsSent(0);
+        schedule.queued(0);
+        assertEquals(Step.PROCEED, schedule.at(2), "a batch for people is sent once queued: nothing to wait for");
+
+        assertEquals(Optional.empty(), schedule.judgmentsArrived(1, 110), "11 new judgments are not enough");
+        assertEquals(11, schedule.judgmentsSinceTraining(110));
+        Optional<Training> training = schedule.judgmentsArrived(2, 129);
+
+        assertEquals(Optional.of(new Training(2, 129, 4)), training);
+        assertEquals(0, schedule.judgmentsSinceTraining(129), "every judgment so far went to the training");
+        assertEquals(Optional.empty(), schedule.judgmentsArrived(3, 500), "v2 is in flight");
+        assertEquals(new RunCheckpoint.State(3, 99, 1, 129, 4), schedule.checkpointState(3));
+        schedule.trained("v2", 129);
+        assertEquals(Step.SWAP, schedule.at(4));
+    }
+
+    @Test
+    void peoplesJudgmentsStartNothingBeforeTheFirstVersionOrTooLateToBeUsed() {
+        RewardModelSchedule<String> fresh = RewardModelSchedule.fresh(ITERATIONS, RETRAIN_AFTER);
+        fresh.initialComparisonsSent();
+        assertEquals(Optional.empty(), fresh.judgmentsArrived(0, 500), "v1 comes from the initial comparisons");
+
+        RewardModelSchedule<String> schedule = withFirstVersion();
+        assertEquals(Optional.empty(), schedule.judgmentsArrived(ITERATIONS - 2, 500), "it would be due at the end");
+        assertFalse(schedule.training());
+    }
 }

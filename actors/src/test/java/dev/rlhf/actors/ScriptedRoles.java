@@ -43,7 +43,12 @@ final class ScriptedRoles {
 
     /** The plan of {@link #SETTINGS}: prompt i of a draw is {@code "p<i>"}, tokenised as {@code [i]}. */
     static ExperimentPlan plan() {
-        return new ExperimentPlan(SETTINGS, (count, seed) -> {
+        return plan(SETTINGS);
+    }
+
+    /** The plan of {@code settings}, drawing prompts as {@link #plan()} does. */
+    static ExperimentPlan plan(ExperimentSettings settings) {
+        return new ExperimentPlan(settings, (count, seed) -> {
             List<String> prompts = new ArrayList<>();
             for (int i = 0; i < count; i++) {
                 prompts.add("p" + i);
@@ -130,14 +135,26 @@ final class ScriptedRoles {
                 .build();
     }
 
-    /** Judges every comparison once, numbering judgments from 1. */
+    /**
+     * Judges every comparison once, numbering judgments from 1: the panel as it answers a batch it judges, people
+     * (for a batch they alone judge) right after it is answered.
+     */
     static Behavior<PreferenceCollector.Command> collector() {
         AtomicLong sequence = new AtomicLong();
         return Behaviors.receive(PreferenceCollector.Command.class)
                 .onMessage(PreferenceCollector.Collect.class, collect -> {
                     int made = collect.comparisons().size();
+                    if (!collect.labeling().panel()) {
+                        collect.replyTo().tell(StatusReply.success(new PreferenceCollector.Collected(0, -1)));
+                        sequence.addAndGet(made);
+                        return Behaviors.same();
+                    }
                     collect.replyTo().tell(StatusReply.success(
                             new PreferenceCollector.Collected(made, sequence.addAndGet(made))));
+                    return Behaviors.same();
+                })
+                .onMessage(PreferenceCollector.ReadLastSequence.class, read -> {
+                    read.replyTo().tell(StatusReply.success(new PreferenceCollector.LastSequence(sequence.get())));
                     return Behaviors.same();
                 })
                 .onMessage(PreferenceCollector.ReadJudged.class, read -> {
