@@ -21,6 +21,8 @@ import org.slf4j.LoggerFactory;
 final class DashboardEvents {
     private static final Logger log = LoggerFactory.getLogger(DashboardEvents.class);
     private static final int KEEPALIVE_POLLS = 15;
+    /** How a lenient reader hands back the bare words NaN and Infinity a Python or Java writer may print. */
+    private static final java.util.Set<String> NON_FINITE = java.util.Set.of("NaN", "Infinity", "-Infinity");
 
     private final Optional<Path> runDir;
     private final MetricsFollower follower;
@@ -83,8 +85,10 @@ final class DashboardEvents {
         JsonObject out = new JsonObject();
         for (var entry : o.entrySet()) {
             JsonElement v = entry.getValue();
-            if (v.isJsonPrimitive() && v.getAsJsonPrimitive().isNumber()
-                    && !Double.isFinite(v.getAsDouble())) {
+            boolean nonFinite = v.isJsonPrimitive() && (v.getAsJsonPrimitive().isNumber()
+                    ? !Double.isFinite(v.getAsDouble())
+                    : v.getAsJsonPrimitive().isString() && NON_FINITE.contains(v.getAsString()));
+            if (nonFinite) {
                 out.add(entry.getKey(), com.google.gson.JsonNull.INSTANCE);
             } else {
                 out.add(entry.getKey(), v);

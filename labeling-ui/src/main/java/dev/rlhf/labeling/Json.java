@@ -24,11 +24,14 @@ final class Json {
             JsonReader reader = new JsonReader(new StringReader(body));
             reader.setStrictness(com.google.gson.Strictness.STRICT);
             JsonElement e = JsonParser.parseReader(reader);
+            if (reader.peek() != com.google.gson.stream.JsonToken.END_DOCUMENT) {
+                throw ApiError.badRequest("the request body holds more than one JSON value", null);
+            }
             if (!e.isJsonObject()) {
                 throw ApiError.badRequest("the request body must be a JSON object", null);
             }
             return e.getAsJsonObject();
-        } catch (JsonParseException | IllegalStateException e) {
+        } catch (JsonParseException | IllegalStateException | java.io.IOException e) {
             throw ApiError.badRequest("the request body is not valid JSON", null);
         }
     }
