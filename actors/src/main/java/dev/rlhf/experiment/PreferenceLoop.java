@@ -1,5 +1,6 @@
 package dev.rlhf.experiment;
 
+import dev.rlhf.proto.v1.Adjudication;
 import dev.rlhf.proto.v1.Candidate;
 import dev.rlhf.proto.v1.Choice;
 import dev.rlhf.proto.v1.ComparisonTask;
@@ -15,9 +16,11 @@ import dev.rlhf.store.JudgmentAck;
 import dev.rlhf.store.PreferenceStore;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
@@ -149,12 +152,17 @@ public final class PreferenceLoop {
     }
 
     /**
-     * Every judgment after sequence {@code afterSequence} up to {@code throughSequence}, with the comparison it
-     * judged, in sequence order.
+     * Every training pair judged after sequence {@code afterSequence} up to {@code throughSequence}, with the
+     * comparison it judged, in sequence order. Retracted and both-bad judgments are no training pairs and are left
+     * out. For a task with an adjudication, the first of its judgments in the range carries the adjudication's
+     * verdict (with the adjudicator as annotator, left out too when the verdict is both bad) and the task's other
+     * judgments in the range are left out.
      */
     public List<JudgedComparison> judgedBetween(long afterSequence, long throughSequence) {
         List<JudgedComparison> judged = new ArrayList<>();
         Map<String, Comparison> comparisons = new HashMap<>();
+        Map<String, Optional<Adjudication>> adjudications = new HashMap<>();
+        Set<String> adjudicatedTasksSeen = new HashSet<>();
         long cursor = afterSequence;
         while (true) {
             List<dev.rlhf.proto.v1.Judgment> page = store.judgmentsSince(cursor, 1024);
@@ -165,15 +173,49 @@ public final class PreferenceLoop {
                 if (stored.getSequence() > throughSequence) {
                     return judged;
                 }
-                JudgmentSubmission s = stored.getSubmission();
-                Comparison comparison = comparisons.computeIfAbsent(s.getTaskId(), this::comparisonOf);
-                Verdict verdict = verdict(s.getChoice());
-                int strength = verdict == Verdict.A || verdict == Verdict.B ? Math.max(1, s.getStrength()) : 0;
-                judged.add(new JudgedComparison(stored.getSequence(), comparison,
-                        new Judgment(s.getAnnotatorId(), verdict, strength)));
                 cursor = stored.getSequence();
+                JudgmentSubmission s = stored.getSubmission();
+                if (store.retraction(s.getJudgmentId()).isPresent()) {
+                    continue;
+                }
+                Optional<Adjudication> adjudication =
+                        adjudications.computeIfAbsent(s.getTaskId(), store::adjudication);
+                if (adjudication.isPresent() && !adjudicatedTasksSeen.add(s.getTaskId())) {
+                    continue;
+                }
+                Judgment judgment = adjudication.map(PreferenceLoop::adjudicated).orElseGet(() -> judgment(s));
+                if (judgment == null) {
+                    continue;
+                }
+                Comparison comparison = comparisons.computeIfAbsent(s.getTaskId(), this::comparisonOf);
+                judged.add(new JudgedComparison(stored.getSequence(), comparison, judgment));
             }
         }
+    }
+
+    /** An annotator's judgment as a training label; null for both bad, which is no training pair. */
+    private static Judgment judgment(JudgmentSubmission s) {
+        if (s.getChoice() == Choice.CHOICE_BOTH_BAD) {
+            return null;
+        }
+        Verdict verdict = verdict(s.getChoice());
+        int strength = verdict == Verdict.A || verdict == Verdict.B ? Math.max(1, s.getStrength()) : 0;
+        return new Judgment(s.getAnnotatorId(), verdict, strength);
+    }
+
+    /**
+     * An adjudication as the label of candidates (0, 1), A and B swapped when it names the pair the other way round;
+     * null for both bad.
+     */
+    private static Judgment adjudicated(Adjudication adjudication) {
+        if (adjudication.getChoice() == Choice.CHOICE_BOTH_BAD) {
+            return null;
+        }
+        Verdict verdict = verdict(adjudication.getChoice());
+        if (adjudication.getCandidateA() > adjudication.getCandidateB()) {
+            verdict = verdict == Verdict.A ? Verdict.B : verdict == Verdict.B ? Verdict.A : verdict;
+        }
+        return new Judgment(adjudication.getAdjudicator(), verdict, verdict == Verdict.TIE ? 0 : 1);
     }
 
     private Comparison comparisonOf(String taskId) {

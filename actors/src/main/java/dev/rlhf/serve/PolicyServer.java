@@ -83,11 +83,7 @@ public final class PolicyServer {
                 : List.of();
         PolicyGrpcService policy = new PolicyGrpcService(served, scheduler, settings);
         builder.addService(guarded(policy.bindService(), policy.fieldCaps(), auth));
-        // with annotator tokens, a PreferenceService call's annotator is its token's owner
-        List<ServerInterceptor> preferenceAuth = settings.annotatorTokens().isEmpty() ? auth
-                : List.of(new AnnotatorTokenInterceptor(settings.authToken(), settings.annotatorTokens()));
-        store.ifPresent(s -> builder.addService(
-                guarded(new PreferenceGrpcService(s).bindService(), FieldCaps.NONE, preferenceAuth)));
+        store.ifPresent(s -> builder.addService(PreferenceServer.service(s, settings)));
         rewardService.ifPresent(r -> builder.addService(guarded(r.bindService(), r.fieldCaps(), auth)));
         experiments.ifPresent(e -> builder.addService(guarded(e.bindService(), FieldCaps.NONE, auth)));
         builder.addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), auth));
@@ -178,7 +174,7 @@ public final class PolicyServer {
      * Checks the token first if auth is on, then the caps on the request's bytes, then parses requests itself (so
      * text over a cap and bad UTF-8 answer INVALID_ARGUMENT).
      */
-    private static ServerServiceDefinition guarded(ServerServiceDefinition service, FieldCaps caps,
+    static ServerServiceDefinition guarded(ServerServiceDefinition service, FieldCaps caps,
             List<ServerInterceptor> auth) {
         return ServerInterceptors.intercept(Utf8Validation.rejectingUnparsableRequests(service, caps), auth);
     }

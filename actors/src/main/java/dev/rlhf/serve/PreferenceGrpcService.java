@@ -11,52 +11,69 @@ import dev.rlhf.proto.v1.NextTaskResponse;
 import dev.rlhf.proto.v1.PreferenceServiceGrpc;
 import dev.rlhf.proto.v1.SubmitJudgmentRequest;
 import dev.rlhf.proto.v1.SubmitJudgmentResponse;
-import dev.rlhf.store.ChangeRejectedException;
+import dev.rlhf.proto.v1.AddAnnotatorRequest;
+import dev.rlhf.proto.v1.AddAnnotatorResponse;
+import dev.rlhf.proto.v1.AdjudicateRequest;
+import dev.rlhf.proto.v1.Adjudication;
+import dev.rlhf.proto.v1.AgreementReport;
+import dev.rlhf.proto.v1.DisagreementList;
+import dev.rlhf.proto.v1.GetAgreementRequest;
+import dev.rlhf.proto.v1.GetLabelingOverviewRequest;
+import dev.rlhf.proto.v1.GetQueueStatusRequest;
+import dev.rlhf.proto.v1.Identity;
+import dev.rlhf.proto.v1.LabelingOverview;
+import dev.rlhf.proto.v1.ListDisagreementsRequest;
+import dev.rlhf.proto.v1.QueueStatus;
+import dev.rlhf.proto.v1.RetractJudgmentRequest;
+import dev.rlhf.proto.v1.RetractJudgmentResponse;
+import dev.rlhf.proto.v1.RevokeAnnotatorRequest;
+import dev.rlhf.proto.v1.RevokeAnnotatorResponse;
+import dev.rlhf.proto.v1.WhoAmIRequest;
 import dev.rlhf.store.PreferenceFormat;
 import dev.rlhf.store.PreferenceJsonl;
 import dev.rlhf.store.PreferenceStore;
-import dev.rlhf.store.StoreOverloadedException;
-import dev.rlhf.store.StoreUnavailableException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.time.Instant;
 import java.util.Iterator;
 import java.util.Optional;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * PreferenceService over a {@link PreferenceStore}; answers come once the store's change is durable. A store that
- * is closed or has failed answers UNAVAILABLE, a store whose write queue is full RESOURCE_EXHAUSTED, any other
- * failure INTERNAL with a fixed message (the detail, which may name the store's directory, goes to the log); no
- * message names a server path. Every call is answered exactly once.
+ * PreferenceService over a {@link PreferenceStore}; answers come once the store's change is durable. This class
+ * answers the annotators' calls and hands the admin calls to {@link PreferenceAdminCalls}. The caller is the one
+ * {@link AnnotatorTokenInterceptor} put in the context. A store that is closed or has failed answers UNAVAILABLE, a
+ * store whose write queue is full RESOURCE_EXHAUSTED, any other failure INTERNAL with a fixed message (the detail,
+ * which may name the store's directory, goes to the log); no message names a server path. Every call is answered
+ * exactly once.
  */
 final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServiceImplBase {
     private static final Logger LOG = LoggerFactory.getLogger(PreferenceGrpcService.class);
 
     private final PreferenceStore store;
+    private final PreferenceAdminCalls admin;
     /** Export lines handed to gRPC, and times an export resumed after flow control held it: a test's window in. */
     private final LongAdder exportLinesSent = new LongAdder();
     private final LongAdder exportResumes = new LongAdder();
 
     PreferenceGrpcService(PreferenceStore store) {
         this.store = store;
+        this.admin = new PreferenceAdminCalls(store);
     }
 
     /**
      * Hands the annotator their next task, with its prompt. With annotator tokens the annotator is the token's
-     * owner; see {@link #actingAnnotator}.
+     * owner; see {@link PreferenceCaller#actingAnnotator}.
      */
     @Override
     public void nextTask(NextTaskRequest request, StreamObserver<NextTaskResponse> observer) {
         String annotator;
         try {
-            annotator = actingAnnotator(request.getAnnotatorId());
+            annotator = PreferenceCaller.actingAnnotator(request.getAnnotatorId());
         } catch (StatusRuntimeException e) {
             observer.onError(e);
             return;
@@ -66,18 +83,18 @@ final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServic
                     .asRuntimeException());
             return;
         }
-        answer(store.nextTask(annotator), this::response, observer);
+        StoreCalls.answer(store.nextTask(annotator), this::response, observer);
     }
 
     /**
      * Records a judgment; the same submission again gets the same acknowledgement. With annotator tokens the
-     * submission's annotator is the token's owner; see {@link #actingAnnotator}.
+     * submission's annotator is the token's owner; see {@link PreferenceCaller#actingAnnotator}.
      */
     @Override
     public void submitJudgment(SubmitJudgmentRequest request, StreamObserver<SubmitJudgmentResponse> observer) {
         JudgmentSubmission submission = request.getSubmission();
         try {
-            String annotator = actingAnnotator(submission.getAnnotatorId());
+            String annotator = PreferenceCaller.actingAnnotator(submission.getAnnotatorId());
             if (!annotator.equals(submission.getAnnotatorId())) {
                 submission = submission.toBuilder().setAnnotatorId(annotator).build();
             }
@@ -85,7 +102,7 @@ final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServic
             observer.onError(e);
             return;
         }
-        answer(store.submitJudgment(submission), ack -> SubmitJudgmentResponse.newBuilder()
+        StoreCalls.answer(store.submitJudgment(submission), ack -> SubmitJudgmentResponse.newBuilder()
                 .setJudgmentId(ack.judgmentId())
                 .setSequence(ack.sequence())
                 .build(), observer);
@@ -101,7 +118,7 @@ final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServic
                     .setLastSequence(store.lastSequence())
                     .build();
         } catch (RuntimeException e) {
-            observer.onError(status(e));
+            observer.onError(StoreCalls.status(e));
             return;
         }
         observer.onNext(stats);
@@ -156,28 +173,90 @@ final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServic
                 } catch (RuntimeException e) {
                     finished = true;
                     if (!call.isCancelled()) {
-                        call.onError(status(e));
+                        call.onError(StoreCalls.status(e));
                     }
                 }
             }
         });
     }
 
+    /** The caller's name and admin flag; UNAUTHENTICATED while authentication is off. */
+    @Override
+    public void whoAmI(WhoAmIRequest request, StreamObserver<Identity> observer) {
+        PreferenceCaller caller = PreferenceCaller.KEY.get();
+        if (caller == null) {
+            observer.onError(Status.UNAUTHENTICATED.withDescription(PreferenceCaller.NO_ANNOTATORS)
+                    .asRuntimeException());
+            return;
+        }
+        observer.onNext(Identity.newBuilder().setAnnotatorId(caller.annotatorId()).setAdmin(caller.admin()).build());
+        observer.onCompleted();
+    }
+
+    /** Takes back one of the acting annotator's judgments within the store's undo window. */
+    @Override
+    public void retractJudgment(RetractJudgmentRequest request, StreamObserver<RetractJudgmentResponse> observer) {
+        String annotator;
+        try {
+            annotator = requiredAnnotator(request.getAnnotatorId());
+        } catch (StatusRuntimeException e) {
+            observer.onError(e);
+            return;
+        }
+        StoreCalls.answer(store.retractJudgment(request.getJudgmentId(), annotator), retraction ->
+                RetractJudgmentResponse.newBuilder()
+                        .setTaskId(store.judgment(retraction.getJudgmentId()).orElseThrow().getSubmission().getTaskId())
+                        .build(), observer);
+    }
+
+    /** The acting annotator's progress. */
+    @Override
+    public void getQueueStatus(GetQueueStatusRequest request, StreamObserver<QueueStatus> observer) {
+        StoreCalls.answerNow(() -> store.queueStatus(requiredAnnotator(request.getAnnotatorId()),
+                Instant.ofEpochSecond(request.getSince().getSeconds(), request.getSince().getNanos())), observer);
+    }
+
+    @Override
+    public void addAnnotator(AddAnnotatorRequest request, StreamObserver<AddAnnotatorResponse> observer) {
+        admin.addAnnotator(request, observer);
+    }
+
+    @Override
+    public void revokeAnnotator(RevokeAnnotatorRequest request, StreamObserver<RevokeAnnotatorResponse> observer) {
+        admin.revokeAnnotator(request, observer);
+    }
+
+    @Override
+    public void getLabelingOverview(GetLabelingOverviewRequest request, StreamObserver<LabelingOverview> observer) {
+        admin.getLabelingOverview(request, observer);
+    }
+
+    @Override
+    public void getAgreement(GetAgreementRequest request, StreamObserver<AgreementReport> observer) {
+        admin.getAgreement(request, observer);
+    }
+
+    @Override
+    public void listDisagreements(ListDisagreementsRequest request, StreamObserver<DisagreementList> observer) {
+        admin.listDisagreements(request, observer);
+    }
+
+    @Override
+    public void adjudicate(AdjudicateRequest request, StreamObserver<Adjudication> observer) {
+        admin.adjudicate(request, observer);
+    }
+
     /**
-     * The annotator a request acts for. A call bearing an annotator's token acts for that annotator: an empty
-     * {@code annotator_id} means them, another id answers PERMISSION_DENIED. Without an annotator's token (no
-     * annotator tokens configured, or the server's token) the request's {@code annotator_id} is taken as it is.
+     * The annotator the request acts for, which must not be empty.
+     *
+     * @throws StatusRuntimeException PERMISSION_DENIED for another annotator, INVALID_ARGUMENT naming annotator_id
      */
-    private static String actingAnnotator(String claimed) {
-        String owner = AnnotatorTokenInterceptor.ANNOTATOR.get();
-        if (owner == null || claimed.equals(owner)) {
-            return claimed;
+    private static String requiredAnnotator(String claimed) {
+        String annotator = PreferenceCaller.actingAnnotator(claimed);
+        if (annotator.isEmpty()) {
+            throw Status.INVALID_ARGUMENT.withDescription("annotator_id must not be empty").asRuntimeException();
         }
-        if (claimed.isEmpty()) {
-            return owner;
-        }
-        throw Status.PERMISSION_DENIED.withDescription("annotator_id " + claimed + " is not the owner of the "
-                + "bearer token (" + owner + "); leave it empty or send " + owner).asRuntimeException();
+        return annotator;
     }
 
     long exportLinesSent() {
@@ -195,57 +274,5 @@ final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServic
             store.prompt(t.getPromptId()).ifPresent(response::setPrompt);
         });
         return response.build();
-    }
-
-    /**
-     * Answers the call once {@code result} completes: with {@code build}'s response, or with the status of the
-     * store's failure, or of {@code build}'s (so a failure while building still answers the call, once).
-     */
-    private static <T, R> void answer(CompletionStage<T> result, Function<T, R> build, StreamObserver<R> observer) {
-        result.whenComplete((value, error) -> {
-            R response;
-            try {
-                if (error != null) {
-                    observer.onError(status(error));
-                    return;
-                }
-                response = build.apply(value);
-            } catch (RuntimeException e) {
-                observer.onError(status(e));
-                return;
-            }
-            observer.onNext(response);
-            observer.onCompleted();
-        });
-    }
-
-    /**
-     * A store rejection as the status the contract names, an unavailable or overloaded store as UNAVAILABLE or
-     * RESOURCE_EXHAUSTED (their messages name no path); anything else is the server's fault, answered INTERNAL with
-     * a fixed message and logged here with its detail.
-     */
-    private static StatusRuntimeException status(Throwable error) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-        if (cause instanceof StoreUnavailableException unavailable) {
-            return Status.UNAVAILABLE.withDescription(unavailable.getMessage()).asRuntimeException();
-        }
-        if (cause instanceof StoreOverloadedException overloaded) {
-            return Status.RESOURCE_EXHAUSTED.withDescription(overloaded.getMessage()).asRuntimeException();
-        }
-        if (cause instanceof StatusRuntimeException answered) {
-            return answered;
-        }
-        if (!(cause instanceof ChangeRejectedException rejected)) {
-            LOG.error("PreferenceService call failed", cause);
-            return Status.INTERNAL.withDescription("the preference store failed; see the server's log")
-                    .asRuntimeException();
-        }
-        Status status = switch (rejected.reason()) {
-            case UNKNOWN_TASK, UNKNOWN_PROMPT, LEASE_EXPIRED -> Status.FAILED_PRECONDITION;
-            case ANNOTATOR_ALREADY_JUDGED, ID_CONFLICT -> Status.ALREADY_EXISTS;
-            case INVALID_ID, CHOICE_OUT_OF_RANGE, STRENGTH_OUT_OF_RANGE, CANDIDATE_OUT_OF_RANGE, RATIONALE_TOO_LONG,
-                    INVALID_TASK -> Status.INVALID_ARGUMENT;
-        };
-        return status.withDescription(rejected.field() + ": " + rejected.getMessage()).asRuntimeException();
     }
 }

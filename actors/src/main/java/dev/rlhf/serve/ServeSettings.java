@@ -34,8 +34,8 @@ import java.util.TreeMap;
  * @param tlsPrivateKey PEM private key, when TLS is on
  * @param preferenceStore directory of the preference store to serve, if any
  * @param shutdownGrace how long a graceful shutdown waits for calls in flight
- * @param annotatorTokens annotator id to bearer token; when not empty a PreferenceService call acts for its token's
- *     owner (see {@link AnnotatorTokenInterceptor}); empty leaves PreferenceService under {@code authToken} alone
+ * @param annotatorTokens annotator id to bearer token; a PreferenceService call bearing one acts for its owner (see
+ *     {@link AnnotatorTokenInterceptor}, which also accepts {@code authToken} and the store's registered tokens)
  */
 public record ServeSettings(
         String host,
@@ -129,6 +129,14 @@ public record ServeSettings(
     /** These settings bound to {@code newPort}. */
     public ServeSettings withPort(int newPort) {
         return new ServeSettings(host, newPort, maxBatch, maxQueued, maxNewTokensCap, nCap, maxTextBytes,
+                maxStopStrings, maxStopStringBytes, maxInboundMessageBytes, keepAliveTime, keepAliveTimeout,
+                permitKeepAliveTime, authToken, tlsCertChain, tlsPrivateKey, preferenceStore, shutdownGrace,
+                annotatorTokens);
+    }
+
+    /** These settings bound to {@code newHost}:{@code newPort}. */
+    public ServeSettings withAddress(String newHost, int newPort) {
+        return new ServeSettings(newHost, newPort, maxBatch, maxQueued, maxNewTokensCap, nCap, maxTextBytes,
                 maxStopStrings, maxStopStringBytes, maxInboundMessageBytes, keepAliveTime, keepAliveTimeout,
                 permitKeepAliveTime, authToken, tlsCertChain, tlsPrivateKey, preferenceStore, shutdownGrace,
                 annotatorTokens);

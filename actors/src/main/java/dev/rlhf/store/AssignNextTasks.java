@@ -14,7 +14,8 @@ import java.util.Set;
 /**
  * Picks up to {@code limit} tasks an annotator should judge next, in the order {@link AssignNextTask}
  * would hand them out one at a time if the annotator judged each before asking again: first the tasks
- * already assigned to them and not yet judged, oldest first, then the oldest open tasks they have
+ * already assigned to them and not yet judged (those whose judgment they took back first, then oldest
+ * first), then the oldest open tasks they have
  * never seen, all of which this one change assigns to them. Judging one of their tasks never opens
  * another task to them, so the order cannot depend on when they judge.
  *
@@ -58,22 +59,24 @@ final class AssignNextTasks implements StoreChange<List<ComparisonTask>> {
     }
 
     /**
-     * The annotator's unjudged assignments whose leases hold, oldest task first: assignments are keyed
-     * by task id, and only the task number says which task came first.
+     * The annotator's unjudged assignments whose leases hold: those they hold again after taking their judgment back
+     * first, then oldest task first (assignments are keyed by task id, and only the task number says which task came
+     * first).
      */
     private List<String> pendingAssignments(ChangeScope scope) {
+        List<TaskProgress> retracted = new ArrayList<>();
         List<TaskProgress> pending = new ArrayList<>();
         scope.committed().scanPrefix(Column.ASSIGNMENTS, Keys.pairPrefix(annotatorId), (key, value) -> {
             // read through the scope: a lease reclaimed by this change is no longer pending
-            boolean reclaimed = scope.get(Column.ASSIGNMENTS, key, Assignment.parser())
-                    .map(Assignment::hasReclaimedAt).orElse(true);
-            if (!reclaimed) {
-                pending.add(progress(scope, Keys.pairSecond(key), "assigned"));
-            }
+            scope.get(Column.ASSIGNMENTS, key, Assignment.parser()).filter(a -> !a.hasReclaimedAt()).ifPresent(a ->
+                    (a.getRetracted() ? retracted : pending).add(progress(scope, Keys.pairSecond(key), "assigned")));
             return true;
         });
-        return pending.stream()
-                .sorted(Comparator.comparingLong(TaskProgress::getTaskNumber))
+        Comparator<TaskProgress> oldestFirst = Comparator.comparingLong(TaskProgress::getTaskNumber);
+        retracted.sort(oldestFirst);
+        pending.sort(oldestFirst);
+        retracted.addAll(pending);
+        return retracted.stream()
                 .limit(limit)
                 .map(TaskProgress::getTaskId)
                 .collect(ArrayList::new, ArrayList::add, ArrayList::addAll);

@@ -19,7 +19,15 @@ enum Column {
     /** taskId NUL annotatorId → judgmentId: at most one judgment per annotator and task. */
     TASK_JUDGMENTS("task_judgments"),
     /** Named values: schema version and counters (see {@link MetadataKey}). */
-    METADATA("metadata");
+    METADATA("metadata"),
+    /** name → {@code Annotator}: registered annotators, revoked ones included (since schema version 2). */
+    ANNOTATORS("annotators"),
+    /** SHA-256 of a valid token → annotator name; a revoked annotator's entry is removed (since version 2). */
+    ANNOTATOR_TOKENS("annotator_tokens"),
+    /** judgmentId → {@code Retraction}: judgments taken back by their annotator (since version 2). */
+    RETRACTIONS("retractions"),
+    /** taskId → {@code Adjudication}: an admin's verdict on the task, the latest one (since version 2). */
+    ADJUDICATIONS("adjudications");
 
     private final String familyName;
 

@@ -9,8 +9,9 @@ import java.util.List;
 
 /**
  * Cross-checks records against their indexes within one snapshot: each judgment against its log
- * entry and (task, annotator) entry and the stored last sequence, and back; each outstanding
- * assignment against the judgments; each task's progress against the open-task index.
+ * entry and the stored last sequence, and back; a standing judgment against its (task, annotator)
+ * entry, which a retracted one must have given up; each retraction against its judgment; each
+ * outstanding assignment against the judgments; each task's progress against the open-task index.
  */
 final class IntegrityCheck {
 
@@ -41,6 +42,12 @@ final class IntegrityCheck {
             if (reader.get(Column.JUDGMENTS, judgmentId) == null) {
                 problems.add("task/annotator entry " + Keys.printable(key) + " names missing judgment "
                         + Keys.printable(judgmentId));
+            }
+            return true;
+        });
+        reader.scan(Column.RETRACTIONS, new byte[0], (judgmentId, value) -> {
+            if (reader.get(Column.JUDGMENTS, judgmentId) == null) {
+                problems.add("retraction of missing judgment " + Keys.printable(judgmentId));
             }
             return true;
         });
@@ -79,7 +86,10 @@ final class IntegrityCheck {
             problems.add("judgment " + id + " (#" + judgment.getSequence() + ") has no matching log entry");
         }
         byte[] indexed = reader.get(Column.TASK_JUDGMENTS, Keys.pair(s.getTaskId(), s.getAnnotatorId()));
-        if (indexed == null || !Arrays.equals(indexed, key)) {
+        boolean retracted = reader.get(Column.RETRACTIONS, key) != null;
+        if (retracted && indexed != null && Arrays.equals(indexed, key)) {
+            problems.add("retracted judgment " + id + " still holds its task/annotator entry");
+        } else if (!retracted && (indexed == null || !Arrays.equals(indexed, key))) {
             problems.add("judgment " + id + " has no matching task/annotator entry");
         }
         if (judgment.getSequence() < 1 || judgment.getSequence() > lastSequence) {

@@ -99,6 +99,60 @@ public final class Kappa {
         return kappa(observed, chance);
     }
 
+    /**
+     * Krippendorff's alpha for nominal data, from the coincidence matrix: {@code counts[i][c]} is how many raters put
+     * item i in category c; items with fewer than two ratings are not pairable and left out. {@code alpha = 1 -
+     * D_o / D_e}, as in Krippendorff
+     * (2011), "Computing Krippendorff's Alpha-Reliability": {@code D_o = (n - sum_c o_cc) / n} and {@code D_e = (n^2 -
+     * sum_c n_c^2) / (n (n - 1))}, where {@code o_cc = sum_u n_uc (n_uc - 1) / (m_u - 1)}, {@code n_c} the pairable
+     * values in category c and {@code n} all pairable values. Missing ratings need no special value: an item simply
+     * counts fewer.
+     *
+     * @return alpha; NaN when expected disagreement is 0 (every pairable value in one category, or none at all)
+     * @throws IllegalArgumentException if rows differ in length or a count is negative
+     */
+    public static double krippendorffAlpha(long[][] counts) {
+        int categories = counts.length == 0 ? 0 : counts[0].length;
+        double[] coincidentSame = new double[categories];
+        double[] totals = new double[categories];
+        double n = 0;
+        for (int i = 0; i < counts.length; i++) {
+            if (counts[i].length != categories) {
+                throw new IllegalArgumentException("item " + i + " has " + counts[i].length + " categories, not "
+                        + categories);
+            }
+            long m = 0;
+            for (int c = 0; c < categories; c++) {
+                if (counts[i][c] < 0) {
+                    throw new IllegalArgumentException("counts[" + i + "][" + c + "] must not be negative: "
+                            + counts[i][c]);
+                }
+                m += counts[i][c];
+            }
+            if (m < 2) {
+                continue;
+            }
+            for (int c = 0; c < categories; c++) {
+                long nc = counts[i][c];
+                coincidentSame[c] += (double) nc * (nc - 1) / (m - 1);
+                totals[c] += nc;
+            }
+            n += m;
+        }
+        double agreeing = 0;
+        double sumSquares = 0;
+        for (int c = 0; c < categories; c++) {
+            agreeing += coincidentSame[c];
+            sumSquares += totals[c] * totals[c];
+        }
+        double expected = n < 2 ? 0 : (n * n - sumSquares) / (n * (n - 1));
+        if (expected == 0) {
+            return Double.NaN;
+        }
+        double observed = (n - agreeing) / n;
+        return 1.0 - observed / expected;
+    }
+
     private static double kappa(double observed, double chance) {
         return chance >= 1.0 ? Double.NaN : (observed - chance) / (1.0 - chance);
     }

@@ -30,9 +30,10 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Exports the store's judgments to, and imports preference pairs from, JSONL in a {@link
- * PreferenceFormat}. Only A/B judgments are exported (ties and skips have no place in these
- * formats), in sequence order, one line each. Imported ids derive from the content, so importing a
- * file twice adds nothing the second time.
+ * PreferenceFormat}, and imports unlabeled pairs for annotators to judge ({@link #importPairs}). Only
+ * standing A/B judgments are exported (ties, both-bad, skips and retracted judgments have no place in
+ * these formats), in sequence order, one line each. Imported ids derive from the content, so importing
+ * a file twice adds nothing the second time.
  */
 public final class PreferenceJsonl {
 
@@ -40,7 +41,7 @@ public final class PreferenceJsonl {
      * What an import did.
      *
      * @param lines pairs read
-     * @param newJudgments judgments the store did not hold before
+     * @param newJudgments judgments (for {@link #importPairs}, tasks) the store did not hold before
      */
     public record ImportSummary(long lines, long newJudgments) {}
 
@@ -120,10 +121,11 @@ public final class PreferenceJsonl {
             return line;
         }
 
-        /** The judgment's line, or null for a tie or skip. */
+        /** The judgment's line, or null for a tie, both bad, skip or retracted judgment. */
         private String line(Judgment judgment) {
             JudgmentSubmission s = judgment.getSubmission();
-            if (s.getChoice() != Choice.CHOICE_A && s.getChoice() != Choice.CHOICE_B) {
+            if (s.getChoice() != Choice.CHOICE_A && s.getChoice() != Choice.CHOICE_B
+                    || store.retraction(s.getJudgmentId()).isPresent()) {
                 return null;
             }
             ComparisonTask task = tasks.computeIfAbsent(s.getTaskId(), id -> store.task(id).orElseThrow(
@@ -172,6 +174,67 @@ public final class PreferenceJsonl {
         return new ImportSummary(count, added);
     }
 
+    /**
+     * Reads unlabeled pairs, {@code {"prompt": p, "response_a": a, "response_b": b}} with an optional {@code "id"},
+     * and stores each as a prompt and a two-candidate task (a then b, both with policy version {@code source}) and no
+     * judgment, for annotators to judge. The task id is {@code "id"} when given, else derived from the content
+     * (SHA-256), so importing the same file again adds nothing. Blank lines are ignored. Every line is checked before
+     * anything is written: a file with any bad line stores nothing.
+     *
+     * @return lines read and tasks the store did not hold before
+     * @throws InterchangeFormatException listing every bad line as {@code line N: reason} (malformed JSON, a missing
+     *     or non-string field, an invalid id, an id given twice or already stored with other content)
+     * @throws IOException if reading fails
+     */
+    public ImportSummary importPairs(Reader in, String source) throws IOException {
+        List<UnlabeledPair> pairs = new ArrayList<>();
+        List<String> errors = new ArrayList<>();
+        Map<String, ComparisonTask> byId = new HashMap<>();
+        BufferedReader lines = new BufferedReader(in);
+        long lineNumber = 0;
+        for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+            lineNumber++;
+            if (line.isBlank()) {
+                continue;
+            }
+            try {
+                UnlabeledPair pair = UnlabeledPair.parse(line, source);
+                ComparisonTask earlier = byId.putIfAbsent(pair.task().getTaskId(), pair.task());
+                if (earlier != null && !earlier.equals(pair.task())) {
+                    throw new IllegalArgumentException("id " + pair.task().getTaskId()
+                            + " was given to another pair on an earlier line");
+                }
+                store.task(pair.task().getTaskId())
+                        .filter(stored -> !stored.toBuilder().clearCreatedAt().build().equals(pair.task()))
+                        .ifPresent(stored -> {
+                            throw new IllegalArgumentException("id " + stored.getTaskId()
+                                    + " is already stored with other content");
+                        });
+                pairs.add(pair);
+            } catch (JsonParseException | IllegalStateException | IllegalArgumentException
+                    | ChangeRejectedException e) {
+                errors.add("line " + lineNumber + ": " + e.getMessage());
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw new InterchangeFormatException("pairs import refused, nothing stored: " + String.join("; ", errors),
+                    null);
+        }
+        long added = 0;
+        List<CompletableFuture<Boolean>> window = new ArrayList<>();
+        for (UnlabeledPair pair : pairs) {
+            boolean isNew = store.task(pair.task().getTaskId()).isEmpty();
+            store.addPrompt(pair.prompt());
+            window.add(store.addTask(pair.task()).thenApply(task -> isNew));
+            if (window.size() >= IMPORT_WINDOW) {
+                added += window.stream().filter(CompletableFuture::join).count();
+                window.clear();
+            }
+        }
+        added += window.stream().filter(CompletableFuture::join).count();
+        return new ImportSummary(pairs.size(), added);
+    }
+
     /** Waits for the window's acks and empties it; a resubmission is acknowledged with its old sequence. */
     private static long countNew(List<CompletableFuture<JudgmentAck>> window, long sequenceBefore) {
         long added = window.stream().map(CompletableFuture::join).filter(ack -> ack.sequence() > sequenceBefore).count();
@@ -211,7 +274,7 @@ public final class PreferenceJsonl {
     }
 
     /** First 128 bits of SHA-256, in hex: ids that are stable across imports and well under the id limit. */
-    private static String digest(String text) {
+    static String digest(String text) {
         try {
             byte[] hash = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(hash, 0, 16);

@@ -1,11 +1,21 @@
 package dev.rlhf.store;
 
+import dev.rlhf.proto.v1.Adjudication;
+import dev.rlhf.proto.v1.AgreementReport;
+import dev.rlhf.proto.v1.Annotator;
 import dev.rlhf.proto.v1.ComparisonTask;
+import dev.rlhf.proto.v1.Disagreement;
 import dev.rlhf.proto.v1.Judgment;
 import dev.rlhf.proto.v1.JudgmentSubmission;
+import dev.rlhf.proto.v1.LabelingOverview;
 import dev.rlhf.proto.v1.Prompt;
+import dev.rlhf.proto.v1.QueueStatus;
+import dev.rlhf.proto.v1.Retraction;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +49,8 @@ public final class PreferenceStore implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PreferenceStore.class);
 
     private final PreferenceStoreSettings settings;
+    private final Clock clock;
+    private final AnnotatorTokens tokens = new AnnotatorTokens(new SecureRandom());
     private final StoreDatabase database;
     private final SubmissionValidator validator;
     private final GroupCommitter committer;
@@ -47,6 +59,7 @@ public final class PreferenceStore implements AutoCloseable {
     private PreferenceStore(PreferenceStoreSettings settings, StoreDatabase database, Clock clock,
             UnaryOperator<GroupWrite> writeStep) {
         this.settings = settings;
+        this.clock = clock;
         this.database = database;
         this.validator = new SubmissionValidator(settings.strengthMax(), settings.rationaleMaxBytes());
         this.committer = new GroupCommitter(database, settings.groupCommitMaxBatch(), settings.maxQueuedChanges(),
@@ -145,6 +158,49 @@ public final class PreferenceStore implements AutoCloseable {
         return submit(() -> new AssignNextTasks(annotatorId, limit, settings.assignmentLease()));
     }
 
+    /**
+     * Registers an annotator and returns their bearer token: 32 bytes from {@link SecureRandom}, base64url without
+     * padding. Only its SHA-256 is stored, so the token cannot be shown again. Rejected with {@link
+     * RejectionReason#INVALID_ID} for a name breaking the id rules (UTF-8, no NUL, at most 128 bytes) and {@link
+     * RejectionReason#NAME_TAKEN} for a registered name, revoked ones included.
+     */
+    public CompletableFuture<String> addAnnotator(String name, boolean admin) {
+        String token = tokens.fresh();
+        return submit(() -> new AddAnnotator(name, admin, AnnotatorTokens.sha256(token))).thenApply(added -> token);
+    }
+
+    /**
+     * Revokes an annotator's token: from the moment the future completes, {@link #annotatorByToken} finds no one
+     * for it. Their record and judgments stay; revoking twice changes nothing. Rejected with {@link
+     * RejectionReason#UNKNOWN_ANNOTATOR} for a name never registered.
+     */
+    public CompletableFuture<Annotator> revokeAnnotator(String name) {
+        return submit(() -> new RevokeAnnotator(name));
+    }
+
+    /**
+     * Takes back {@code annotatorId}'s judgment within {@code settings.undoWindow()} of its {@code judged_at} (on
+     * the store's clock), once. The judgment stays in the log, marked retracted, and counts nowhere (counts, export,
+     * agreement, queue status, training); the annotator may judge the task again and holds a fresh lease on it, so
+     * {@link #nextTask} hands it to them before their other tasks. A retracted skip no longer counts as one.
+     * Rejected with {@link RejectionReason#UNKNOWN_JUDGMENT} when {@code annotatorId} has no judgment of that id
+     * (another annotator's included), {@link RejectionReason#ALREADY_RETRACTED} and {@link
+     * RejectionReason#UNDO_WINDOW_PASSED}.
+     */
+    public CompletableFuture<Retraction> retractJudgment(String judgmentId, String annotatorId) {
+        return submit(() -> new RetractJudgment(judgmentId, annotatorId, settings.undoWindow()));
+    }
+
+    /**
+     * Records an adjudication of a stored task, replacing any earlier one; {@code adjudicated_at} is set by the store
+     * and a pair (0, 0) becomes (0, 1). Rejected for an invalid task id or adjudicator, a task not stored ({@link
+     * RejectionReason#UNKNOWN_TASK}), a choice that is unspecified or a skip, candidates out of range, or a note over
+     * {@code rationaleMaxBytes} ({@link RejectionReason#RATIONALE_TOO_LONG}, field {@code note}).
+     */
+    public CompletableFuture<Adjudication> adjudicate(Adjudication adjudication) {
+        return submit(() -> new RecordAdjudication(adjudication, settings.rationaleMaxBytes()));
+    }
+
     private interface ChangeFactory<T> {
         StoreChange<T> create();
     }
@@ -217,7 +273,113 @@ public final class PreferenceStore implements AutoCloseable {
         return judgments;
     }
 
-    /** Number of judgments (skips included) per annotator, ordered by annotator id. */
+    /** The retraction of a judgment; empty while it stands (or does not exist). */
+    public Optional<Retraction> retraction(String judgmentId) {
+        try (StoreReader reader = latestReader()) {
+            return reader.get(Column.RETRACTIONS, Keys.id(judgmentId), Retraction.parser());
+        }
+    }
+
+    /** The latest adjudication of a task; empty when it has none. */
+    public Optional<Adjudication> adjudication(String taskId) {
+        try (StoreReader reader = latestReader()) {
+            return reader.get(Column.ADJUDICATIONS, Keys.id(taskId), Adjudication.parser());
+        }
+    }
+
+    /**
+     * The annotator whose token this is: the SHA-256 of {@code token} is looked up, then compared in constant time
+     * with the annotator's stored hash. Empty for an unknown or revoked token (a revocation is seen by the first
+     * lookup after its future completed).
+     */
+    public Optional<Annotator> annotatorByToken(String token) {
+        byte[] hash = AnnotatorTokens.sha256(token);
+        try (StoreReader reader = latestReader()) {
+            byte[] name = reader.get(Column.ANNOTATOR_TOKENS, hash);
+            if (name == null) {
+                return Optional.empty();
+            }
+            return reader.get(Column.ANNOTATORS, name, Annotator.parser())
+                    .filter(a -> !a.hasRevokedAt() && MessageDigest.isEqual(a.getTokenSha256().toByteArray(), hash));
+        }
+    }
+
+    /** Every registered annotator, revoked ones included, by name. */
+    public List<Annotator> annotators() {
+        List<Annotator> annotators = new ArrayList<>();
+        try (StoreReader reader = latestReader()) {
+            reader.scan(Column.ANNOTATORS, new byte[0], (key, value) -> {
+                annotators.add(reader.parse(Column.ANNOTATORS, key, value, Annotator.parser()));
+                return true;
+            });
+        }
+        return annotators;
+    }
+
+    /** Whether any annotator was ever registered (revoking them all does not turn authentication off). */
+    public boolean hasAnnotators() {
+        try (StoreReader reader = latestReader()) {
+            boolean[] found = {false};
+            reader.scan(Column.ANNOTATORS, new byte[0], (key, value) -> {
+                found[0] = true;
+                return false;
+            });
+            return found[0];
+        }
+    }
+
+    /** Whether an admin annotator who is not revoked is registered. */
+    public boolean hasAdmin() {
+        return annotators().stream().anyMatch(a -> a.getAdmin() && !a.hasRevokedAt());
+    }
+
+    /**
+     * An annotator's progress: their judgments (skips included, retracted ones not) at or after {@code since} and in
+     * all, the tasks they could be handed now (unjudged, unreclaimed assignments plus open tasks they never saw), and
+     * the undo window.
+     */
+    public QueueStatus queueStatus(String annotatorId, Instant since) {
+        try (StoreReader reader = snapshotReader()) {
+            return new LabelingQueries(reader).queueStatus(annotatorId, since, settings.undoWindow());
+        }
+    }
+
+    /**
+     * Every registered annotator and every id that judged, by name, with counts (retracted judgments left out) and
+     * pace as of the store's clock, and the state of the queue.
+     */
+    public LabelingOverview labelingOverview() {
+        try (StoreReader reader = snapshotReader()) {
+            return new LabelingQueries(reader).overview(clock.instant(), settings.assignmentLease());
+        }
+    }
+
+    /**
+     * Up to {@code limit} tasks with at least two standing, non-skip judgments that differ on the true candidate
+     * identity, oldest task first, each with its prompt, those judgments in sequence order and its adjudication.
+     *
+     * @throws IllegalArgumentException if {@code limit} is negative
+     */
+    public List<Disagreement> disagreements(int limit, boolean unadjudicatedOnly) {
+        if (limit < 0) {
+            throw new IllegalArgumentException("limit must not be negative but was: " + limit);
+        }
+        try (StoreReader reader = snapshotReader()) {
+            return new LabelingQueries(reader).disagreements(limit, unadjudicatedOnly);
+        }
+    }
+
+    /**
+     * Agreement over the comparisons (task and candidate pair) with at least two standing, non-skip judgments, on
+     * the labels first better, second better, tie and both bad: Krippendorff's alpha (nominal), percent agreement,
+     * Cohen's kappa of every pair of annotators sharing at least {@code minSharedItems} comparisons, and each
+     * annotator's agreement with the majority of the others.
+     */
+    public AgreementReport agreement(int minSharedItems) {
+        return ratings().report(minSharedItems);
+    }
+
+    /** Number of judgments (skips included, retracted ones not) per annotator, ordered by annotator id. */
     public Map<String, Long> judgmentCountsByAnnotator() {
         Map<String, Long> counts = new TreeMap<>();
         try (StoreReader reader = snapshotReader()) {
@@ -229,25 +391,20 @@ public final class PreferenceStore implements AutoCloseable {
         return counts;
     }
 
-    /** Cohen's kappa of two annotators over the comparisons both judged (skips left out). */
+    /** Cohen's kappa of two annotators over the comparisons both judged (skips and retracted judgments left out). */
     public Agreement cohensKappa(String firstAnnotator, String secondAnnotator) {
         return ratings().cohen(firstAnnotator, secondAnnotator);
     }
 
-    /** Fleiss' kappa over the comparisons judged (skips left out) by exactly {@code ratingsPerItem} annotators. */
+    /** Fleiss' kappa over the comparisons judged (skips and retracted judgments left out) by exactly {@code ratingsPerItem} annotators. */
     public Agreement fleissKappa(int ratingsPerItem) {
         return ratings().fleiss(ratingsPerItem);
     }
 
     private ComparisonRatings ratings() {
-        List<Judgment> all = new ArrayList<>();
         try (StoreReader reader = snapshotReader()) {
-            reader.scan(Column.JUDGMENTS, new byte[0], (key, value) -> {
-                all.add(reader.parse(Column.JUDGMENTS, key, value, Judgment.parser()));
-                return true;
-            });
+            return new ComparisonRatings(new LabelingQueries(reader).liveJudgments());
         }
-        return new ComparisonRatings(all);
     }
 
     /**

@@ -18,13 +18,24 @@ import java.util.Objects;
  *     StoreOverloadedException}
  * @param assignmentLease how long an assignment holds one of its task's annotations for the annotator; an
  *     unjudged one older than this is reclaimed and the task goes to someone else
+ * @param undoWindow how long after its {@code judged_at} an annotator may take a judgment back
  */
 public record PreferenceStoreSettings(
         Path path, int annotationsPerTask, int rationaleMaxBytes, int strengthMax, int groupCommitMaxBatch,
-        int maxQueuedChanges, Duration assignmentLease) {
+        int maxQueuedChanges, Duration assignmentLease, Duration undoWindow) {
 
     /** The configuration section these settings are read from. */
     public static final String CONFIG_PATH = "rlhf.store";
+
+    /** The undo window of {@code reference.conf} ({@code rlhf.store.undo-window}), for settings built in code. */
+    public static final Duration DEFAULT_UNDO_WINDOW = Duration.ofMinutes(2);
+
+    /** Settings with the {@link #DEFAULT_UNDO_WINDOW}. */
+    public PreferenceStoreSettings(Path path, int annotationsPerTask, int rationaleMaxBytes, int strengthMax,
+            int groupCommitMaxBatch, int maxQueuedChanges, Duration assignmentLease) {
+        this(path, annotationsPerTask, rationaleMaxBytes, strengthMax, groupCommitMaxBatch, maxQueuedChanges,
+                assignmentLease, DEFAULT_UNDO_WINDOW);
+    }
 
     /** @throws IllegalArgumentException naming the setting that is out of range */
     public PreferenceStoreSettings {
@@ -38,6 +49,11 @@ public record PreferenceStoreSettings(
         if (assignmentLease.isNegative() || assignmentLease.isZero()) {
             throw new IllegalArgumentException(CONFIG_PATH + ".assignment-lease must be positive but was: "
                     + assignmentLease);
+        }
+        Objects.requireNonNull(undoWindow, "undoWindow must not be null");
+        if (undoWindow.isNegative()) {
+            throw new IllegalArgumentException(CONFIG_PATH + ".undo-window must not be negative but was: "
+                    + undoWindow);
         }
     }
 
@@ -56,20 +72,29 @@ public record PreferenceStoreSettings(
                 c.getInt("strength-max"),
                 c.getInt("group-commit-max-batch"),
                 c.getInt("max-queued-changes"),
-                c.getDuration("assignment-lease"));
+                c.getDuration("assignment-lease"),
+                c.getDuration("undo-window"));
     }
 
     /** These settings with the database at {@code newPath}. */
     public PreferenceStoreSettings withPath(Path newPath) {
         return new PreferenceStoreSettings(
                 newPath, annotationsPerTask, rationaleMaxBytes, strengthMax, groupCommitMaxBatch, maxQueuedChanges,
-                assignmentLease);
+                assignmentLease, undoWindow);
     }
 
     /** These settings with assignments leased for {@code lease}. */
     public PreferenceStoreSettings withAssignmentLease(Duration lease) {
         return new PreferenceStoreSettings(
-                path, annotationsPerTask, rationaleMaxBytes, strengthMax, groupCommitMaxBatch, maxQueuedChanges, lease);
+                path, annotationsPerTask, rationaleMaxBytes, strengthMax, groupCommitMaxBatch, maxQueuedChanges, lease,
+                undoWindow);
+    }
+
+    /** These settings with judgments retractable for {@code window} after they were made. */
+    public PreferenceStoreSettings withUndoWindow(Duration window) {
+        return new PreferenceStoreSettings(
+                path, annotationsPerTask, rationaleMaxBytes, strengthMax, groupCommitMaxBatch, maxQueuedChanges,
+                assignmentLease, window);
     }
 
     private static void requirePositive(int value, String key) {

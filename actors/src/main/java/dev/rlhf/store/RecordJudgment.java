@@ -33,6 +33,10 @@ final class RecordJudgment implements StoreChange<JudgmentAck> {
         byte[] judgmentKey = Keys.id(judgmentId);
         Optional<Judgment> existing = scope.get(Column.JUDGMENTS, judgmentKey, Judgment.parser());
         if (existing.isPresent()) {
+            if (scope.get(Column.RETRACTIONS, judgmentKey) != null) {
+                throw new ChangeRejectedException(RejectionReason.ID_CONFLICT, "judgment_id",
+                        "judgment " + judgmentId + " was taken back; send the new judgment under a new id");
+            }
             if (!existing.get().getSubmission().equals(submission)) {
                 throw new ChangeRejectedException(RejectionReason.ID_CONFLICT, "judgment_id",
                         "judgment " + judgmentId + " was already recorded with different content");

@@ -23,5 +23,15 @@ public enum RejectionReason {
     /** An id was reused with different content. */
     ID_CONFLICT,
     /** The annotator's lease on the task expired and was reclaimed, and the task no longer needs a judgment. */
-    LEASE_EXPIRED
+    LEASE_EXPIRED,
+    /** An annotator's name is already registered (revoked names included). */
+    NAME_TAKEN,
+    /** No annotator is registered under the name. */
+    UNKNOWN_ANNOTATOR,
+    /** No judgment of the annotator has the id (another annotator's judgment counts as none). */
+    UNKNOWN_JUDGMENT,
+    /** The judgment was already taken back. */
+    ALREADY_RETRACTED,
+    /** The judgment is older than the store's undo window. */
+    UNDO_WINDOW_PASSED
 }

@@ -22,8 +22,12 @@ final class SchemaMigrations {
         void apply(StoreReader reader, StoreDatabase database, WriteBatch batch) throws Exception;
     }
 
-    /** Layout version written by this build. Version 1: the column families of {@link Column}. */
-    static final int CURRENT_VERSION = 1;
+    /**
+     * Layout version written by this build. Version 1: prompts, tasks, judgments and assignments. Version 2 adds the
+     * column families of annotators, their token hashes, retractions and adjudications; a build that reads only
+     * version 1 would count retracted judgments, so it must refuse a version-2 database.
+     */
+    static final int CURRENT_VERSION = 2;
 
     private static final Logger LOG = LoggerFactory.getLogger(SchemaMigrations.class);
 
@@ -53,9 +57,25 @@ final class SchemaMigrations {
         this.steps = List.copyOf(steps);
     }
 
-    /** This build's migrations: none yet, since version 1 is the first layout. */
+    /** This build's migrations: 1 to 2 adds the labeling column families. */
     static SchemaMigrations standard() {
-        return new SchemaMigrations(CURRENT_VERSION, List.of());
+        return new SchemaMigrations(CURRENT_VERSION, List.of(new LabelingFamilies()));
+    }
+
+    /**
+     * Version 1 to 2: the new column families start empty, and {@link StoreDatabase#open} creates every missing
+     * family of {@link Column}, so the step has nothing to write beyond the version bump.
+     */
+    private static final class LabelingFamilies implements Step {
+        @Override
+        public int fromVersion() {
+            return 1;
+        }
+
+        @Override
+        public void apply(StoreReader reader, StoreDatabase database, WriteBatch batch) {
+            // nothing to copy: no version-1 record changes meaning, and the new families are created empty
+        }
     }
 
     int currentVersion() {

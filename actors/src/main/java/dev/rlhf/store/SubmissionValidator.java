@@ -27,7 +27,7 @@ final class SubmissionValidator {
         Choice choice = submission.getChoice();
         if (choice == Choice.CHOICE_UNSPECIFIED || choice == Choice.UNRECOGNIZED) {
             throw new ChangeRejectedException(RejectionReason.CHOICE_OUT_OF_RANGE, "choice",
-                    "choice must be one of CHOICE_A, CHOICE_B, CHOICE_TIE, CHOICE_SKIP but was "
+                    "choice must be one of CHOICE_A, CHOICE_B, CHOICE_TIE, CHOICE_SKIP, CHOICE_BOTH_BAD but was "
                             + submission.getChoiceValue());
         }
         if (submission.hasStrength() && (submission.getStrength() < 1 || submission.getStrength() > strengthMax)) {

@@ -11,14 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.rlhf.proto.v1.Choice;
 import dev.rlhf.proto.v1.ComparisonTask;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -26,41 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Assignments are leases of {@link StoreFixture#LEASE}; the store's clock is moved by hand, nothing sleeps. */
 class AssignmentLeaseTest {
-
-    /** A clock that stands still until a test moves it. */
-    /** A clock the test moves by hand; its zone views share the same instant. */
-    private static final class ManualClock extends Clock {
-        private final AtomicReference<Instant> now;
-        private final ZoneId zone;
-
-        ManualClock() {
-            this(new AtomicReference<>(Instant.parse("2026-01-01T00:00:00Z")), ZoneOffset.UTC);
-        }
-
-        private ManualClock(AtomicReference<Instant> now, ZoneId zone) {
-            this.now = now;
-            this.zone = zone;
-        }
-
-        void advance(Duration by) {
-            now.updateAndGet(instant -> instant.plus(by));
-        }
-
-        @Override
-        public Instant instant() {
-            return now.get();
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return zone;
-        }
-
-        @Override
-        public Clock withZone(ZoneId other) {
-            return new ManualClock(now, other);
-        }
-    }
 
     @TempDir Path dir;
     private final ManualClock clock = new ManualClock();

@@ -49,6 +49,26 @@ class KappaTest {
     }
 
     @Test
+    void krippendorffAlphaMatchesTheNominalTextbookExampleWithMissingValues() {
+        // Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", nominal example: 4 observers, 12 units,
+        // values 1..5, missing ones left out. Per unit, the count of each value (unit 12 has one value: unpairable):
+        long[][] counts = {
+            {3, 0, 0, 0, 0}, {0, 3, 1, 0, 0}, {0, 0, 4, 0, 0}, {0, 0, 4, 0, 0}, {0, 4, 0, 0, 0}, {1, 1, 1, 1, 0},
+            {0, 0, 0, 4, 0}, {3, 1, 0, 0, 0}, {0, 4, 0, 0, 0}, {0, 0, 0, 0, 3}, {2, 0, 0, 0, 0}, {0, 0, 1, 0, 0},
+        };
+        // n = 40 pairable values, n_c = (9, 13, 10, 5, 3); sum of o_cc = 32, so D_o = 8/40 and
+        // D_e = (40^2 - 384) / (40 * 39) = 1216/1560: alpha = 1 - (8/40) / (1216/1560) = 113/152 = 0.743.
+        assertEquals(113.0 / 152.0, Kappa.krippendorffAlpha(counts), 1e-12);
+    }
+
+    @Test
+    void krippendorffAlphaIsOneWhenAllAgreeAndNaNWithoutExpectedDisagreement() {
+        assertEquals(1.0, Kappa.krippendorffAlpha(new long[][] {{2, 0, 0}, {0, 3, 0}, {0, 0, 2}}), 1e-12);
+        assertTrue(Double.isNaN(Kappa.krippendorffAlpha(new long[][] {{2, 0}, {3, 0}})), "one category only");
+        assertTrue(Double.isNaN(Kappa.krippendorffAlpha(new long[0][])), "no items");
+    }
+
+    @Test
     void fleissRejectsItemsWithDifferentNumbersOfRatings() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Kappa.fleiss(new long[][] {{1, 1}, {2, 1}}));

@@ -31,7 +31,8 @@ class SchemaMigrationsTest {
 
     @Test
     void olderStoreIsMigratedStepByStepKeepingItsData() {
-        try (PreferenceStore store = PreferenceStore.open(settings(dir))) {
+        try (PreferenceStore store = PreferenceStore.open(settings(dir), Clock.systemUTC(),
+                new SchemaMigrations(1, List.of()))) {
             addTasks(store, 1);
             store.submitJudgment(judgment("j1", "t1", "alice", Choice.CHOICE_A)).join();
         }
@@ -55,16 +56,38 @@ class SchemaMigrationsTest {
     @Test
     void newerStoreFailsClearlyAndIsLeftClosedAndUntouched() {
         List<Integer> applied = new ArrayList<>();
-        PreferenceStore.open(settings(dir), Clock.systemUTC(), new SchemaMigrations(2, List.of(step(1, applied))))
-                .close();
+        PreferenceStore.open(settings(dir), Clock.systemUTC(),
+                new SchemaMigrations(3, List.of(step(1, applied), step(2, applied)))).close();
 
         SchemaVersionException e = assertThrows(SchemaVersionException.class,
                 () -> PreferenceStore.open(settings(dir)));
 
-        assertTrue(e.getMessage().contains("schema version 2") && e.getMessage().contains("at most version 1"),
+        assertTrue(e.getMessage().contains("schema version 3") && e.getMessage().contains("at most version 2"),
                 e.getMessage());
         // storedVersion() opens the database again, which RocksDB's lock allows only if the failed open closed it.
-        assertEquals(2, storedVersion(), "a failed open must not rewrite the version");
+        assertEquals(3, storedVersion(), "a failed open must not rewrite the version");
+    }
+
+    @Test
+    void aVersion1StoreOpensAsVersion2WithItsJudgmentsAndTakesRetractionsAndAnnotators() {
+        try (PreferenceStore v1 = PreferenceStore.open(settings(dir), Clock.systemUTC(),
+                new SchemaMigrations(1, List.of()))) {
+            addTasks(v1, 1);
+            v1.submitJudgment(judgment("j1", "t1", "alice", Choice.CHOICE_A)).join();
+        }
+        assertEquals(1, storedVersion());
+
+        try (PreferenceStore store = PreferenceStore.open(settings(dir))) {
+            String token = store.addAnnotator("bob", false).join();
+            store.retractJudgment("j1", "alice").join();
+
+            assertEquals("alice", store.judgment("j1").orElseThrow().getSubmission().getAnnotatorId(),
+                    "the version-1 judgment is still there");
+            assertEquals("bob", store.annotatorByToken(token).orElseThrow().getName());
+            assertTrue(store.retraction("j1").isPresent());
+            assertEquals(List.of(), store.integrityProblems());
+        }
+        assertEquals(2, storedVersion());
     }
 
     @Test
