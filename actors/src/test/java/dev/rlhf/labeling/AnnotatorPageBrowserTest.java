@@ -233,5 +233,18 @@ class AnnotatorPageBrowserTest {
             page.click("#guidelines summary");
             assertEquals(List.of(), Chromium.seriousViolations(page), "task view, " + scheme);
         }
+
+        // 200 % zoom on a 1366x768 laptop: half the CSS pixels at twice the density; nothing scrolls sideways
+        BrowserContext zoomed = chromium.browser.newContext(new Browser.NewContextOptions()
+                .setViewportSize(683, 384).setDeviceScaleFactor(2));
+        contexts.add(zoomed);
+        Page page = zoomed.newPage();
+        page.navigate(stack.ui.url());
+        page.fill("#token", token);
+        page.press("#token", "Enter");
+        shownPrompt(page);
+        assertEquals(Boolean.TRUE, page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"),
+                "the page fits the width at 200 % zoom");
+        Chromium.screenshot(page, "annotator-zoom-200");
     }
 }

@@ -62,7 +62,7 @@ async function loadOverview() {
       const role = a.revoked ? 'revoked' : a.admin ? 'admin' : 'annotator';
       tr.append(el('th', a.name, { scope: 'row' }), cell(role), cell(a.judgments, 'num'), cell(a.skips, 'num'),
         cell(a.judgmentsLastHour, 'num'), cell(fmt(a.medianSecondsBetween, 1), 'num'),
-        cell(a.lastJudgedAt ? new Date(a.lastJudgedAt).toLocaleString() : '–'));
+        cell(a.lastJudgedAt ? new Date(a.lastJudgedAt).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' }) : '–'));
       const action = el('td');
       if (!a.revoked) {
         const b = el('button', 'Revoke', { type: 'button', class: 'danger', 'aria-label': `Revoke ${a.name}` });
@@ -114,6 +114,7 @@ async function loadAgreement() {
       tr.append(cell(p.annotatorA), cell(p.annotatorB), cell(fmt(p.kappa), 'num'), cell(p.sharedItems, 'num'));
       return tr;
     }));
+    $('no-kappa').hidden = a.pairwise.length > 0;
     $('majority').tBodies[0].replaceChildren(...a.annotators.map((p) => {
       const tr = el('tr');
       tr.append(cell(p.annotator), cell(`${fmt(p.agreementWithMajority * 100, 1)} %`, 'num'), cell(p.items, 'num'));

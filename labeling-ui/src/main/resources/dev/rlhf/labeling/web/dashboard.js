@@ -14,6 +14,13 @@ const GROUPS = [
 const RM_GROUP = { id: 'rm', title: 'Reward-model accuracy per version', x: 'version',
   series: [['held_out_accuracy', 'held out'], ['accuracy_against_gold', 'against gold']] };
 
+/** A figure for the caption: fewer decimals as numbers grow. */
+function short(v) {
+  if (typeof v !== 'number' || Number.isNaN(v)) return '–';
+  const a = Math.abs(v);
+  return fmt(v, a >= 1000 ? 0 : a >= 10 ? 1 : 3);
+}
+
 function cssVar(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
@@ -40,7 +47,7 @@ class Chart {
       width,
       height: 170,
       scales: { x: { time: false } },
-      legend: { show: true },
+      legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
       axes: [{ ...axis, label: this.group.x || 'iteration', labelSize: 18, size: 32 }, { ...axis, size: 56 }],
       series: [{ label: this.group.x || 'iteration' }, ...this.group.series.map(([, label], i) => ({
@@ -54,7 +61,7 @@ class Chart {
     this.data = [rows.map((r) => r[x]), ...this.group.series.map(([key]) => rows.map((r) => (typeof r[key] === 'number' ? r[key] : null)))];
     const last = rows[rows.length - 1];
     this.latest.textContent = last
-      ? `${x} ${last[x]}: ` + this.group.series.map(([key, label]) => `${label} ${fmt(last[key])}`).join(', ')
+      ? `${x} ${last[x]}: ` + this.group.series.map(([key, label]) => `${label} ${short(last[key])}`).join(', ')
       : 'no data yet';
     this.draw();
   }
