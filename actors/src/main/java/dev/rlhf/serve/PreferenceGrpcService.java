@@ -1,33 +1,33 @@
 package dev.rlhf.serve;
 
-import dev.rlhf.proto.v1.AnnotatorStats;
-import dev.rlhf.proto.v1.ComparisonTask;
-import dev.rlhf.proto.v1.ExportLine;
-import dev.rlhf.proto.v1.ExportRequest;
-import dev.rlhf.proto.v1.GetAnnotatorStatsRequest;
-import dev.rlhf.proto.v1.JudgmentSubmission;
-import dev.rlhf.proto.v1.NextTaskRequest;
-import dev.rlhf.proto.v1.NextTaskResponse;
-import dev.rlhf.proto.v1.PreferenceServiceGrpc;
-import dev.rlhf.proto.v1.SubmitJudgmentRequest;
-import dev.rlhf.proto.v1.SubmitJudgmentResponse;
 import dev.rlhf.proto.v1.AddAnnotatorRequest;
 import dev.rlhf.proto.v1.AddAnnotatorResponse;
 import dev.rlhf.proto.v1.AdjudicateRequest;
 import dev.rlhf.proto.v1.Adjudication;
 import dev.rlhf.proto.v1.AgreementReport;
+import dev.rlhf.proto.v1.AnnotatorStats;
+import dev.rlhf.proto.v1.ComparisonTask;
 import dev.rlhf.proto.v1.DisagreementList;
+import dev.rlhf.proto.v1.ExportLine;
+import dev.rlhf.proto.v1.ExportRequest;
 import dev.rlhf.proto.v1.GetAgreementRequest;
+import dev.rlhf.proto.v1.GetAnnotatorStatsRequest;
 import dev.rlhf.proto.v1.GetLabelingOverviewRequest;
 import dev.rlhf.proto.v1.GetQueueStatusRequest;
 import dev.rlhf.proto.v1.Identity;
+import dev.rlhf.proto.v1.JudgmentSubmission;
 import dev.rlhf.proto.v1.LabelingOverview;
 import dev.rlhf.proto.v1.ListDisagreementsRequest;
+import dev.rlhf.proto.v1.NextTaskRequest;
+import dev.rlhf.proto.v1.NextTaskResponse;
+import dev.rlhf.proto.v1.PreferenceServiceGrpc;
 import dev.rlhf.proto.v1.QueueStatus;
 import dev.rlhf.proto.v1.RetractJudgmentRequest;
 import dev.rlhf.proto.v1.RetractJudgmentResponse;
 import dev.rlhf.proto.v1.RevokeAnnotatorRequest;
 import dev.rlhf.proto.v1.RevokeAnnotatorResponse;
+import dev.rlhf.proto.v1.SubmitJudgmentRequest;
+import dev.rlhf.proto.v1.SubmitJudgmentResponse;
 import dev.rlhf.proto.v1.WhoAmIRequest;
 import dev.rlhf.store.PreferenceFormat;
 import dev.rlhf.store.PreferenceJsonl;
@@ -66,7 +66,7 @@ final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServic
     }
 
     /**
-     * Hands the annotator their next task, with its prompt. With annotator tokens the annotator is the token's
+     * Hands the annotator their next task, with its prompt. With an annotator's token the annotator is the token's
      * owner; see {@link PreferenceCaller#actingAnnotator}.
      */
     @Override
@@ -87,7 +87,7 @@ final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServic
     }
 
     /**
-     * Records a judgment; the same submission again gets the same acknowledgement. With annotator tokens the
+     * Records a judgment; the same submission again gets the same acknowledgement. With an annotator's token the
      * submission's annotator is the token's owner; see {@link PreferenceCaller#actingAnnotator}.
      */
     @Override
@@ -111,18 +111,10 @@ final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServic
     /** Counts judgments per annotator. */
     @Override
     public void getAnnotatorStats(GetAnnotatorStatsRequest request, StreamObserver<AnnotatorStats> observer) {
-        AnnotatorStats stats;
-        try {
-            stats = AnnotatorStats.newBuilder()
-                    .putAllJudgmentsByAnnotator(store.judgmentCountsByAnnotator())
-                    .setLastSequence(store.lastSequence())
-                    .build();
-        } catch (RuntimeException e) {
-            observer.onError(StoreCalls.status(e));
-            return;
-        }
-        observer.onNext(stats);
-        observer.onCompleted();
+        StoreCalls.answerNow(() -> AnnotatorStats.newBuilder()
+                .putAllJudgmentsByAnnotator(store.judgmentCountsByAnnotator())
+                .setLastSequence(store.lastSequence())
+                .build(), observer);
     }
 
     /**

@@ -16,7 +16,9 @@ class PreferenceStoreSettingsTest {
         PreferenceStoreSettings settings = PreferenceStoreSettings.fromConfig(ConfigFactory.load());
 
         assertEquals(new PreferenceStoreSettings(Path.of("data/preferences"), 3, 4096, 3, 1024, 65536,
-                Duration.ofMinutes(30)), settings);
+                Duration.ofMinutes(30), Duration.ofMinutes(2)), settings);
+        assertEquals(PreferenceStoreSettings.DEFAULT_UNDO_WINDOW, settings.undoWindow(),
+                "the constant for settings built in code must match reference.conf");
     }
 
     @Test
@@ -38,5 +40,10 @@ class PreferenceStoreSettingsTest {
                         .withFallback(ConfigFactory.load())));
 
         assertTrue(e.getMessage().contains("rlhf.store.rationale-max-bytes"), e.getMessage());
+        IllegalArgumentException undo = assertThrows(IllegalArgumentException.class,
+                () -> PreferenceStoreSettings.fromConfig(ConfigFactory
+                        .parseString("rlhf.store.undo-window = -1s")
+                        .withFallback(ConfigFactory.load())));
+        assertTrue(undo.getMessage().contains("rlhf.store.undo-window"), undo.getMessage());
     }
 }

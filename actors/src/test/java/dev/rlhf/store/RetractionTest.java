@@ -19,6 +19,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rocksdb.WriteOptions;
 
 /**
  * An annotator takes back their own judgment within the undo window, once: it stays in the log, counts nowhere, and
@@ -139,5 +140,20 @@ class RetractionTest {
         assertTrue(store.retraction("j1").isPresent());
         assertEquals(Map.of(), store.judgmentCountsByAnnotator());
         assertEquals(List.of(), store.integrityProblems());
+    }
+
+    @Test
+    void integrityCheckFlagsARetractedJudgmentThatStillHoldsItsTaskEntry() throws Exception {
+        store.submitJudgment(judgment("j1", "t1", "alice", Choice.CHOICE_A)).join();
+        store.retractJudgment("j1", "alice").join();
+        store.close();
+        try (StoreDatabase database = StoreDatabase.open(settings(dir).path());
+                WriteOptions sync = new WriteOptions().setSync(true)) {
+            database.db().put(database.handle(Column.TASK_JUDGMENTS), sync, Keys.pair("t1", "alice"), Keys.id("j1"));
+        }
+        store = PreferenceStore.open(settings(dir).withUndoWindow(WINDOW), clock);
+
+        assertEquals(List.of("retracted judgment j1 still holds its task/annotator entry",
+                "assignment of task t1 to alice outlived its judgment"), store.integrityProblems());
     }
 }
