@@ -35,6 +35,8 @@ class AdminPageBrowserTest {
     private LabelingStack stack;
     private String adminToken;
     private final List<BrowserContext> contexts = new ArrayList<>();
+    /** Console errors and failed scripts (a CSP violation by the charts would show here). */
+    private final List<String> consoleErrors = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @BeforeAll
     static void launch() {
@@ -98,6 +100,12 @@ class AdminPageBrowserTest {
         contexts.add(context);
         Page page = context.newPage();
         page.setDefaultTimeout(15_000);
+        page.onConsoleMessage(m -> {
+            if (m.type().equals("error")) {
+                consoleErrors.add(m.text());
+            }
+        });
+        page.onPageError(consoleErrors::add);
         page.navigate(stack.ui.url() + "admin");
         page.fill("#token", adminToken);
         page.press("#token", "Enter");
@@ -146,6 +154,7 @@ class AdminPageBrowserTest {
                 StandardCharsets.UTF_8, StandardOpenOption.APPEND);
         page.waitForFunction("() => (window.dashboardIterations || []).length === 11");
         assertTrue(page.textContent("#run-status").contains("iteration 11"), page.textContent("#run-status"));
+        assertEquals(List.of(), consoleErrors);
     }
 
     @Test

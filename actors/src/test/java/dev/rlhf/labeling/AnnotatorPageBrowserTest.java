@@ -54,12 +54,21 @@ class AnnotatorPageBrowserTest {
         }
     }
 
+    /** Console errors and failed page scripts (a CSP violation shows here), across the test's pages. */
+    private final List<String> consoleErrors = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     private Page page(ColorScheme scheme) {
         BrowserContext context = chromium.browser.newContext(new Browser.NewContextOptions()
                 .setViewportSize(1366, 768).setColorScheme(scheme));
         contexts.add(context);
         Page page = context.newPage();
         page.setDefaultTimeout(15_000);
+        page.onConsoleMessage(m -> {
+            if (m.type().equals("error") && !m.text().contains("401")) {
+                consoleErrors.add(m.text());
+            }
+        });
+        page.onPageError(consoleErrors::add);
         return page;
     }
 
@@ -98,6 +107,10 @@ class AnnotatorPageBrowserTest {
         Map<String, Choice> expected = new HashMap<>();
         String[] keys = {"1", "2", "3"};
         String prompt = shownPrompt(page);
+        String sideA = page.textContent("#response-a");
+        page.reload();
+        assertEquals(prompt, shownPrompt(page), "a reload keeps the session and the task");
+        assertEquals(sideA, page.textContent("#response-a"), "a reload shows the same sides");
         String lastTask = null;
         for (int i = 0; i < 3; i++) {
             String task = "t" + prompt.substring("Prompt ".length());
@@ -134,6 +147,47 @@ class AnnotatorPageBrowserTest {
         }
         assertEquals(expected, stored, "the store holds exactly the judgments given, on the true candidates");
         assertEquals(4, stack.allJudgments("kay").size(), "three judgments and the one taken back, no duplicates");
+
+        // a task arriving while the queue is empty shows up by itself
+        stack.task("t4", "Prompt 4", "first of 4", "second of 4", 1);
+        page.waitForFunction("() => document.getElementById('prompt').textContent === 'Prompt 4'"
+                + " && !document.getElementById('task-view').hidden");
+        assertEquals(List.of(), consoleErrors);
+    }
+
+    @Test
+    void aLostAcknowledgementIsResentWithTheSameJudgmentIdAndADoubleSubmitCountsOnce() throws Exception {
+        stack = new LabelingStack(dir, 1, Optional.empty());
+        String token = stack.annotator("net", false);
+        stack.task("r1", "Prompt r1", "first", "second", 1);
+        stack.task("r2", "Prompt r2", "first", "second", 1);
+        Page page = signIn(token, ColorScheme.LIGHT);
+        String prompt = shownPrompt(page);
+
+        // the first submission reaches the store but its answer is lost on the way back
+        java.util.concurrent.atomic.AtomicInteger posts = new java.util.concurrent.atomic.AtomicInteger();
+        List<String> sentIds = new java.util.concurrent.CopyOnWriteArrayList<>();
+        page.route("**/api/judgments", route -> {
+            sentIds.add(com.google.gson.JsonParser.parseString(route.request().postData()).getAsJsonObject()
+                    .get("judgmentId").getAsString());
+            if (posts.incrementAndGet() == 1) {
+                route.fetch();
+                route.abort("connectionreset");
+            } else {
+                route.resume();
+            }
+        });
+        page.keyboard().press("2");
+        page.keyboard().press("Enter");
+        page.keyboard().press("Enter");
+        prompt = nextPrompt(page, prompt);
+        assertEquals(2, sentIds.size(), "one lost answer, one resend: " + sentIds);
+        assertEquals(sentIds.get(0), sentIds.get(1), "the resend carries the same judgment id");
+
+        page.keyboard().press("3");
+        page.evaluate("() => { document.getElementById('submit').click(); document.getElementById('submit').click(); }");
+        page.waitForSelector("#empty-view", new Page.WaitForSelectorOptions().setState(WaitForSelectorState.VISIBLE));
+        assertEquals(2, stack.allJudgments("net").size(), "one judgment per task, whatever the network did");
     }
 
     @Test

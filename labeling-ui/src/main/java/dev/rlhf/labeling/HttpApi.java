@@ -135,10 +135,10 @@ final class HttpApi {
         this.blockingExecutor = blockingExecutor;
         this.guidelinesHtml = GuidelinesRenderer.render(settings.guidelinesMarkdown());
 
-        route("GET", "/|/admin|/assets/[a-z]+\\.(?:js|css)|/vendor/uplot/uPlot\\.(?:esm\\.js|min\\.css)",
+        route("GET", "/|/admin|/assets/[a-z]+\\.(?:js|css|svg)|/vendor/uplot/uPlot\\.(?:esm\\.js|min\\.css)",
                 Access.PUBLIC, this::asset);
         route("POST", "/api/session", Access.SIGN_IN, this::signIn);
-        route("GET", "/api/session", Access.ANNOTATOR, this::whoAmI);
+        route("GET", "/api/session", Access.PUBLIC, this::whoAmI);
         route("DELETE", "/api/session", Access.ANNOTATOR, this::signOut);
         route("GET", "/api/guidelines", Access.ANNOTATOR, this::guidelines);
         route("GET", "/api/task", Access.ANNOTATOR, this::nextTask);
@@ -274,6 +274,7 @@ final class HttpApi {
         ContentType type = switch (a.kind()) {
             case "html" -> MediaTypes.TEXT_HTML.toContentType(HttpCharsets.UTF_8);
             case "css" -> MediaTypes.TEXT_CSS.toContentType(HttpCharsets.UTF_8);
+            case "svg" -> MediaTypes.IMAGE_SVG_XML.toContentType();
             default -> MediaTypes.APPLICATION_JAVASCRIPT.toContentType(HttpCharsets.UTF_8);
         };
         return done(HttpResponse.create().withEntity(HttpEntities.create(type, a.bytes()))
@@ -309,8 +310,15 @@ final class HttpApi {
                 });
     }
 
+    /** The session of a reload: {@code signedIn} false (not a 401) when there is none, so the page just asks. */
     private CompletionStage<HttpResponse> whoAmI(Call call) {
-        return done(json(200, sessionJson(call.session())));
+        Optional<SessionStore.Session> s = cookie(call.request(), SESSION_COOKIE).flatMap(sessions::touch);
+        if (s.isEmpty()) {
+            JsonObject o = new JsonObject();
+            o.addProperty("signedIn", false);
+            return done(json(200, o));
+        }
+        return done(json(200, sessionJson(s.get())));
     }
 
     private CompletionStage<HttpResponse> signOut(Call call) {
@@ -322,6 +330,7 @@ final class HttpApi {
 
     private JsonObject sessionJson(SessionStore.Session s) {
         JsonObject o = new JsonObject();
+        o.addProperty("signedIn", true);
         o.addProperty("annotator", s.annotator());
         o.addProperty("admin", s.admin());
         o.addProperty("csrfToken", s.csrfToken());

@@ -15,7 +15,7 @@ final class StaticAssets {
      * One file.
      *
      * @param bytes its content
-     * @param kind html, js or css
+     * @param kind html, js, css or svg
      * @param immutable served from a versioned path (a WebJar): may be cached for long
      */
     record Asset(byte[] bytes, String kind, boolean immutable) {
@@ -31,6 +31,7 @@ final class StaticAssets {
             add("/assets/" + name, WEB + name, "js", false);
         }
         add("/assets/style.css", WEB + "style.css", "css", false);
+        add("/assets/icon.svg", WEB + "icon.svg", "svg", false);
         String uplot = "META-INF/resources/webjars/uplot/" + uplotVersion() + "/dist/";
         add("/vendor/uplot/uPlot.esm.js", uplot + "uPlot.esm.js", "js", true);
         add("/vendor/uplot/uPlot.min.css", uplot + "uPlot.min.css", "css", true);

@@ -208,4 +208,4 @@ $('open-only').addEventListener('change', loadDisagreements);
 
 wireSignIn(signedIn);
 wireSignOut();
-api('GET', '/api/session').then(signedIn).catch(() => signedOut());
+api('GET', '/api/session').then((s) => (s.signedIn ? signedIn(s) : signedOut())).catch(() => signedOut());

@@ -253,4 +253,4 @@ mono.addEventListener('change', () => {
 wireSignIn(signedIn);
 wireSignOut();
 
-api('GET', '/api/session').then(signedIn).catch(() => signedOut());
+api('GET', '/api/session').then((s) => (s.signedIn ? signedIn(s) : signedOut())).catch(() => signedOut());
