@@ -167,5 +167,16 @@ class AdminPageBrowserTest {
             assertEquals(List.of(), Chromium.seriousViolations(page), "admin page, " + scheme);
             Chromium.screenshot(page, "admin-" + scheme.name().toLowerCase(Locale.ROOT));
         }
+        // 200 % zoom on a 1366x768 laptop: wide tables scroll in their own box, the page never sideways
+        BrowserContext zoomed = chromium.browser.newContext(new Browser.NewContextOptions()
+                .setViewportSize(683, 384).setDeviceScaleFactor(2));
+        contexts.add(zoomed);
+        Page page = zoomed.newPage();
+        page.navigate(stack.ui.url() + "admin");
+        page.fill("#token", adminToken);
+        page.press("#token", "Enter");
+        page.waitForFunction("() => (window.dashboardIterations || []).length === 10");
+        assertEquals(Boolean.TRUE, page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"),
+                "the admin page fits the width at 200 % zoom");
     }
 }

@@ -126,6 +126,7 @@ class HttpApiTest {
     void pagesComeWithStrictSecurityHeadersAndTheirContentTypes() throws Exception {
         for (String[] page : new String[][] {{"/", "text/html"}, {"/admin", "text/html"},
                 {"/assets/app.js", "application/javascript"}, {"/assets/style.css", "text/css"},
+                {"/assets/icon.svg", "image/svg+xml"},
                 {"/vendor/uplot/uPlot.esm.js", "application/javascript"}}) {
             HttpResponse<String> r = send("GET", page[0], null, null);
             assertEquals(200, r.statusCode(), page[0]);
@@ -160,6 +161,9 @@ class HttpApiTest {
         assertEquals("ann", json(r).get("annotator").getAsString());
 
         assertError(send("POST", "/api/session", "{\"token\":\"wrong\"}", null), 401, "token");
+        assertEquals(false, json(send("GET", "/api/session", null, null)).get("signedIn").getAsBoolean(),
+                "a page asking whether it is signed in gets a plain no");
+        assertEquals(true, json(send("GET", "/api/session", null, signIn("ann-token"))).get("signedIn").getAsBoolean());
         assertError(send("GET", "/api/task", null, new Signed("made-up", "x")), 401, null);
     }
 

@@ -10,6 +10,8 @@ let task = null;          // the task on screen: {id, prompt, a, b}
 let lastJudgment = null;  // {judgmentId, taskId}: what u undoes
 let busy = false;
 let pollTimer = null;
+let undoWindowMs = 0;     // the store's undo window (from progress); 0 until known
+let undoTimer = null;
 
 const $ = (id) => document.getElementById(id);
 
@@ -71,6 +73,7 @@ async function refreshProgress() {
   try {
     const p = await api('GET', `/api/progress?since=${encodeURIComponent(startOfLocalDay())}`);
     $('progress').textContent = `Done today: ${p.doneSince} · in all: ${p.doneTotal} · left in the queue: ${p.tasksLeft}`;
+    undoWindowMs = p.undoWindowMs;
   } catch (e) {
     handleError(e, 'progress');
   }
@@ -147,6 +150,11 @@ async function submit() {
     forgetJudgmentId(body.taskId);
     lastJudgment = { judgmentId: body.judgmentId, taskId: body.taskId };
     $('undo').disabled = false;
+    window.clearTimeout(undoTimer);
+    if (undoWindowMs > 0) {
+      // past the store's undo window the judgment stands; the button says so by going grey
+      undoTimer = window.setTimeout(() => { lastJudgment = null; $('undo').disabled = true; }, undoWindowMs);
+    }
     announce(`Submitted: ${CHOICE_WORDS[choice]}. Next task.`, 'ok');
     task = null;
     await loadTask();
@@ -174,7 +182,11 @@ async function sendWithRetry(body) {
 }
 
 async function undo() {
-  if (busy || !lastJudgment) return;
+  if (busy) return;
+  if (!lastJudgment) {
+    announce('Nothing to undo.');
+    return;
+  }
   busy = true;
   try {
     await api('DELETE', `/api/judgments/${encodeURIComponent(lastJudgment.judgmentId)}`);
