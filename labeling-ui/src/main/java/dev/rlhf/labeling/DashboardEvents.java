@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  */
 final class DashboardEvents {
     private static final Logger log = LoggerFactory.getLogger(DashboardEvents.class);
-    private static final int KEEPALIVE_POLLS = 15;
+    /** Silence longer than this gets a comment, well within the server's 60 s idle timeout. */
+    private static final java.time.Duration KEEPALIVE = java.time.Duration.ofSeconds(15);
     /** How a lenient reader hands back the bare words NaN and Infinity a Python or Java writer may print. */
     private static final java.util.Set<String> NON_FINITE = java.util.Set.of("NaN", "Infinity", "-Infinity");
 
@@ -29,9 +30,12 @@ final class DashboardEvents {
     private boolean started;
     private String lastRewardModels = "";
     private int quietPolls;
+    private final int keepalivePolls;
 
-    DashboardEvents(Optional<Path> runDir) {
+    /** Events of {@code runDir}, polled every {@code pollInterval}. */
+    DashboardEvents(Optional<Path> runDir, java.time.Duration pollInterval) {
         this.runDir = runDir;
+        this.keepalivePolls = (int) Math.max(1, KEEPALIVE.toMillis() / Math.max(1, pollInterval.toMillis()));
         this.follower = runDir.map(d -> new MetricsFollower(d.resolve("metrics.jsonl"))).orElse(null);
     }
 
@@ -71,7 +75,7 @@ final class DashboardEvents {
                 frames.add(frame("reward_models", models));
             }
         }
-        if (frames.isEmpty() && ++quietPolls >= KEEPALIVE_POLLS) {
+        if (frames.isEmpty() && ++quietPolls >= keepalivePolls) {
             quietPolls = 0;
             frames.add(": keepalive\n\n");
         } else if (!frames.isEmpty()) {

@@ -606,7 +606,7 @@ final class HttpApi {
     }
 
     private CompletionStage<HttpResponse> dashboard(Call call) {
-        DashboardEvents events = new DashboardEvents(runDir);
+        DashboardEvents events = new DashboardEvents(runDir, settings.metricsPollInterval());
         Source<ByteString, ?> stream = Source.tick(Duration.ZERO, settings.metricsPollInterval(), "tick")
                 .mapConcat(t -> events.poll())
                 .map(ByteString::fromString);

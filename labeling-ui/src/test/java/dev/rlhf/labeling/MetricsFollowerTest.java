@@ -81,7 +81,7 @@ class MetricsFollowerTest {
 
     @Test
     void theDashboardStreamSaysWhetherThereIsARunAndSendsEachIteration() throws IOException {
-        List<String> none = new DashboardEvents(Optional.empty()).poll();
+        List<String> none = new DashboardEvents(Optional.empty(), java.time.Duration.ofSeconds(1)).poll();
         assertTrue(none.stream().anyMatch(f -> f.equals("event: run\ndata: {\"run\":false}\n\n")), none.toString());
 
         Path run = dir.resolve("run-1");
@@ -89,11 +89,20 @@ class MetricsFollowerTest {
         Files.writeString(run.resolve("reward-models/v1/reward_model.json"),
                 "{\"version\":1,\"metrics\":{\"held_out_accuracy\":0.7,\"accuracy_against_gold\":0.65}}");
         append(run.resolve("metrics.jsonl"), "{\"iteration\":1,\"kl/to_reference\":NaN}\nnot json\n");
-        List<String> frames = new DashboardEvents(Optional.of(run)).poll();
+        List<String> frames = new DashboardEvents(Optional.of(run), java.time.Duration.ofSeconds(1)).poll();
         assertTrue(frames.contains("event: run\ndata: {\"run\":true,\"name\":\"run-1\"}\n\n"), frames.toString());
         assertTrue(frames.contains("event: metrics\ndata: {\"iteration\":1,\"kl/to_reference\":null}\n\n"),
                 "NaN becomes null, a malformed line is skipped: " + frames);
         assertTrue(frames.contains("event: reward_models\ndata: [{\"version\":1,\"held_out_accuracy\":0.7,"
                 + "\"accuracy_against_gold\":0.65}]\n\n"), frames.toString());
+    }
+
+    @Test
+    void aQuietStreamSendsAKeepaliveCommentEveryFifteenSeconds() {
+        DashboardEvents events = new DashboardEvents(Optional.empty(), java.time.Duration.ofSeconds(5));
+        events.poll();
+        assertEquals(List.of(), events.poll());
+        assertEquals(List.of(), events.poll());
+        assertEquals(List.of(": keepalive\n\n"), events.poll(), "the third quiet poll of 5 s");
     }
 }

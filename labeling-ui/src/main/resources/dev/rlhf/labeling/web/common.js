@@ -63,11 +63,6 @@ export function el(tag, text, attrs = {}) {
   return node;
 }
 
-/** Replaces a node's children. */
-export function replaceChildren(node, ...children) {
-  node.replaceChildren(...children);
-}
-
 /** Shows exactly the given view among the ids. */
 export function show(id, visible) {
   document.getElementById(id).hidden = !visible;
