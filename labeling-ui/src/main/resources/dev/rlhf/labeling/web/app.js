@@ -214,6 +214,12 @@ function handleError(e, what) {
       $('undo').disabled = true;
     }
     announce(e.message, 'error');
+    if (what === 'submit' && (e.status === 409 || e.status === 404) && task) {
+      // the task is no longer this annotator's to judge (judged already, or its lease lapsed and others took it)
+      forgetJudgmentId(task.id);
+      task = null;
+      window.setTimeout(loadTask, 1500);
+    }
   } else {
     announce(`The server cannot be reached (${what}); your work is kept, try again.`, 'error');
   }
