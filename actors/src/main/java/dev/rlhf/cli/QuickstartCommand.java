@@ -3,6 +3,7 @@ package dev.rlhf.cli;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigValueFactory;
 import dev.rlhf.actors.ExperimentSettings;
+import dev.rlhf.run.ExperimentHandle;
 import dev.rlhf.run.ExperimentRunner;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -20,7 +21,8 @@ import picocli.CommandLine.Option;
 @Command(name = "quickstart", mixinStandardHelpOptions = true,
         footer = {"", "Examples:",
             "  ./rlhf quickstart",
-            "  ./rlhf quickstart --run-dir runs/q1 --iterations 20 --resume"},
+            "  ./rlhf quickstart --run-dir runs/q1 --iterations 20 --resume",
+            "  ./rlhf quickstart --human --iterations 400"},
         description = "Run the whole RLHF loop on embedded defaults (SFT policy, simulated annotators, reward "
                 + "model, PPO) and print the before/after gold reward.")
 final class QuickstartCommand implements Callable<Integer> {
@@ -36,6 +38,11 @@ final class QuickstartCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue the run in --run-dir from its newest checkpoint.")
     private boolean resume;
 
+    @Option(names = "--human", description = "People label the comparison pairs (rlhf.annotators.mode = human):"
+            + " serves the labeling UI beside the run (rlhf.labeling-ui.host and port) and prints its address, an"
+            + " admin token and an annotator token.")
+    private boolean human;
+
     @Override
     public Integer call() throws Exception {
         if (resume && runDir == null) {
@@ -49,12 +56,17 @@ final class QuickstartCommand implements Callable<Integer> {
         if (iterations != null) {
             config = config.withValue("rlhf.experiment.iterations", ConfigValueFactory.fromAnyRef(iterations));
         }
+        if (human) {
+            config = config.withValue("rlhf.annotators.mode", ConfigValueFactory.fromAnyRef("human"));
+        }
         ExperimentSettings.from(config); // a bad setting is reported before the embedded policy is built
         Path policy = context.embeddedModelDir();
         BootstrapCommand.ensureBuilt(context, policy);
         try (AutoCloseable quiet = ConsoleLogFilter.quiet(CliErrors.verbose(spec.commandLine().getParseResult()))) {
-            return ExperimentReport.printOutcome(
-                    new ExperimentRunner(config, policy, System.out).start(resume).await(), dir, System.out);
+            ExperimentHandle handle = new ExperimentRunner(config, policy, System.out).start(resume);
+            try (AutoCloseable labeling = human ? HumanLabeling.serve(handle, config, dir, System.out) : () -> {}) {
+                return ExperimentReport.printOutcome(handle.await(), dir, System.out);
+            }
         }
     }
 }

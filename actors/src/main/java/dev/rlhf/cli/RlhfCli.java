@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
             TrainCommand.class,
             ServeCommand.class,
             WorkerCommand.class,
+            LabelCommand.class,
             AnnotatorsCommand.class,
             PreferencesCommand.class,
             BenchCommand.class,
