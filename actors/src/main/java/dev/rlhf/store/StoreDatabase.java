@@ -96,7 +96,7 @@ final class StoreDatabase implements AutoCloseable {
             }
             if (isLockHeld((RocksDBException) e)) {
                 throw new StoreInUseException("preference store " + path + " is open in another process (an `rlhf label`"
-                        + " or an experiment?); stop it first, or do this through that process", e);
+                        + " or an experiment?); use the admin page of that `rlhf label`, or stop it first", e);
             }
             throw new StoreAccessException("cannot open preference store at " + path + ": " + e.getMessage(), e);
         }
