@@ -38,6 +38,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Instant;
 import java.util.Iterator;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
@@ -111,10 +112,21 @@ final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServic
     /** Counts judgments per annotator. */
     @Override
     public void getAnnotatorStats(GetAnnotatorStatsRequest request, StreamObserver<AnnotatorStats> observer) {
-        StoreCalls.answerNow(() -> AnnotatorStats.newBuilder()
-                .putAllJudgmentsByAnnotator(store.judgmentCountsByAnnotator())
-                .setLastSequence(store.lastSequence())
-                .build(), observer);
+        PreferenceCaller caller = PreferenceCaller.KEY.get();
+        // an annotator sees their own count only; admins, the operator and unauthenticated tools see everyone's
+        boolean ownOnly = caller != null && !caller.admin();
+        StoreCalls.answerNow(() -> {
+            Map<String, Long> counts = store.judgmentCountsByAnnotator();
+            if (ownOnly) {
+                counts = counts.containsKey(caller.annotatorId())
+                        ? Map.of(caller.annotatorId(), counts.get(caller.annotatorId()))
+                        : Map.of();
+            }
+            return AnnotatorStats.newBuilder()
+                    .putAllJudgmentsByAnnotator(counts)
+                    .setLastSequence(store.lastSequence())
+                    .build();
+        }, observer);
     }
 
     /**
@@ -124,6 +136,14 @@ final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServic
      */
     @Override
     public void export(ExportRequest request, StreamObserver<ExportLine> observer) {
+        if (PreferenceCaller.KEY.get() != null) {
+            try {
+                PreferenceCaller.requireAdmin(); // every annotator's judgments: not for an annotator's token
+            } catch (StatusRuntimeException e) {
+                observer.onError(e);
+                return;
+            }
+        }
         PreferenceFormat format = switch (request.getFormat()) {
             case EXPORT_FORMAT_TRL -> PreferenceFormat.TRL;
             case EXPORT_FORMAT_HH_RLHF -> PreferenceFormat.HH_RLHF;

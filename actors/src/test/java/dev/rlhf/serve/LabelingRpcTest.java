@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rlhf.proto.v1.GetAnnotatorStatsRequest;
+import dev.rlhf.proto.v1.ExportLine;
+import dev.rlhf.proto.v1.ExportFormat;
+import dev.rlhf.proto.v1.ExportRequest;
 import dev.rlhf.proto.v1.AddAnnotatorRequest;
 import dev.rlhf.proto.v1.AdjudicateRequest;
 import dev.rlhf.proto.v1.Adjudication;
@@ -217,6 +221,33 @@ class LabelingRpcTest {
         assertEquals(0, ann.getQueueStatus(GetQueueStatusRequest.getDefaultInstance()).getJudgedTotal());
         assertEquals(Status.Code.FAILED_PRECONDITION, status(() -> stub(SERVER_TOKEN).retractJudgment(
                 retract.toBuilder().setAnnotatorId("ann").build())).getCode(), "the server's token acts for ann");
+    }
+
+    @Test
+    void anAnnotatorSeesOnlyTheirOwnCountAndCannotExportEveryonesJudgments() throws IOException {
+        startWithEveryKindOfToken();
+        PreferenceServiceBlockingStub ann = stub(tokens.get(Caller.ANNOTATOR));
+        PreferenceServiceBlockingStub admin = stub(tokens.get(Caller.ADMIN));
+        for (PreferenceServiceBlockingStub who : List.of(ann, admin)) {
+            String task = who.nextTask(NextTaskRequest.getDefaultInstance()).getTask().getTaskId();
+            who.submitJudgment(SubmitJudgmentRequest.newBuilder().setSubmission(JudgmentSubmission.newBuilder()
+                    .setJudgmentId("j-" + task + "-" + who.hashCode()).setTaskId(task).setChoice(Choice.CHOICE_A))
+                    .build());
+        }
+        ExportRequest export = ExportRequest.newBuilder().setFormat(ExportFormat.EXPORT_FORMAT_TRL).build();
+
+        Map<String, Long> annSees = ann.getAnnotatorStats(GetAnnotatorStatsRequest.getDefaultInstance())
+                .getJudgmentsByAnnotatorMap();
+        Map<String, Long> adminSees = admin.getAnnotatorStats(GetAnnotatorStatsRequest.getDefaultInstance())
+                .getJudgmentsByAnnotatorMap();
+        Status annExports = status(() -> ann.export(export).forEachRemaining(line -> {}));
+        List<ExportLine> adminExports = new ArrayList<>();
+        admin.export(export).forEachRemaining(adminExports::add);
+
+        assertEquals(Map.of("ann", 1L), annSees);
+        assertEquals(Map.of("ann", 1L, "root", 1L), adminSees);
+        assertEquals(Status.Code.PERMISSION_DENIED, annExports.getCode(), annExports.toString());
+        assertEquals(2, adminExports.size());
     }
 
     @Test
