@@ -66,8 +66,8 @@ final class ServeCommand implements Callable<Integer> {
         RewardServeSettings rewardSettings = rewardSettings(RewardServeSettings.fromConfig(context.config()));
         ExperimentServeSettings experimentSettings = ExperimentServeSettings.fromConfig(context.config());
         boolean experimentsOn = experiments != null ? experiments : experimentSettings.enabled();
-        if (experimentsOn && !settings.authRequired()) {
-            throw new IllegalArgumentException(PolicyServer.EXPERIMENTS_NEED_AUTH);
+        if (experimentsOn) {
+            PolicyServer.checkExperimentsAllowed(settings);
         }
         Duration pollInterval = context.config().getDuration(FOLLOW_POLL_INTERVAL);
         if (pollInterval.isNegative() || pollInterval.isZero()) {

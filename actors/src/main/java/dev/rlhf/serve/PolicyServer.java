@@ -16,6 +16,8 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -33,6 +35,10 @@ public final class PolicyServer {
     /** Why a server without a bearer token does not serve ExperimentService. */
     public static final String EXPERIMENTS_NEED_AUTH = "rlhf.serve.auth-token must be set to serve ExperimentService"
             + " (--experiments, rlhf.serve.experiments.enabled): it runs clients' experiments in this process";
+    /** Why a server bound beyond loopback without TLS does not serve ExperimentService. */
+    public static final String EXPERIMENTS_NEED_TLS = "rlhf.serve.tls-cert-chain and tls-private-key must be set to"
+            + " serve ExperimentService on an address other hosts can reach (rlhf.serve.host): its bearer token and"
+            + " clients' configurations would cross the network in clear text; bind 127.0.0.1 or configure TLS";
     private static final Logger LOG = LoggerFactory.getLogger(PolicyServer.class);
 
     private final ServerBuilder<?> builder;
@@ -57,8 +63,8 @@ public final class PolicyServer {
     public PolicyServer(ServerBuilder<?> builder, ServedModel served, ServeSettings settings,
             Optional<PreferenceStore> store, Optional<RewardModelVersions> rewards,
             Optional<ExperimentGrpcService> experiments) {
-        if (experiments.isPresent() && !settings.authRequired()) {
-            throw new IllegalArgumentException(EXPERIMENTS_NEED_AUTH);
+        if (experiments.isPresent()) {
+            checkExperimentsAllowed(settings);
         }
         this.builder = builder;
         this.served = served;
@@ -66,6 +72,29 @@ public final class PolicyServer {
         this.store = store;
         this.rewards = rewards;
         this.experiments = experiments;
+    }
+
+    /**
+     * Whether {@code settings} may serve ExperimentService: it needs the bearer token, and TLS unless bound to a
+     * loopback address.
+     *
+     * @throws IllegalArgumentException naming the keys to set otherwise
+     */
+    public static void checkExperimentsAllowed(ServeSettings settings) {
+        if (!settings.authRequired()) {
+            throw new IllegalArgumentException(EXPERIMENTS_NEED_AUTH);
+        }
+        if (settings.tlsCertChain().isEmpty() && !isLoopback(settings.host())) {
+            throw new IllegalArgumentException(EXPERIMENTS_NEED_TLS);
+        }
+    }
+
+    private static boolean isLoopback(String host) {
+        try {
+            return InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
     }
 
     /**
