@@ -67,7 +67,7 @@ class LabelProcessCrashTest {
         List<String> tokens = prepare(store);
         Path stderr = dir.resolve("label-stderr.log");
         BlockingQueue<String> stdout = start(store, stderr);
-        URI ui = awaitStartLines(stdout, stderr);
+        URI ui = awaitStartLines(stdout, stderr, true);
 
         ConcurrentLinkedQueue<LabelingLoad.Ack> acks = new ConcurrentLinkedQueue<>();
         AtomicBoolean stop = new AtomicBoolean();
@@ -92,12 +92,12 @@ class LabelProcessCrashTest {
 
     @Test
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
-    void sigtermStopsLabelPromptlyAndTheStoreOpensCleanly() throws Exception {
+    void sigtermStopsLabelPromptlyAndTheStoreOpensCleanlyWithoutASecondAdminToken() throws Exception {
         Path store = dir.resolve("preferences");
         List<String> tokens = prepare(store);
         Path stderr = dir.resolve("label-stderr.log");
         BlockingQueue<String> stdout = start(store, stderr);
-        URI ui = awaitStartLines(stdout, stderr);
+        URI ui = awaitStartLines(stdout, stderr, true);
         AnnotatorSession alice = AnnotatorSession.signIn(HttpClient.newHttpClient(), ui, tokens.get(0));
         List<LabelingLoad.Ack> acks = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
@@ -117,6 +117,14 @@ class LabelProcessCrashTest {
         assertTrue(stopMillis < 10_000, "stopped in " + stopMillis + " ms");
         String log = Files.readString(stderr);
         assertTrue(!log.contains("Exception"), "no exception on the way down; stderr:\n" + log);
+        assertAllStoredOnce(store, acks);
+
+        // the store has its admin now: a second start prints no token, and stops as cleanly
+        Path stderrAgain = dir.resolve("label-stderr-2.log");
+        awaitStartLines(start(store, stderrAgain), stderrAgain, false);
+        child.destroy();
+        assertTrue(child.waitFor(20, TimeUnit.SECONDS), "label did not exit within 20 s of SIGTERM");
+        assertEquals(143, child.exitValue(), () -> "exit status after SIGTERM; " + log(stderrAgain));
         assertAllStoredOnce(store, acks);
     }
 
@@ -164,23 +172,27 @@ class LabelProcessCrashTest {
     }
 
     /**
-     * Checks the first three stdout lines ({@code admin token: TOKEN}, since the store had no admin, then the gRPC
-     * and the UI addresses), that the admin token signs in as an admin, and returns the UI's address.
+     * Checks the first stdout lines: {@code admin token: TOKEN} when the store has no admin yet (and that the token
+     * signs in an admin), then the gRPC and the UI addresses. Returns the UI's address.
      */
-    private static URI awaitStartLines(BlockingQueue<String> stdout, Path stderr) throws Exception {
+    private static URI awaitStartLines(BlockingQueue<String> stdout, Path stderr, boolean firstStart)
+            throws Exception {
         List<String> lines = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < (firstStart ? 3 : 2); i++) {
             String line = stdout.poll(60, TimeUnit.SECONDS);
             assertNotNull(line, () -> "label printed " + lines + " and then nothing; " + log(stderr));
             lines.add(line);
         }
-        Matcher admin = ADMIN_TOKEN.matcher(lines.get(0));
-        Matcher ui = UI.matcher(lines.get(2));
-        assertTrue(admin.matches() && GRPC.matcher(lines.get(1)).matches() && ui.matches(),
-                () -> "label's first lines: " + lines);
+        int at = firstStart ? 1 : 0;
+        Matcher ui = UI.matcher(lines.get(at + 1));
+        assertTrue(GRPC.matcher(lines.get(at)).matches() && ui.matches(), () -> "label's first lines: " + lines);
         URI address = URI.create(ui.group(1));
-        assertTrue(AnnotatorSession.signIn(HttpClient.newHttpClient(), address, admin.group(1)).admin(),
-                "the printed token signs in an admin");
+        if (firstStart) {
+            Matcher admin = ADMIN_TOKEN.matcher(lines.get(0));
+            assertTrue(admin.matches(), () -> "label's first lines: " + lines);
+            assertTrue(AnnotatorSession.signIn(HttpClient.newHttpClient(), address, admin.group(1)).admin(),
+                    "the printed token signs in an admin");
+        }
         return address;
     }
 
