@@ -61,7 +61,7 @@ class HumanLabelingEndToEndTest {
      * Far more than the run needs (a tiny iteration takes a fraction of a second, a person in a browser longer): it
      * is stopped once the person's version takes over.
      */
-    private static final int ITERATIONS = 80;
+    private static final int ITERATIONS = 120;
     private static final Duration LABELING_DEADLINE = Duration.ofMinutes(3);
 
     @TempDir
@@ -104,17 +104,18 @@ class HumanLabelingEndToEndTest {
         List<JsonObject> metrics;
         try (AutoCloseable ui = HumanLabeling.serve(handle, humanConfig(run), run,
                 new PrintStream(printed, true, StandardCharsets.UTF_8))) {
-            String console = printed.toString(StandardCharsets.UTF_8);
-            String url = printedValue(console, "labeling ui listening on ");
-            String annotatorToken = printedValue(console, "annotator token: ");
-            String adminToken = printedValue(console, "admin token: ");
-
-            // the admin signs in while the run's store is open (sign-in asks it) and watches the dashboard
-            Page admin = signIn(contexts, url + "admin", adminToken);
-            admin.waitForSelector("#admin-view", visible());
-
-            // run: the person labels every task that arrives until a version trained on their judgments takes over
+            Page admin;
             try {
+                String console = printed.toString(StandardCharsets.UTF_8);
+                String url = printedValue(console, "labeling ui listening on ");
+                String annotatorToken = printedValue(console, "annotator token: ");
+                String adminToken = printedValue(console, "admin token: ");
+
+                // the admin signs in while the run's store is open (sign-in asks it) and watches the dashboard
+                admin = signIn(contexts, url + "admin", adminToken);
+                admin.waitForSelector("#admin-view", visible());
+
+                // run: the person labels every task that arrives until a version trained on their judgments is used
                 Page annotator = signIn(contexts, url, annotatorToken);
                 Instant deadline = Instant.now().plus(LABELING_DEADLINE);
                 while (versions.stream().noneMatch(v -> v.version() >= 2) && !handle.outcome().isDone()) {

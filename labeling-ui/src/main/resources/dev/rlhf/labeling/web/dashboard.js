@@ -100,18 +100,28 @@ class Chart {
   options(width) {
     const colors = [cssVar('--chart-1'), cssVar('--chart-2')];
     const axis = { stroke: cssVar('--muted'), grid: { stroke: cssVar('--chart-grid'), width: 1 }, ticks: { stroke: cssVar('--chart-grid') } };
-    const y = this.group.counts ? { ...axis, size: 56, incrs: WHOLE_STEPS } : { ...axis, size: 56 };
-    return {
+    const xAxis = { ...axis, label: this.group.x || 'iteration', labelSize: 18, size: 32, incrs: WHOLE_STEPS };
+    const series = [{ label: this.group.x || 'iteration' }, ...this.group.series.map(([, label], i) => ({
+      label, stroke: colors[i % colors.length], width: 2, spanGaps: true, points: { show: false },
+    }))];
+    const options = {
       width,
       height: 170,
       legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: false }, ...(this.group.counts ? { y: { range: (u, min, max) => [0, Math.max(1, max)] } } : {}) },
-      axes: [{ ...axis, label: this.group.x || 'iteration', labelSize: 18, size: 32, incrs: WHOLE_STEPS }, y],
-      series: [{ label: this.group.x || 'iteration' }, ...this.group.series.map(([, label], i) => ({
-        label, stroke: colors[i % colors.length], width: 2, spanGaps: true, points: { show: false },
-      }))],
+      scales: { x: { time: false } },
+      axes: [xAxis, { ...axis, size: 56 }],
+      series,
     };
+    if (this.group.counts) {
+      // the store's total (hundreds of the panel's judgments) would flatten the few since the last training:
+      // each gets its own axis in its series' colour, the second one from zero on the right
+      series[2].scale = 'since';
+      options.scales.since = { range: (u, min, max) => [0, Math.max(1, max)] };
+      options.axes = [xAxis, { ...axis, size: 56, incrs: WHOLE_STEPS, stroke: colors[0] },
+        { ...axis, scale: 'since', side: 1, size: 44, incrs: WHOLE_STEPS, stroke: colors[1], grid: { show: false } }];
+    }
+    return options;
   }
 
   set(rows) {
