@@ -1,6 +1,7 @@
 package dev.rlhf.labeling;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.microsoft.playwright.Browser;
@@ -49,7 +50,8 @@ class AdminPageBrowserTest {
     }
 
     /**
-     * A run with ten iterations and two reward-model versions, and a store where annotators p and q judged four
+     * A run with ten iterations where people judge (human mode): 10 judgments arrive by iteration 4, where reward
+     * model v2 starts training on them and takes over at 6; none arrive after. Two reward-model versions, a store where annotators p and q judged four
      * tasks: A/A, B/B, A/B, tie/tie. By hand, Krippendorff's alpha (nominal) over these: the coincidences are
      * o(A,A)=2, o(B,B)=2, o(T,T)=2, o(A,B)=o(B,A)=1, so n=8, n_A=3, n_B=3, n_T=2; D_o = 2/8; D_e = (64 - 9 - 9 - 4)
      * / (8 * 7) = 42/56; alpha = 1 - (2/8)/(42/56) = 2/3. Percent agreement: 3 of 4 pairs, 75 %.
@@ -58,11 +60,15 @@ class AdminPageBrowserTest {
     void start() throws Exception {
         runDir = Files.createDirectories(dir.resolve("run-7"));
         StringBuilder metrics = new StringBuilder();
+        long[] total = {0, 48, 51, 55, 58, 58, 58, 58, 58, 58, 58};
+        long[] pending = {0, 0, 3, 7, 0, 0, 0, 0, 0, 0, 0};
         for (int i = 1; i <= 10; i++) {
             metrics.append(String.format(Locale.ROOT, "{\"iteration\":%d,\"reward/rm_mean\":%.3f,\"reward/gold_mean\":%.3f,"
                     + "\"kl/to_reference\":%.3f,\"kl/coefficient\":0.05,\"ppo/entropy\":%.3f,\"ppo/policy_loss\":-0.02,"
-                    + "\"ppo/value_loss\":%.3f,\"perf/tokens_per_s\":%d,\"time/iteration_s\":1.7,\"reward/rm_version\":1}\n",
-                    i, 0.1 * i, 0.08 * i - 0.2, 0.02 * i, 1.0 - 0.03 * i, 0.3 - 0.02 * i, 8000 + 10 * i));
+                    + "\"ppo/value_loss\":%.3f,\"perf/tokens_per_s\":%d,\"time/iteration_s\":1.7,\"reward/rm_version\":%d,"
+                    + "\"preferences/judgments_total\":%d,\"preferences/judgments_pending\":%d}\n",
+                    i, 0.1 * i, 0.08 * i - 0.2, 0.02 * i, 1.0 - 0.03 * i, 0.3 - 0.02 * i, 8000 + 10 * i, i < 6 ? 1 : 2,
+                    total[i], pending[i]));
         }
         Files.writeString(runDir.resolve("metrics.jsonl"), metrics);
         for (int v = 1; v <= 2; v++) {
@@ -148,13 +154,57 @@ class AdminPageBrowserTest {
     void theDashboardDrawsTheRunAndFollowsNewIterations() throws Exception {
         Page page = admin(ColorScheme.LIGHT);
         page.waitForFunction("() => (window.dashboardIterations || []).length === 10");
-        assertEquals(7, page.locator(".chart canvas").count(), "one canvas per metric group");
+        assertEquals(8, page.locator(".chart canvas").count(), "one canvas per metric group, judgments included");
         page.waitForFunction("() => document.querySelector('#chart-rm .latest').textContent.startsWith('version 2')");
         Files.writeString(runDir.resolve("metrics.jsonl"), "{\"iteration\":11,\"reward/rm_mean\":1.2}\n",
                 StandardCharsets.UTF_8, StandardOpenOption.APPEND);
         page.waitForFunction("() => (window.dashboardIterations || []).length === 11");
         assertTrue(page.textContent("#run-status").contains("iteration 11"), page.textContent("#run-status"));
         assertEquals(List.of(), consoleErrors);
+    }
+
+    @Test
+    void theJudgmentsChartAndTheRewardModelLineFollowWhatPeopleJudge() throws Exception {
+        Page page = admin(ColorScheme.LIGHT);
+        page.waitForFunction("() => (window.dashboardIterations || []).length === 10");
+
+        assertTrue(page.isVisible("#chart-judgments"), "a run where people judge has a Judgments chart");
+        assertEquals("iteration 10: in the store 58, since the last training 0",
+                page.textContent("#chart-judgments .latest"));
+        assertEquals("Reward model v2 in use since iteration 6, unchanged: no new judgments since the last "
+                + "reward-model training.", page.textContent("#rm-notice"));
+        assertEquals("unchanged", page.getAttribute("#rm-notice", "data-state"));
+
+        // judgments arrive again, then enough of them start a training of v3
+        append("{\"iteration\":11,\"reward/rm_version\":2,\"preferences/judgments_total\":61,"
+                + "\"preferences/judgments_pending\":3}");
+        page.waitForFunction("() => document.getElementById('rm-notice').dataset.state === 'pending'");
+        assertEquals("Reward model v2 in use since iteration 6; 3 new judgments since the last reward-model training.",
+                page.textContent("#rm-notice"));
+        append("{\"iteration\":12,\"reward/rm_version\":2,\"preferences/judgments_total\":67,"
+                + "\"preferences/judgments_pending\":0}");
+        page.waitForFunction("() => document.getElementById('rm-notice').dataset.state === 'training'");
+        assertEquals("Reward model v2 in use since iteration 6; the next version started training at iteration 12 "
+                + "on the judgments through #67.", page.textContent("#rm-notice"));
+        assertEquals(List.of(), consoleErrors);
+    }
+
+    @Test
+    void withSimulatedAnnotatorsThereIsNoJudgmentsChartNorRewardModelLine() throws Exception {
+        Files.writeString(runDir.resolve("metrics.jsonl"), "{\"iteration\":0,\"reward/rm_mean\":0.1,"
+                + "\"reward/rm_version\":1}\n{\"iteration\":1,\"reward/rm_mean\":0.2,\"reward/rm_version\":1}\n");
+
+        Page page = admin(ColorScheme.LIGHT);
+        page.waitForFunction("() => (window.dashboardIterations || []).length === 2");
+
+        assertFalse(page.isVisible("#chart-judgments"), "no judgment counts, no Judgments chart");
+        assertFalse(page.isVisible("#rm-notice"), "nothing to say about judgments");
+        assertEquals(7, page.locator(".chart canvas").count());
+    }
+
+    private void append(String metricsLine) throws java.io.IOException {
+        Files.writeString(runDir.resolve("metrics.jsonl"), metricsLine + "\n", StandardCharsets.UTF_8,
+                StandardOpenOption.APPEND);
     }
 
     @Test

@@ -16,13 +16,13 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /** Debian's chromium, headless, driven by Playwright (no browser download); one per test class. */
-final class Chromium implements AutoCloseable {
-    static final Path SCREENSHOTS = Paths.get("target", "screenshots");
+public final class Chromium implements AutoCloseable {
+    public static final Path SCREENSHOTS = Paths.get("target", "screenshots");
 
-    final Playwright playwright;
-    final Browser browser;
+    public final Playwright playwright;
+    public final Browser browser;
 
-    Chromium() {
+    public Chromium() {
         playwright = Playwright.create(new Playwright.CreateOptions()
                 .setEnv(Map.of("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")));
         browser = playwright.chromium().launch(new BrowserType.LaunchOptions()
@@ -34,7 +34,7 @@ final class Chromium implements AutoCloseable {
     }
 
     /** The serious and critical accessibility violations axe-core finds on the page, one line each. */
-    static List<String> seriousViolations(Page page) {
+    public static List<String> seriousViolations(Page page) {
         AxeResults results = new AxeBuilder(page).analyze();
         return results.getViolations().stream()
                 .filter(r -> "serious".equals(r.getImpact()) || "critical".equals(r.getImpact()))
@@ -48,7 +48,7 @@ final class Chromium implements AutoCloseable {
     }
 
     /** Saves a full-page screenshot under target/screenshots. */
-    static Path screenshot(Page page, String name) throws IOException {
+    public static Path screenshot(Page page, String name) throws IOException {
         Files.createDirectories(SCREENSHOTS);
         Path file = SCREENSHOTS.resolve(name + ".png");
         page.screenshot(new Page.ScreenshotOptions().setPath(file).setFullPage(true));

@@ -20,7 +20,7 @@ function signedIn(s) {
   $('sign-out').hidden = false;
   refresh();
   refreshTimer = window.setInterval(refresh, 15000);
-  startDashboard($('charts'), $('run-status'));
+  startDashboard($('charts'), $('run-status'), $('rm-notice'));
 }
 
 function signedOut(message) {
