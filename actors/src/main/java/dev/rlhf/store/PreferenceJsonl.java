@@ -152,25 +152,8 @@ public final class PreferenceJsonl {
     public ImportSummary importFrom(PreferenceFormat format, Reader in, String annotatorId, String source)
             throws IOException {
         Keys.requireValidId(annotatorId, "annotator_id");
-        List<PreferencePair> pairs = new ArrayList<>();
-        List<String> errors = new ArrayList<>();
-        BufferedReader lines = new BufferedReader(in);
-        long lineNumber = 0;
-        for (String line = lines.readLine(); line != null; line = lines.readLine()) {
-            lineNumber++;
-            if (line.isBlank()) {
-                continue;
-            }
-            try {
-                pairs.add(format.fromJson(JsonParser.parseString(line).getAsJsonObject()));
-            } catch (JsonParseException | IllegalStateException | IllegalArgumentException e) {
-                errors.add("line " + lineNumber + ": " + e.getMessage());
-            }
-        }
-        if (!errors.isEmpty()) {
-            throw new InterchangeFormatException(format + " import refused, nothing stored: "
-                    + String.join("; ", errors), null);
-        }
+        List<PreferencePair> pairs = everyLine(in, format.toString(),
+                line -> format.fromJson(JsonParser.parseString(line).getAsJsonObject()));
         long before = store.lastSequence();
         List<CompletableFuture<JudgmentAck>> window = new ArrayList<>();
         long added = 0;
@@ -197,39 +180,22 @@ public final class PreferenceJsonl {
      * @throws IOException if reading fails
      */
     public ImportSummary importPairs(Reader in, String source) throws IOException {
-        List<UnlabeledPair> pairs = new ArrayList<>();
-        List<String> errors = new ArrayList<>();
         Map<String, ComparisonTask> byId = new HashMap<>();
-        BufferedReader lines = new BufferedReader(in);
-        long lineNumber = 0;
-        for (String line = lines.readLine(); line != null; line = lines.readLine()) {
-            lineNumber++;
-            if (line.isBlank()) {
-                continue;
+        List<UnlabeledPair> pairs = everyLine(in, "pairs", line -> {
+            UnlabeledPair pair = UnlabeledPair.parse(line, source);
+            ComparisonTask earlier = byId.putIfAbsent(pair.task().getTaskId(), pair.task());
+            if (earlier != null && !earlier.equals(pair.task())) {
+                throw new IllegalArgumentException("id " + pair.task().getTaskId()
+                        + " was given to another pair on an earlier line");
             }
-            try {
-                UnlabeledPair pair = UnlabeledPair.parse(line, source);
-                ComparisonTask earlier = byId.putIfAbsent(pair.task().getTaskId(), pair.task());
-                if (earlier != null && !earlier.equals(pair.task())) {
-                    throw new IllegalArgumentException("id " + pair.task().getTaskId()
-                            + " was given to another pair on an earlier line");
-                }
-                store.task(pair.task().getTaskId())
-                        .filter(stored -> !stored.toBuilder().clearCreatedAt().build().equals(pair.task()))
-                        .ifPresent(stored -> {
-                            throw new IllegalArgumentException("id " + stored.getTaskId()
-                                    + " is already stored with other content");
-                        });
-                pairs.add(pair);
-            } catch (JsonParseException | IllegalStateException | IllegalArgumentException
-                    | ChangeRejectedException e) {
-                errors.add("line " + lineNumber + ": " + e.getMessage());
-            }
-        }
-        if (!errors.isEmpty()) {
-            throw new InterchangeFormatException("pairs import refused, nothing stored: " + String.join("; ", errors),
-                    null);
-        }
+            store.task(pair.task().getTaskId())
+                    .filter(stored -> !stored.toBuilder().clearCreatedAt().build().equals(pair.task()))
+                    .ifPresent(stored -> {
+                        throw new IllegalArgumentException("id " + stored.getTaskId()
+                                + " is already stored with other content");
+                    });
+            return pair;
+        });
         long added = 0;
         List<CompletableFuture<Boolean>> window = new ArrayList<>();
         for (UnlabeledPair pair : pairs) {
@@ -250,6 +216,40 @@ public final class PreferenceJsonl {
         long added = window.stream().map(CompletableFuture::join).filter(ack -> ack.sequence() > sequenceBefore).count();
         window.clear();
         return added;
+    }
+
+    /** Reads one line of an import into what it stores; throws naming what is wrong with the line. */
+    private interface LineReader<T> {
+        T read(String line);
+    }
+
+    /**
+     * Every non-blank line of {@code in}, read by {@code reader}; all are checked before any is returned.
+     *
+     * @throws InterchangeFormatException listing every bad line as {@code line N: reason}
+     */
+    private static <T> List<T> everyLine(Reader in, String what, LineReader<T> reader) throws IOException {
+        List<T> read = new ArrayList<>();
+        List<String> errors = new ArrayList<>();
+        BufferedReader lines = new BufferedReader(in);
+        long lineNumber = 0;
+        for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+            lineNumber++;
+            if (line.isBlank()) {
+                continue;
+            }
+            try {
+                read.add(reader.read(line));
+            } catch (JsonParseException | IllegalStateException | IllegalArgumentException
+                    | ChangeRejectedException e) {
+                errors.add("line " + lineNumber + ": " + e.getMessage());
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw new InterchangeFormatException(what + " import refused, nothing stored: " + String.join("; ", errors),
+                    null);
+        }
+        return read;
     }
 
     /** Queues the three changes in order; the writer runs them in order, so none waits for the last. */
