@@ -32,6 +32,11 @@ final class LabelingStack implements AutoCloseable {
     final LabelingUiServer ui;
 
     LabelingStack(Path dir, int annotationsPerTask, Optional<Path> runDir) throws IOException {
+        this(dir, annotationsPerTask, runDir, "");
+    }
+
+    /** As above, with {@code uiSettings} (HOCON inside {@code rlhf.labeling-ui}) over the defaults. */
+    LabelingStack(Path dir, int annotationsPerTask, Optional<Path> runDir, String uiSettings) throws IOException {
         store = PreferenceStore.open(new PreferenceStoreSettings(dir.resolve("db"), annotationsPerTask, 4096, 3, 64,
                 1024, Duration.ofMinutes(30)));
         ServeSettings serve = ServeSettings.fromConfig(ConfigFactory.load()).withAuthToken(SERVER_TOKEN);
@@ -39,7 +44,8 @@ final class LabelingStack implements AutoCloseable {
         channel = Grpc.newChannelBuilderForAddress("127.0.0.1", preferences.address().getPort(),
                 InsecureChannelCredentials.create()).build();
         LabelingUiSettings settings = LabelingUiSettings.fromConfig(ConfigFactory.parseString(
-                "rlhf.labeling-ui { port = 0, new-task-poll-interval = 500ms, metrics-poll-interval = 200ms }")
+                "rlhf.labeling-ui { port = 0, new-task-poll-interval = 500ms, metrics-poll-interval = 200ms }\n"
+                        + "rlhf.labeling-ui { " + uiSettings + " }")
                 .withFallback(ConfigFactory.load()));
         ui = LabelingUiServer.start(settings, channel, runDir);
     }
