@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
             LabelCommand.class,
             AnnotatorsCommand.class,
             PreferencesCommand.class,
+            RewardModelCommand.class,
             BenchCommand.class,
         })
 public final class RlhfCli implements Runnable {

@@ -2,6 +2,7 @@ package dev.rlhf.store;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
@@ -27,6 +28,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Exports the store's judgments to, and imports preference pairs from, JSONL in a {@link
@@ -152,7 +155,7 @@ public final class PreferenceJsonl {
     public ImportSummary importFrom(PreferenceFormat format, Reader in, String annotatorId, String source)
             throws IOException {
         Keys.requireValidId(annotatorId, "annotator_id");
-        List<PreferencePair> pairs = everyLine(in, format.toString(),
+        List<PreferencePair> pairs = everyLine(in, format + " import refused, nothing stored: ", "",
                 line -> format.fromJson(JsonParser.parseString(line).getAsJsonObject()));
         long before = store.lastSequence();
         List<CompletableFuture<JudgmentAck>> window = new ArrayList<>();
@@ -181,7 +184,7 @@ public final class PreferenceJsonl {
      */
     public ImportSummary importPairs(Reader in, String source) throws IOException {
         Map<String, ComparisonTask> byId = new HashMap<>();
-        List<UnlabeledPair> pairs = everyLine(in, "pairs", line -> {
+        List<UnlabeledPair> pairs = everyLine(in, "pairs import refused, nothing stored: ", "", line -> {
             UnlabeledPair pair = UnlabeledPair.parse(line, source);
             ComparisonTask earlier = byId.putIfAbsent(pair.task().getTaskId(), pair.task());
             if (earlier != null && !earlier.equals(pair.task())) {
@@ -211,6 +214,36 @@ public final class PreferenceJsonl {
         return new ImportSummary(pairs.size(), added);
     }
 
+    /**
+     * The pairs of a {@code format} file, for a caller that trains or evaluates on them rather than storing them.
+     * Blank lines are ignored; every line is checked before any pair is returned.
+     *
+     * @param source how errors name the file
+     * @throws InterchangeFormatException listing every malformed line as {@code SOURCE line N: reason}, the reason
+     *     naming the field (a line that is not a JSON object, a missing or non-string field)
+     * @throws IOException if reading fails
+     */
+    public static List<PreferencePair> read(PreferenceFormat format, Reader in, String source) throws IOException {
+        return everyLine(in, "", source + " ", line -> format.fromJson(jsonObject(line)));
+    }
+
+    /** The JSON object a line holds, or an exception saying it holds none. */
+    private static JsonObject jsonObject(String line) {
+        JsonElement json;
+        try {
+            json = JsonParser.parseString(line);
+        } catch (JsonParseException e) {
+            // Gson's message spans lines and advises leniency; the column is what helps
+            Matcher column = Pattern.compile("column (\\d+)").matcher(String.valueOf(e.getMessage()));
+            throw new IllegalArgumentException("not JSON" + (column.find() ? " (malformed at column "
+                    + column.group(1) + ")" : ""));
+        }
+        if (!json.isJsonObject()) {
+            throw new IllegalArgumentException("not a JSON object");
+        }
+        return json.getAsJsonObject();
+    }
+
     /** Waits for the window's acks and empties it; a resubmission is acknowledged with its old sequence. */
     private static long countNew(List<CompletableFuture<JudgmentAck>> window, long sequenceBefore) {
         long added = window.stream().map(CompletableFuture::join).filter(ack -> ack.sequence() > sequenceBefore).count();
@@ -226,9 +259,12 @@ public final class PreferenceJsonl {
     /**
      * Every non-blank line of {@code in}, read by {@code reader}; all are checked before any is returned.
      *
+     * @param refusal what the error message starts with
+     * @param where what each bad line's entry starts with, before {@code line N}
      * @throws InterchangeFormatException listing every bad line as {@code line N: reason}
      */
-    private static <T> List<T> everyLine(Reader in, String what, LineReader<T> reader) throws IOException {
+    private static <T> List<T> everyLine(Reader in, String refusal, String where, LineReader<T> reader)
+            throws IOException {
         List<T> read = new ArrayList<>();
         List<String> errors = new ArrayList<>();
         BufferedReader lines = new BufferedReader(in);
@@ -242,12 +278,11 @@ public final class PreferenceJsonl {
                 read.add(reader.read(line));
             } catch (JsonParseException | IllegalStateException | IllegalArgumentException
                     | ChangeRejectedException e) {
-                errors.add("line " + lineNumber + ": " + e.getMessage());
+                errors.add(where + "line " + lineNumber + ": " + e.getMessage());
             }
         }
         if (!errors.isEmpty()) {
-            throw new InterchangeFormatException(what + " import refused, nothing stored: " + String.join("; ", errors),
-                    null);
+            throw new InterchangeFormatException(refusal + String.join("; ", errors), null);
         }
         return read;
     }

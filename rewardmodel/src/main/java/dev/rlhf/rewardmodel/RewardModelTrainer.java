@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,6 +69,15 @@ public final class RewardModelTrainer implements AutoCloseable {
      * higher), without gradients, {@code scoreBatchSize} sequences per pass.
      */
     public PairEvaluation evaluate(List<PreferenceExample> pairs) {
+        return evaluate(model, pairs, settings);
+    }
+
+    /**
+     * Loss and accuracy of {@code model} over the votes of {@code pairs}, as {@link #evaluate(List)} measures them
+     * during training (margins and score batch size from {@code settings}), for a model that is not being trained.
+     */
+    public static PairEvaluation evaluate(RewardModel model, List<PreferenceExample> pairs,
+            RewardTrainingSettings settings) {
         int chunk = Math.max(1, settings.scoreBatchSize() / 2);
         double lossSum = 0;
         long agreeing = 0;
@@ -75,7 +85,7 @@ public final class RewardModelTrainer implements AutoCloseable {
         for (int start = 0; start < pairs.size(); start += chunk) {
             List<PreferenceExample> part = pairs.subList(start, Math.min(pairs.size(), start + chunk));
             try (NDManager step = model.weights().manager().newSubManager()) {
-                NDArray scores = pairScores(part, step);
+                NDArray scores = model.pairScores(SharedPrefixPairs.pack(part, step));
                 NDArray chosen = scores.get(":, 0");
                 NDArray rejected = scores.get(":, 1");
                 VoteTable.Arrays table = VoteTable.of(part, settings, step);
@@ -98,6 +108,11 @@ public final class RewardModelTrainer implements AutoCloseable {
      * @throws IllegalArgumentException if the split leaves either side empty
      */
     public TrainingResult fit(List<PreferenceExample> examples) {
+        return fit(examples, report -> { });
+    }
+
+    /** As {@link #fit(List)}, handing each epoch's report to {@code onEpoch} as soon as the epoch ends. */
+    public TrainingResult fit(List<PreferenceExample> examples, Consumer<EpochReport> onEpoch) {
         List<PreferenceExample> shuffled = new ArrayList<>(examples);
         Collections.shuffle(shuffled, new Random(settings.seed()));
         int heldOutSize = (int) Math.round(shuffled.size() * settings.heldOutFraction());
@@ -127,6 +142,7 @@ public final class RewardModelTrainer implements AutoCloseable {
                 EpochReport report = new EpochReport(epoch, lossSum / steps, held.loss(), held.accuracy(),
                         (System.nanoTime() - started) / 1e9);
                 reports.add(report);
+                onEpoch.accept(report);
                 LOG.info("reward model epoch {}: train loss {} held-out loss {} accuracy {} ({} s)", epoch,
                         fmt(report.trainLoss()), fmt(report.heldOutLoss()), fmt(report.heldOutAccuracy()),
                         String.format("%.1f", report.seconds()));
