@@ -135,7 +135,7 @@ final class RewardModelCommand implements Runnable {
                 err.printf("rm train: %d pairs of %s (%s), base %s, up to %d epochs%n", encoded.examples().size(),
                         data, file.formatName(), base, settings.maxEpochs());
                 TrainingResult result;
-                try (AutoCloseable quiet = ConsoleLogFilter.quiet(RlhfCli.verbose());
+                try (AutoCloseable quiet = ConsoleLogFilter.quiet(CliErrors.verbose(spec.commandLine().getParseResult()));
                         RewardModelTrainer trainer = new RewardModelTrainer(model, settings)) {
                     result = trainer.fit(encoded.examples(), report -> progress(err, report, settings));
                 }

@@ -19,6 +19,7 @@ import dev.rlhf.rewardmodel.RewardModelInfo;
 import dev.rlhf.rewardmodel.RewardScorer;
 import dev.rlhf.serve.RewardModelVersions;
 import dev.rlhf.serve.RewardServeSettings;
+import dev.rlhf.store.PreferencePair;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -119,6 +120,24 @@ class RewardModelCommandTest {
                 "--out", out.toString());
         assertEquals(CliErrors.USER_ERROR, again.exitCode(), again.stderr());
         assertTrue(again.stderr().contains("is not empty"), again.stderr());
+    }
+
+    @Test
+    void theFormatDefaultsFromTheFirstLinesKeys(@TempDir Path dir) throws IOException {
+        Path hh = dir.resolve("hh.jsonl");
+        Files.writeString(hh, """
+                {"chosen": "\\n\\nHuman: Hi there\\n\\nAssistant: splendid view", \
+                "rejected": "\\n\\nHuman: Hi there\\n\\nAssistant: plain view"}
+                """);
+        Path trl = writeTrl(dir.resolve("trl.jsonl"), 3, 5);
+
+        PreferenceDataFile hhData = PreferenceDataFile.read(hh, null);
+        PreferenceDataFile trlData = PreferenceDataFile.read(trl, null);
+
+        assertEquals("hh", hhData.formatName());
+        assertEquals(new PreferencePair("Hi there", "splendid view", "plain view"), hhData.pairs().get(0));
+        assertEquals("trl", trlData.formatName());
+        assertEquals(3, trlData.pairs().size());
     }
 
     @Test
