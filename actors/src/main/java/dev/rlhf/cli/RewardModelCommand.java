@@ -167,8 +167,14 @@ final class RewardModelCommand implements Runnable {
             return 0;
         }
 
+        /** The {@code rlhf.reward-model} settings with the options given; a bad option is named as typed. */
         private RewardTrainingSettings settings(Config config) {
             RewardTrainingSettings d = RewardTrainingSettings.from(config);
+            requireOption(heldOut == null || heldOut > 0 && heldOut < 1, "--held-out must be in (0, 1)", heldOut);
+            requireOption(epochs == null || epochs > 0, "--epochs must be positive", epochs);
+            requireOption(patience == null || patience > 0, "--patience must be positive", patience);
+            requireOption(batchSize == null || batchSize > 0, "--batch-size must be positive", batchSize);
+            requireOption(learningRate == null || learningRate > 0, "--learning-rate must be positive", learningRate);
             return new RewardTrainingSettings(
                     seed != null ? seed : d.seed(),
                     learningRate != null ? learningRate : d.learningRate(),
@@ -178,6 +184,12 @@ final class RewardModelCommand implements Runnable {
                     patience != null ? patience : d.patience(),
                     heldOut != null ? heldOut : d.heldOutFraction(),
                     d.marginPerStrength(), d.scoreBatchSize());
+        }
+
+        private static void requireOption(boolean valid, String rule, Object value) {
+            if (!valid) {
+                throw new IllegalArgumentException(rule + " but was " + value);
+            }
         }
 
         private static void progress(PrintWriter err, EpochReport r, RewardTrainingSettings settings) {

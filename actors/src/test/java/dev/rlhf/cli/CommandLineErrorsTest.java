@@ -44,6 +44,10 @@ class CommandLineErrorsTest {
             serve --experiments                           | rlhf serve: | rlhf.serve.auth-token
             bench generate --layers 0                     | rlhf bench generate: | layers
             train --config /nonexistent.conf              | rlhf train: | no such config file: /nonexistent.conf
+            rm train --base /nonexistent --data x.jsonl    | rlhf rm train: | --base /nonexistent is not a checkpoint: it has no config.json
+            rm train --base b --data x --held-out 1.5     | rlhf rm train: | --held-out must be in (0, 1) but was 1.5
+            rm train --base b --data x --epochs 0         | rlhf rm train: | --epochs must be positive
+            rm eval --reward-model /nonexistent --data x  | rlhf rm eval: | --reward-model /nonexistent is not a directory
             no-such-command                               | rlhf: | no-such-command
             """)
     void aUserErrorIsOneLineNamingTheFieldAndExitsWithTwo(String arguments, String prefix, String field) {

@@ -95,7 +95,9 @@ class RewardModelCommandTest {
         assertTrue(trained.stderr().contains("rm train: epoch 1/12 "), "progress per epoch:\n" + trained.stderr());
 
         // the directory loads as RewardService loads what it serves, and orders a pair as the data does
-        assertTrue(Files.isRegularFile(out.resolve(RewardModelInfo.FILE_NAME)));
+        RewardModelInfo info = RewardModelInfo.read(out); // what RewardModelVersions lists a checkpoint by
+        assertEquals(1, info.version());
+        assertEquals(json.get("held_out_accuracy").getAsDouble(), info.metrics().get("held_out_accuracy"));
         RewardServeSettings served = RewardServeSettings.fromConfig(ConfigFactory.load()).withModel(out);
         try (NDManager manager = NDManager.newBaseManager();
                 RewardModelVersions versions = RewardModelVersions.open(served, manager)) {
