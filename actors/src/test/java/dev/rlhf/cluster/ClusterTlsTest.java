@@ -75,14 +75,18 @@ class ClusterTlsTest {
     }
 
     @AfterEach
-    void stopEverything() throws InterruptedException {
+    void stopEverything() throws Exception {
         for (ManagedChannel channel : channels) {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
         for (Server server : servers) {
             server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
-        nodes.forEach(ActorTestKit::shutdownTestKit);
+        // all at once, with room: a TLS node leaving a cluster takes longer than the test kit's 10 s on a loaded machine
+        nodes.forEach(node -> node.system().terminate());
+        for (ActorTestKit node : nodes) {
+            node.system().getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        }
     }
 
     @Test
