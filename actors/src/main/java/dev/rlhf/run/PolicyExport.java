@@ -28,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
@@ -109,7 +110,9 @@ public final class PolicyExport {
         int eos = config.eosTokenId() >= 0 ? config.eosTokenId() : tokenizerEos(policyDir);
         Path target = out.toAbsolutePath().normalize();
         Files.createDirectories(target.getParent());
-        Path staging = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".tmp-");
+        // not createTempDirectory: its owner-only permissions would stay with the exported model
+        Path staging = Files.createDirectory(
+                target.resolveSibling("." + target.getFileName() + ".tmp-" + UUID.randomUUID()));
         try {
             Files.copy(checkpoint.resolve("config.json"), staging.resolve("config.json"));
             copyWeights(checkpoint.resolve(GptCheckpoint.WEIGHTS_FILE), staging.resolve(GptCheckpoint.WEIGHTS_FILE),
