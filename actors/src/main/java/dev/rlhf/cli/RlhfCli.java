@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
             AnnotatorsCommand.class,
             PreferencesCommand.class,
             RewardModelCommand.class,
+            ExportCommand.class,
             BenchCommand.class,
         })
 public final class RlhfCli implements Runnable {
