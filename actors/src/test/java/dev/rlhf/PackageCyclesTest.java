@@ -18,7 +18,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The packages of this module depend on each other one way only (store, metrics, experiment, actors, cluster,
+ * The packages of this module depend on each other one way only (auth, store, metrics, experiment, actors, cluster,
  * run, serve, cli, bottom to top), read from the imports of the main sources.
  */
 class PackageCyclesTest {

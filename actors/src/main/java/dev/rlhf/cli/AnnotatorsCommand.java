@@ -1,6 +1,7 @@
 package dev.rlhf.cli;
 
 import dev.rlhf.store.PreferenceStore;
+import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -32,6 +33,7 @@ final class AnnotatorsCommand implements Runnable {
             description = "Add an annotator and print their sign-in token as the last line (the store keeps only its"
                     + " hash, so it is shown this once).")
     static final class Add implements Callable<Integer> {
+        @CommandLine.Spec private CommandLine.Model.CommandSpec spec;
         @Mixin private StoreOption store;
 
         @Parameters(paramLabel = "NAME", description = "The annotator's name, unique in the store.")
@@ -45,8 +47,10 @@ final class AnnotatorsCommand implements Runnable {
         public Integer call() {
             try (PreferenceStore opened = store.open(CliContext.load(), true)) {
                 String token = opened.addAnnotator(name, admin).join();
-                System.out.println("annotator " + name + " added" + (admin ? " (admin)" : "") + "; token:");
-                System.out.println(token);
+                PrintWriter out = spec.commandLine().getOut();
+                out.println("annotator " + name + " added" + (admin ? " (admin)" : "") + "; token:");
+                out.println(token);
+                out.flush();
             }
             return 0;
         }
@@ -57,6 +61,7 @@ final class AnnotatorsCommand implements Runnable {
             footer = {"", "Examples:", "  ./rlhf annotators revoke --store data/preferences alice"},
             description = "Revoke an annotator's token at once; their judgments stay.")
     static final class Revoke implements Callable<Integer> {
+        @CommandLine.Spec private CommandLine.Model.CommandSpec spec;
         @Mixin private StoreOption store;
 
         @Parameters(paramLabel = "NAME", description = "The annotator's name.")
@@ -66,7 +71,8 @@ final class AnnotatorsCommand implements Runnable {
         public Integer call() {
             try (PreferenceStore opened = store.open(CliContext.load(), false)) {
                 opened.revokeAnnotator(name).join();
-                System.out.println("annotator " + name + " revoked");
+                spec.commandLine().getOut().println("annotator " + name + " revoked");
+                spec.commandLine().getOut().flush();
             }
             return 0;
         }

@@ -5,6 +5,7 @@ import dev.rlhf.store.PreferenceJsonl;
 import dev.rlhf.store.PreferenceStore;
 import java.io.BufferedWriter;
 import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
 import java.io.Reader;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -58,6 +59,7 @@ final class PreferencesCommand implements Runnable {
                     + " (HH-RLHF {\"chosen\", \"rejected\"} transcripts) become judged preferences. A file with a"
                     + " malformed line is reported by line number and nothing of it is imported.")
     static final class Import implements Callable<Integer> {
+        @CommandLine.Spec private CommandLine.Model.CommandSpec spec;
         @Mixin private StoreOption store;
 
         @Option(names = "--format", required = true, description = "pairs, trl or hh.")
@@ -83,7 +85,7 @@ final class PreferencesCommand implements Runnable {
                     case trl -> jsonl.importFrom(PreferenceFormat.TRL, in, annotator, source);
                     case hh -> jsonl.importFrom(PreferenceFormat.HH_RLHF, in, annotator, source);
                 };
-                System.out.println("imported " + summary.lines() + " lines from " + file + ": "
+                spec.commandLine().getOut().println("imported " + summary.lines() + " lines from " + file + ": "
                         + summary.newJudgments() + (format == ImportFormat.pairs ? " new tasks" : " new judgments"));
             }
             return 0;
@@ -98,6 +100,7 @@ final class PreferencesCommand implements Runnable {
             description = "Export the store's A/B judgments (ties, both-bad, skips and retracted judgments have no"
                     + " place in these formats) as JSONL, in judgment order.")
     static final class Export implements Callable<Integer> {
+        @CommandLine.Spec private CommandLine.Model.CommandSpec spec;
         @Mixin private StoreOption store;
 
         @Option(names = "--format", required = true, description = "trl or hh.")
@@ -111,6 +114,7 @@ final class PreferencesCommand implements Runnable {
             try (PreferenceStore opened = store.open(CliContext.load(), false)) {
                 PreferenceJsonl jsonl = new PreferenceJsonl(opened);
                 if (out == null) {
+                    // UTF-8 whatever the platform's encoding: JSONL is UTF-8 by definition
                     Writer stdout = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8));
                     jsonl.export(format.format, stdout);
                     stdout.flush();
@@ -122,8 +126,9 @@ final class PreferencesCommand implements Runnable {
                     lines = jsonl.export(format.format, file);
                 }
                 Files.move(temporary, out, StandardCopyOption.REPLACE_EXISTING);
-                System.out.println("exported " + lines + " preferences to");
-                System.out.println(out);
+                PrintWriter stdout = spec.commandLine().getOut();
+                stdout.println("exported " + lines + " preferences to");
+                stdout.println(out);
             }
             return 0;
         }

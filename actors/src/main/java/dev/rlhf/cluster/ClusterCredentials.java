@@ -2,6 +2,7 @@ package dev.rlhf.cluster;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.rlhf.auth.BearerTokenInterceptor;
 import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -150,7 +151,7 @@ public final class ClusterCredentials {
 
     /** The check of the bearer token a worker node's RolloutService makes, if a token is configured. */
     Optional<ServerInterceptor> serverInterceptor() {
-        return token.map(ClusterTokenInterceptor::new);
+        return token.map(t -> new BearerTokenInterceptor(t, "rlhf.cluster.token"));
     }
 
     /**
@@ -170,7 +171,7 @@ public final class ClusterCredentials {
         ManagedChannelBuilder<?> builder = Grpc.newChannelBuilderForAddress(host, port, credentials);
         token.ifPresent(t -> {
             Metadata headers = new Metadata();
-            headers.put(ClusterTokenInterceptor.AUTHORIZATION, ClusterTokenInterceptor.SCHEME + t);
+            headers.put(BearerTokenInterceptor.AUTHORIZATION, BearerTokenInterceptor.SCHEME + t);
             builder.intercept(MetadataUtils.newAttachHeadersInterceptor(headers));
         });
         return builder;

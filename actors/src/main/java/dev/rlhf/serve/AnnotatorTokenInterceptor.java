@@ -1,5 +1,6 @@
 package dev.rlhf.serve;
 
+import dev.rlhf.auth.BearerTokenInterceptor;
 import dev.rlhf.proto.v1.Annotator;
 import dev.rlhf.store.PreferenceStore;
 import dev.rlhf.store.StoreUnavailableException;

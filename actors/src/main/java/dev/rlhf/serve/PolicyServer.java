@@ -1,5 +1,6 @@
 package dev.rlhf.serve;
 
+import dev.rlhf.auth.BearerTokenInterceptor;
 import dev.rlhf.policy.generate.TokenDecoder;
 import dev.rlhf.policy.model.GptModel;
 import dev.rlhf.proto.v1.ExperimentServiceGrpc;
@@ -108,7 +109,7 @@ public final class PolicyServer {
         scheduler = new GenerationScheduler(served.weights(), decoder, settings.maxBatch(), settings.maxQueued());
         rewardService = rewards.map(RewardGrpcService::new);
         List<ServerInterceptor> auth = settings.authRequired()
-                ? List.of(new BearerTokenInterceptor(settings.authToken()))
+                ? List.of(new BearerTokenInterceptor(settings.authToken(), "token"))
                 : List.of();
         PolicyGrpcService policy = new PolicyGrpcService(served, scheduler, settings);
         builder.addService(guarded(policy.bindService(), policy.fieldCaps(), auth));

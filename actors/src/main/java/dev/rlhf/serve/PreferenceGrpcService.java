@@ -32,11 +32,11 @@ import dev.rlhf.proto.v1.WhoAmIRequest;
 import dev.rlhf.store.PreferenceFormat;
 import dev.rlhf.store.PreferenceJsonl;
 import dev.rlhf.store.PreferenceStore;
+import dev.rlhf.store.ProtoTime;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.time.Instant;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Optional;
@@ -225,7 +225,7 @@ final class PreferenceGrpcService extends PreferenceServiceGrpc.PreferenceServic
     @Override
     public void getQueueStatus(GetQueueStatusRequest request, StreamObserver<QueueStatus> observer) {
         StoreCalls.answerNow(() -> store.queueStatus(requiredAnnotator(request.getAnnotatorId()),
-                Instant.ofEpochSecond(request.getSince().getSeconds(), request.getSince().getNanos())), observer);
+                ProtoTime.instant(request.getSince())), observer);
     }
 
     @Override

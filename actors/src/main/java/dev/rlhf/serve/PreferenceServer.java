@@ -1,5 +1,6 @@
 package dev.rlhf.serve;
 
+import dev.rlhf.auth.BearerTokenInterceptor;
 import dev.rlhf.proto.v1.PreferenceServiceGrpc;
 import dev.rlhf.store.PreferenceStore;
 import io.grpc.Server;
@@ -58,7 +59,7 @@ public final class PreferenceServer implements AutoCloseable {
             throws IOException {
         HealthStatusManager health = new HealthStatusManager();
         List<ServerInterceptor> reflectionAuth = settings.authRequired()
-                ? List.of(new BearerTokenInterceptor(settings.authToken()))
+                ? List.of(new BearerTokenInterceptor(settings.authToken(), "token"))
                 : List.of();
         builder.addService(service(store, settings));
         builder.addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), reflectionAuth));

@@ -85,7 +85,7 @@ final class ChangeScope {
 
     /** The writer's clock reading for this change. */
     Timestamp now() {
-        return Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()).build();
+        return ProtoTime.timestamp(now);
     }
 
     /** The writer's clock reading for this change, as an instant. */

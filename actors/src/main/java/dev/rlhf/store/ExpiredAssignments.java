@@ -49,7 +49,7 @@ final class ExpiredAssignments {
 
     /** When the lease of {@code assignment} runs out. */
     static Instant expiresAt(Assignment assignment, Duration lease) {
-        return Instant.ofEpochSecond(assignment.getAssignedAt().getSeconds(), assignment.getAssignedAt().getNanos())
+        return ProtoTime.instant(assignment.getAssignedAt())
                 .plus(lease);
     }
 }

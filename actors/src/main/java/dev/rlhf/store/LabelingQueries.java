@@ -1,6 +1,5 @@
 package dev.rlhf.store;
 
-import com.google.protobuf.Timestamp;
 import dev.rlhf.proto.v1.Adjudication;
 import dev.rlhf.proto.v1.Annotator;
 import dev.rlhf.proto.v1.AnnotatorSummary;
@@ -60,7 +59,7 @@ final class LabelingQueries {
         for (Judgment judgment : liveJudgments()) {
             if (judgment.getSubmission().getAnnotatorId().equals(annotatorId)) {
                 judgedTotal++;
-                judgedSince += instant(judgment.getJudgedAt()).isBefore(since) ? 0 : 1;
+                judgedSince += ProtoTime.instant(judgment.getJudgedAt()).isBefore(since) ? 0 : 1;
             }
         }
         long[] tasksLeft = {0};
@@ -109,12 +108,12 @@ final class LabelingQueries {
     private static AnnotatorSummary summary(String name, List<Judgment> judgments, Instant now) {
         AnnotatorSummary.Builder summary = AnnotatorSummary.newBuilder().setName(name).setJudgments(judgments.size());
         Instant hourAgo = now.minus(Duration.ofHours(1));
-        List<Instant> times = judgments.stream().map(j -> instant(j.getJudgedAt())).sorted().toList();
+        List<Instant> times = judgments.stream().map(j -> ProtoTime.instant(j.getJudgedAt())).sorted().toList();
         summary.setSkips(judgments.stream().filter(j -> j.getSubmission().getChoice() == Choice.CHOICE_SKIP).count());
         summary.setJudgmentsLastHour(times.stream().filter(t -> !t.isBefore(hourAgo)).count());
         if (!times.isEmpty()) {
             Instant last = times.get(times.size() - 1);
-            summary.setLastJudgedAt(Timestamp.newBuilder().setSeconds(last.getEpochSecond()).setNanos(last.getNano()));
+            summary.setLastJudgedAt(ProtoTime.timestamp(last));
         }
         List<Double> gaps = new ArrayList<>();
         for (int i = 1; i < times.size(); i++) {
@@ -195,9 +194,5 @@ final class LabelingQueries {
     private TaskProgress progress(String taskId) {
         return reader.get(Column.TASK_PROGRESS, Keys.id(taskId), TaskProgress.parser())
                 .orElseThrow(() -> new IllegalStateException("task " + taskId + " has no progress record"));
-    }
-
-    static Instant instant(Timestamp timestamp) {
-        return Instant.ofEpochSecond(timestamp.getSeconds(), timestamp.getNanos());
     }
 }

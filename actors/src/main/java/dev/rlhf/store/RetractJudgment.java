@@ -42,7 +42,7 @@ final class RetractJudgment implements StoreChange<Retraction> {
                     "judgment " + judgmentId + " was already taken back");
         }
         JudgmentSubmission submission = judgment.getSubmission();
-        Instant judgedAt = Instant.ofEpochSecond(judgment.getJudgedAt().getSeconds(), judgment.getJudgedAt().getNanos());
+        Instant judgedAt = ProtoTime.instant(judgment.getJudgedAt());
         if (scope.instant().isAfter(judgedAt.plus(undoWindow))) {
             throw new ChangeRejectedException(RejectionReason.UNDO_WINDOW_PASSED, "judgment_id",
                     "judgment " + judgmentId + " is older than the undo window of " + undoWindow);

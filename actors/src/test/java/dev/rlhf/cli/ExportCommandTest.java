@@ -21,8 +21,6 @@ import dev.rlhf.policy.model.GptWeights;
 import dev.rlhf.policy.tokenizer.ByteLevelBpeTrainer;
 import dev.rlhf.policy.tokenizer.TextTokenizer;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,13 +46,6 @@ class ExportCommandTest {
     private static Path run;
     private static int eos;
 
-    /** What a command printed and returned. */
-    private record Outcome(int exitCode, String stdout, String stderr) {
-        String lastLine() {
-            List<String> lines = stdout.strip().lines().toList();
-            return lines.get(lines.size() - 1);
-        }
-    }
 
     @BeforeAll
     static void tinyRun() throws IOException {
@@ -91,7 +82,7 @@ class ExportCommandTest {
     void exportsTheNewestCheckpointWithoutValueHeadToIdenticalLogits() throws IOException {
         Path out = shared.resolve("newest");
 
-        Outcome outcome = run("export", "--run", run.toString(), "--out", out.toString());
+        CommandRun outcome = CommandRun.of("export", "--run", run.toString(), "--out", out.toString());
 
         assertEquals(0, outcome.exitCode(), outcome.stderr());
         assertEquals(out.toAbsolutePath().normalize().toString(), outcome.lastLine(), "the last line is the path");
@@ -108,7 +99,7 @@ class ExportCommandTest {
     void exportsANamedCheckpointWithItsValueHead() throws IOException {
         Path out = shared.resolve("named");
 
-        Outcome outcome = run("export", "--run", run.toString(), "--checkpoint", "iter-2", "--out", out.toString(),
+        CommandRun outcome = CommandRun.of("export", "--run", run.toString(), "--checkpoint", "iter-2", "--out", out.toString(),
                 "--with-value-head");
 
         assertEquals(0, outcome.exitCode(), outcome.stderr());
@@ -125,7 +116,7 @@ class ExportCommandTest {
     @Test
     void generationConfigCarriesTheEndOfTextIdAndTheRunsSampling() throws IOException {
         Path out = shared.resolve("generate-config");
-        assertEquals(0, run("export", "--run", run.toString(), "--out", out.toString()).exitCode());
+        assertEquals(0, CommandRun.of("export", "--run", run.toString(), "--out", out.toString()).exitCode());
 
         JsonObject json = JsonParser.parseString(Files.readString(out.resolve("generation_config.json")))
                 .getAsJsonObject();
@@ -142,9 +133,9 @@ class ExportCommandTest {
     @Test
     void generateReadsTheExportedDirectory() {
         Path out = shared.resolve("generate-from");
-        assertEquals(0, run("export", "--run", run.toString(), "--out", out.toString()).exitCode());
+        assertEquals(0, CommandRun.of("export", "--run", run.toString(), "--out", out.toString()).exitCode());
 
-        Outcome generated = run("generate", "--checkpoint", out.toString(), "--prompt", "The hotel was",
+        CommandRun generated = CommandRun.of("generate", "--checkpoint", out.toString(), "--prompt", "The hotel was",
                 "--max-new-tokens", "4", "--temperature", "0");
 
         assertEquals(0, generated.exitCode(), generated.stderr());
@@ -159,19 +150,19 @@ class ExportCommandTest {
         Files.createDirectories(occupied);
         Files.writeString(occupied.resolve("keep.txt"), "mine");
 
-        assertMistake(run("export", "--run", dir.resolve("nowhere").toString(), "--out", dir.resolve("a").toString()),
+        assertMistake(CommandRun.of("export", "--run", dir.resolve("nowhere").toString(), "--out", dir.resolve("a").toString()),
                 "no such run directory: " + dir.resolve("nowhere"));
-        assertMistake(run("export", "--run", emptyRun.toString(), "--out", dir.resolve("b").toString()),
+        assertMistake(CommandRun.of("export", "--run", emptyRun.toString(), "--out", dir.resolve("b").toString()),
                 "run " + emptyRun + " has no checkpoint");
-        assertMistake(run("export", "--run", run.toString(), "--checkpoint", "iter-7", "--out",
+        assertMistake(CommandRun.of("export", "--run", run.toString(), "--checkpoint", "iter-7", "--out",
                 dir.resolve("c").toString()), "has no checkpoint iter-7; it has iter-00002, iter-00004");
-        assertMistake(run("export", "--run", run.toString(), "--out", occupied.toString()),
+        assertMistake(CommandRun.of("export", "--run", run.toString(), "--out", occupied.toString()),
                 "--out " + occupied + " exists and is not an empty directory");
         assertEquals("mine", Files.readString(occupied.resolve("keep.txt")), "a non-empty --out is left alone");
         assertFalse(Files.exists(dir.resolve("c")), "nothing written on a mistake");
     }
 
-    private static void assertMistake(Outcome outcome, String expected) {
+    private static void assertMistake(CommandRun outcome, String expected) {
         assertEquals(2, outcome.exitCode(), "exit code; stderr: " + outcome.stderr());
         List<String> lines = outcome.stderr().strip().lines().toList();
         assertEquals(1, lines.size(), "one line: " + outcome.stderr());
@@ -223,13 +214,4 @@ class ExportCommandTest {
         }
     }
 
-    private static Outcome run(String... arguments) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        picocli.CommandLine commandLine = RlhfCli.commandLine();
-        commandLine.setOut(new PrintWriter(out, true));
-        commandLine.setErr(new PrintWriter(err, true));
-        int exitCode = commandLine.execute(arguments);
-        return new Outcome(exitCode, out.toString(), err.toString());
-    }
 }

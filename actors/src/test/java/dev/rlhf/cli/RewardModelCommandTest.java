@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import com.typesafe.config.ConfigFactory;
 import dev.rlhf.policy.bootstrap.PromptResponse;
 import dev.rlhf.policy.checkpoint.GptCheckpoint;
@@ -21,8 +20,6 @@ import dev.rlhf.serve.RewardModelVersions;
 import dev.rlhf.serve.RewardServeSettings;
 import dev.rlhf.store.PreferencePair;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,13 +44,6 @@ class RewardModelCommandTest {
     @TempDir static Path shared;
     private static Path base;
 
-    /** What a command printed and returned. */
-    private record Outcome(int exitCode, String stdout, String stderr) {
-        JsonObject lastJson() {
-            List<String> lines = stdout.strip().lines().toList();
-            return JsonParser.parseString(lines.get(lines.size() - 1)).getAsJsonObject();
-        }
-    }
 
     @BeforeAll
     static void tinyCheckpoint() throws IOException {
@@ -80,7 +70,7 @@ class RewardModelCommandTest {
         Path out = shared.resolve("rm-out");
 
         // run
-        Outcome trained = run("rm", "train", "--base", base.toString(), "--data", train.toString(),
+        CommandRun trained = CommandRun.of("rm", "train", "--base", base.toString(), "--data", train.toString(),
                 "--out", out.toString(), "--held-out", "0.1", "--seed", "3", "--epochs", "12", "--patience", "4",
                 "--learning-rate", "3e-3", "--batch-size", "16");
 
@@ -112,13 +102,13 @@ class RewardModelCommandTest {
             assertEquals(out, versions.dir());
         }
 
-        Outcome evaluated = run("rm", "eval", "--reward-model", out.toString(), "--data", test.toString());
+        CommandRun evaluated = CommandRun.of("rm", "eval", "--reward-model", out.toString(), "--data", test.toString());
         assertEquals(0, evaluated.exitCode(), evaluated.stderr());
         JsonObject eval = evaluated.lastJson();
         assertTrue(eval.get("accuracy").getAsDouble() >= 0.9, "eval: " + eval);
         assertEquals(100, eval.get("pairs").getAsInt(), eval.toString());
 
-        Outcome again = run("rm", "train", "--base", base.toString(), "--data", train.toString(),
+        CommandRun again = CommandRun.of("rm", "train", "--base", base.toString(), "--data", train.toString(),
                 "--out", out.toString());
         assertEquals(CliErrors.USER_ERROR, again.exitCode(), again.stderr());
         assertTrue(again.stderr().contains("is not empty"), again.stderr());
@@ -151,7 +141,7 @@ class RewardModelCommandTest {
                 this is not json
                 """);
 
-        Outcome outcome = run("rm", "train", "--base", base.toString(), "--data", data.toString(),
+        CommandRun outcome = CommandRun.of("rm", "train", "--base", base.toString(), "--data", data.toString(),
                 "--out", dir.resolve("out").toString());
 
         assertUserError(outcome, "rlhf rm train: " + data + " line 3: not JSON");
@@ -167,11 +157,11 @@ class RewardModelCommandTest {
                 {"prompt": "a", "rejected": " c"}
                 """);
 
-        Outcome outcome = run("rm", "train", "--base", base.toString(), "--data", data.toString(),
+        CommandRun outcome = CommandRun.of("rm", "train", "--base", base.toString(), "--data", data.toString(),
                 "--out", dir.resolve("out").toString(), "--format", "trl");
 
         assertUserError(outcome, "rlhf rm train: " + data + " line 3: field \"chosen\" must be a string");
-        Outcome eval = run("rm", "eval", "--reward-model", dir.toString(), "--data", data.toString());
+        CommandRun eval = CommandRun.of("rm", "eval", "--reward-model", dir.toString(), "--data", data.toString());
         assertEquals(CliErrors.USER_ERROR, eval.exitCode(), eval.stderr());
     }
 
@@ -183,13 +173,13 @@ class RewardModelCommandTest {
         Files.copy(base.resolve(GptConfig.FILE_NAME), notCheckpoint.resolve(GptConfig.FILE_NAME));
         Files.copy(base.resolve(GptCheckpoint.WEIGHTS_FILE), notCheckpoint.resolve(GptCheckpoint.WEIGHTS_FILE));
 
-        Outcome outcome = run("rm", "train", "--base", notCheckpoint.toString(), "--data", data.toString());
+        CommandRun outcome = CommandRun.of("rm", "train", "--base", notCheckpoint.toString(), "--data", data.toString());
 
         assertUserError(outcome, "rlhf rm train: --base " + notCheckpoint + " is not a checkpoint: it has no"
                 + " tokenizer.json");
     }
 
-    private static void assertUserError(Outcome outcome, String line) {
+    private static void assertUserError(CommandRun outcome, String line) {
         assertEquals(CliErrors.USER_ERROR, outcome.exitCode(), outcome.stderr());
         assertEquals(1, outcome.stderr().lines().count(), "one line:\n" + outcome.stderr());
         assertTrue(outcome.stderr().startsWith(line), "expected " + line + "\nbut got " + outcome.stderr());
@@ -220,13 +210,4 @@ class RewardModelCommandTest {
         return file;
     }
 
-    private static Outcome run(String... arguments) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        picocli.CommandLine commandLine = RlhfCli.commandLine();
-        commandLine.setOut(new PrintWriter(out, true));
-        commandLine.setErr(new PrintWriter(err, true));
-        int exitCode = commandLine.execute(arguments);
-        return new Outcome(exitCode, out.toString(), err.toString());
-    }
 }

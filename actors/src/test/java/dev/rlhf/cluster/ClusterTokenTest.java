@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.typesafe.config.ConfigFactory;
+import dev.rlhf.auth.BearerTokenInterceptor;
 import dev.rlhf.proto.v1.GenerateChunkRequest;
 import dev.rlhf.proto.v1.RolloutRequest;
 import dev.rlhf.proto.v1.RolloutServiceGrpc;
@@ -95,7 +96,7 @@ class ClusterTokenTest {
 
     private static Metadata authorization(String value) {
         Metadata headers = new Metadata();
-        headers.put(ClusterTokenInterceptor.AUTHORIZATION, value);
+        headers.put(BearerTokenInterceptor.AUTHORIZATION, value);
         return headers;
     }
 }

@@ -10,6 +10,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValueFactory;
+import dev.rlhf.auth.BearerTokenInterceptor;
 import dev.rlhf.run.ExperimentRunner;
 import dev.rlhf.run.TinyExperiments;
 import dev.rlhf.proto.v1.CheckpointNowRequest;

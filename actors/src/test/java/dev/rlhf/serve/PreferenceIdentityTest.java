@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
+import dev.rlhf.auth.BearerTokenInterceptor;
 import dev.rlhf.proto.v1.Choice;
 import dev.rlhf.proto.v1.GetAnnotatorStatsRequest;
 import dev.rlhf.proto.v1.GetModelInfoRequest;
