@@ -69,7 +69,8 @@ public enum PreferenceFormat {
 
     private static final String HUMAN = "\n\nHuman:";
     private static final String HUMAN_TURN = HUMAN + " ";
-    private static final String ASSISTANT = "\n\nAssistant:";
+    /** What opens an assistant turn of an HH-RLHF transcript, the response following after a space. */
+    public static final String ASSISTANT = "\n\nAssistant:";
     private static final String ASSISTANT_TURN = ASSISTANT + " ";
 
     /** The JSON object of one line. */

@@ -227,8 +227,12 @@ public final class PreferenceJsonl {
         return everyLine(in, "", source + " ", line -> format.fromJson(jsonObject(line)));
     }
 
-    /** The JSON object a line holds, or an exception saying it holds none. */
-    private static JsonObject jsonObject(String line) {
+    /**
+     * The JSON object a JSONL line holds.
+     *
+     * @throws IllegalArgumentException saying the line is not JSON (and at which column) or not a JSON object
+     */
+    public static JsonObject jsonObject(String line) {
         JsonElement json;
         try {
             json = JsonParser.parseString(line);
