@@ -4,11 +4,14 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * Who judges an experiment's comparison pairs ({@code rlhf.annotators.mode}). Reward model v1 always learns from
- * the simulated panel's judgments of the initial comparisons, since a run has no other way to start; the modes
- * differ in who judges each iteration's pairs.
+ * Who judges an experiment's comparison pairs ({@code rlhf.annotators.mode}). Unless the run starts from a given
+ * reward model ({@code rlhf.experiment.reward-model}), reward model v1 learns from the simulated panel's judgments
+ * of the initial comparisons, since a run has no other way to start; the modes differ in who judges each
+ * iteration's pairs.
  */
 public enum AnnotatorsMode {
+    /** Nobody: the run's reward model (a given one) stays fixed and no pairs are sent for judgment. */
+    NONE,
     /** The simulated panel judges every batch as it arrives; runs of one seed are reproducible. */
     SIMULATED,
     /**
@@ -19,19 +22,19 @@ public enum AnnotatorsMode {
     /** The simulated panel judges every batch and each task also waits for people; retraining counts both. */
     MIXED;
 
-    /** The key's value: {@code simulated}, {@code human} or {@code mixed}. */
+    /** The key's value: {@code none}, {@code simulated}, {@code human} or {@code mixed}. */
     public String key() {
         return name().toLowerCase(Locale.ROOT);
     }
 
     /** Whether people judge the iteration pairs (and the coordinator looks for their judgments at boundaries). */
     public boolean people() {
-        return this != SIMULATED;
+        return this == HUMAN || this == MIXED;
     }
 
-    /** Whether the simulated panel judges the iteration pairs. */
-    public boolean panelJudgesIterations() {
-        return this != HUMAN;
+    /** Whether the simulated panel judges anything: it needs a task with a gold score. */
+    public boolean panel() {
+        return this == SIMULATED || this == MIXED;
     }
 
     /**

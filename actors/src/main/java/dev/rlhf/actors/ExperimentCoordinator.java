@@ -176,6 +176,8 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     private final WeightsBoard board;
     private final Optional<GoldScore> gold;
     private final Resume resume;
+    /** The reward model a fresh run starts from instead of training v1; empty when it trains v1. */
+    private final Optional<RewardModelBuilder.Version> givenRewardModel;
     private final ActorRef<Event> listener;
     private final ActorRef<RewardScorerActor.Command> scorer;
     private final ActorRef<PpoLearnerActor.Command> learner;
@@ -217,9 +219,10 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     private float[] scores;
 
     private ExperimentCoordinator(ActorContext<Command> context, ExperimentSettings settings, ExperimentPlan plan,
-            Roles roles, WeightsBoard board, Resume resume, ExperimentTimeouts timeouts, Optional<GoldScore> gold,
-            ActorRef<Event> listener) {
+            Roles roles, WeightsBoard board, Resume resume, Optional<RewardModelBuilder.Version> givenRewardModel,
+            ExperimentTimeouts timeouts, Optional<GoldScore> gold, ActorRef<Event> listener) {
         super(context);
+        this.givenRewardModel = resume == null ? givenRewardModel : Optional.empty();
         this.listener = listener;
         this.settings = settings;
         this.plan = plan;
@@ -240,25 +243,30 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
                 roles.dispatcher());
         this.trainer = spawnRole(TRAINER, "reward-trainer", roles.trainer(), SupervisorStrategy.stop(),
                 roles.dispatcher());
-        this.schedule = resume == null
-                ? RewardModelSchedule.fresh(settings.iterations(), settings.retrainAfter())
-                : RewardModelSchedule.resumed(settings.iterations(), settings.retrainAfter(), resume.state(),
-                        resume.rewardModel());
+        this.schedule = resume != null
+                ? RewardModelSchedule.resumed(settings.iterations(), settings.retrainAfter(), resume.state(),
+                        resume.rewardModel())
+                : this.givenRewardModel.isPresent()
+                ? RewardModelSchedule.given(settings.iterations(), settings.retrainAfter(), givenRewardModel.get())
+                : RewardModelSchedule.fresh(settings.iterations(), settings.retrainAfter());
     }
 
     /**
      * A coordinator that continues a run from {@code resume} (from its start when null).
      *
+     * @param givenRewardModel the reward model a run from its start scores with as version 1 instead of training v1
+     *     on the initial comparisons (which it then neither samples nor sends for judgment); the coordinator owns
+     *     it. Ignored when resuming (the checkpoint names the version in use).
      * @param gold the hidden gold score the simulated annotators judge by, when they do: each iteration then also
      *     reports its completions' mean gold score
      * @param listener hears about every iteration and the end, from the coordinator's start on (a role that fails
      *     before {@link Start} ends the run too)
      */
     public static Behavior<Command> create(ExperimentSettings settings, ExperimentPlan plan, Roles roles,
-            WeightsBoard board, Resume resume, ExperimentTimeouts timeouts, Optional<GoldScore> gold,
-            ActorRef<Event> listener) {
+            WeightsBoard board, Resume resume, Optional<RewardModelBuilder.Version> givenRewardModel,
+            ExperimentTimeouts timeouts, Optional<GoldScore> gold, ActorRef<Event> listener) {
         return Behaviors.setup(context -> new ExperimentCoordinator(context, settings, plan, roles, board, resume,
-                timeouts, gold, listener));
+                givenRewardModel, timeouts, gold, listener));
     }
 
     private <T> ActorRef<T> spawnRole(String role, String name, Behavior<T> behavior, SupervisorStrategy strategy,
@@ -319,9 +327,12 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     /** Says once, at the start, who judges the run's pairs when people do. */
     private void describeAnnotators() {
         switch (settings.annotators()) {
-            case HUMAN -> getContext().getLog().info("annotators: human mode: reward model v1 learns from the "
-                    + "simulated panel; from iteration 0 on the comparison pairs go to the labeling queue for people "
-                    + "({} per task), and the reward model retrains once {} new judgments have arrived",
+            case NONE -> getContext().getLog().info("annotators: none: the given reward model ({}) stays fixed and no "
+                    + "pairs are sent for judgment", settings.rewardModel());
+            case HUMAN -> getContext().getLog().info("annotators: human mode: reward model v1 {}; from iteration 0 on "
+                    + "the comparison pairs go to the labeling queue for people ({} per task), and the reward model "
+                    + "retrains once {} new judgments have arrived", settings.givenRewardModel()
+                    ? "is the given one (" + settings.rewardModel() + ")" : "learns from the simulated panel",
                     settings.humanAnnotationsPerTask(), settings.retrainAfter());
             case MIXED -> getContext().getLog().info("annotators: mixed mode: the simulated panel judges every batch "
                     + "and each task also waits for {} more annotator(s) from the labeling queue; the reward model "
@@ -422,7 +433,11 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         switch (phase) {
             case EVALUATE_SFT -> {
                 listener.tell(new Evaluated(0, batch.prompts(), done.completions()));
-                startRollout(Phase.INITIAL_COMPARISONS, plan.comparisons());
+                if (givenRewardModel.isPresent()) {
+                    useGivenRewardModel(givenRewardModel.get());
+                } else {
+                    startRollout(Phase.INITIAL_COMPARISONS, plan.comparisons());
+                }
             }
             case INITIAL_COMPARISONS -> {
                 schedule.initialComparisonsSent();
@@ -479,7 +494,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
                 replyTo -> new PpoLearnerActor.Learn(at, prompts, completions, scores, replyTo),
                 (learnt, failure) -> learnt != null
                         ? new BatchLearned(learnt) : new StepFailed(LEARNER, "the update of iteration " + at, failure));
-        if (settings.iterated()) {
+        if (settings.pairs() > 0) {
             schedule.pairsSent(iteration);
             collect(plan.iterationPairs(iteration, batch, completions), board.latest().version());
         }
@@ -580,6 +595,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     /** Who judges a batch: the panel alone in simulated mode and for human mode's initial comparisons. */
     private Labeling labelingOf(ComparisonBatch pairs) {
         return switch (settings.annotators()) {
+            case NONE -> throw new IllegalStateException("annotators mode none sends no batch for judgment");
             case SIMULATED -> Labeling.PANEL;
             case HUMAN -> pairs.initial() ? Labeling.PANEL : Labeling.people(settings.humanAnnotationsPerTask());
             case MIXED -> Labeling.panelAndPeople(settings.humanAnnotationsPerTask());
@@ -673,6 +689,15 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         schedule.trained(version, version.info().trainedThroughSequence());
         resumeIfAwaiting();
         return this;
+    }
+
+    /** Has the scorer use the given reward model as version 1; iteration 0 starts once it acknowledges. */
+    private void useGivenRewardModel(RewardModelBuilder.Version given) {
+        listener.tell(new RewardModelTrained(given.info(), 0));
+        getContext().askWithStatus(RewardScorerActor.VersionInUse.class, scorer, timeouts.scoring(),
+                replyTo -> new RewardScorerActor.UseVersion(1, given.scorer(), replyTo),
+                (inUse, failure) -> inUse != null ? new ScorerSwitched(null)
+                        : new StepFailed(SCORER, "switching to the given reward model", failure));
     }
 
     /** Swaps the due version in and has the scorer use it; the iteration starts once the scorer acknowledges. */

@@ -13,13 +13,14 @@ import java.util.List;
  * as comparison pairs: a pure function of the experiment seed and the iteration, so a resumed run draws exactly
  * what an uninterrupted one would.
  *
- * @param prompts the prompt source (held-out prompts of the task, drawn with a seed)
+ * @param prompts the source of the prompts rolled out for training (drawn with a seed)
+ * @param evaluationPrompts the source of the before/after evaluation's prompts
  * @param encoder turns a prompt into the token ids a request starts from
  * @param datasetComparisons pairs of responses from the SFT data set, judged with the policy's own pairs for the
  *     first reward model (they span the whole quality range, where two samples of one policy often differ little)
  */
-public record ExperimentPlan(ExperimentSettings settings, PromptSource prompts, PromptEncoder encoder,
-        List<Comparison> datasetComparisons) {
+public record ExperimentPlan(ExperimentSettings settings, PromptSource prompts, PromptSource evaluationPrompts,
+        PromptEncoder encoder, List<Comparison> datasetComparisons) {
 
     /** Draws {@code count} prompts for a seed. */
     @FunctionalInterface
@@ -83,7 +84,7 @@ public record ExperimentPlan(ExperimentSettings settings, PromptSource prompts, 
 
     /** The fixed evaluation prompts, sampled with the same seeds for every policy compared. */
     public Batch evaluation() {
-        return batch(prompts.draw(settings.evaluationPrompts(), settings.seed() + 424_242L), 99_991L);
+        return batch(evaluationPrompts.draw(settings.evaluationPrompts(), settings.seed() + 424_242L), 99_991L);
     }
 
     /** Prompts for the first reward model's comparisons, each sampled twice (consecutive requests). */

@@ -11,11 +11,17 @@ import java.util.Set;
  * key and its default).
  *
  * @param policyCheckpoint the SFT policy to tune; empty for the embedded default
+ * @param prompts the file of the task's prompts; empty for the embedded review task (the only one with a gold score)
+ * @param evaluationHeldOutShare share of a prompt file's prompts kept for the before/after evaluation
+ * @param rewardModel the reward model PPO starts from; empty to train v1 from the panel's initial judgments
  * @param annotators who judges each iteration's comparison pairs
  * @param humanAnnotationsPerTask people each iteration task waits for in the human and mixed modes
  */
 public record ExperimentSettings(
         String policyCheckpoint,
+        String prompts,
+        double evaluationHeldOutShare,
+        String rewardModel,
         Path runDir,
         long seed,
         int iterations,
@@ -45,6 +51,24 @@ public record ExperimentSettings(
         if (replay < 0) {
             throw new IllegalArgumentException("iterated.replay must not be negative but was " + replay);
         }
+        if (!(evaluationHeldOutShare > 0 && evaluationHeldOutShare < 1)) {
+            throw new IllegalArgumentException("rlhf.experiment.evaluation.held-out-share must be in (0, 1) but was "
+                    + evaluationHeldOutShare);
+        }
+        if (!prompts.isEmpty() && rewardModel.isEmpty()) {
+            throw new IllegalArgumentException("rlhf.experiment.prompts needs rlhf.experiment.reward-model: a task"
+                    + " without a gold score has no simulated annotators to judge the first reward model's"
+                    + " comparisons (train one on your preference data with ./rlhf rm train)");
+        }
+        if (!prompts.isEmpty() && annotators.panel()) {
+            throw new IllegalArgumentException("rlhf.annotators.mode = " + annotators.key() + " needs a task with a"
+                    + " gold score for the simulated annotators, which only the embedded task has; with"
+                    + " rlhf.experiment.prompts use none (the reward model stays fixed) or human");
+        }
+        if (annotators == AnnotatorsMode.NONE && rewardModel.isEmpty()) {
+            throw new IllegalArgumentException("rlhf.annotators.mode = none needs rlhf.experiment.reward-model: the"
+                    + " reward model the run keeps fixed");
+        }
         if (annotators.people() && !iterated) {
             throw new IllegalArgumentException("rlhf.annotators.mode = " + annotators.key()
                     + " needs rlhf.experiment.iterated.enabled: without it no pairs go to people");
@@ -59,12 +83,12 @@ public record ExperimentSettings(
         }
     }
 
-    /** An experiment whose annotators are all simulated. */
+    /** An experiment on the embedded task whose annotators are all simulated. */
     public ExperimentSettings(String policyCheckpoint, Path runDir, long seed, int iterations, int promptsPerIteration,
             int rolloutWorkers, int intraOpThreads, int checkpointEvery, SamplingParams sampling,
             int evaluationPrompts, int rewardComparisons, int datasetComparisons, boolean iterated,
             int pairsPerIteration, int retrainAfter, int replay) {
-        this(policyCheckpoint, runDir, seed, iterations, promptsPerIteration, rolloutWorkers, intraOpThreads,
+        this(policyCheckpoint, "", 0.1, "", runDir, seed, iterations, promptsPerIteration, rolloutWorkers, intraOpThreads,
                 checkpointEvery, sampling, evaluationPrompts, rewardComparisons, datasetComparisons, iterated,
                 pairsPerIteration, retrainAfter, replay, AnnotatorsMode.SIMULATED, 1);
     }
@@ -76,6 +100,9 @@ public record ExperimentSettings(
                 (float) s.getDouble("top-p"), s.getInt("max-new-tokens"), 1f, Set.of(), List.of(), 0L);
         return new ExperimentSettings(
                 c.getString("policy-checkpoint"),
+                c.getString("prompts"),
+                c.getDouble("evaluation.held-out-share"),
+                c.getString("reward-model"),
                 Path.of(c.getString("run-dir")),
                 c.getLong("seed"),
                 c.getInt("iterations"),
@@ -95,9 +122,19 @@ public record ExperimentSettings(
                 config.getInt("rlhf.annotators.human-annotations-per-task"));
     }
 
-    /** Pairs per iteration sent for judgment (0 when iterated RLHF is off). */
+    /** Pairs per iteration sent for judgment (0 when iterated RLHF is off or nobody judges). */
     public int pairs() {
-        return iterated ? pairsPerIteration : 0;
+        return iterated && annotators != AnnotatorsMode.NONE ? pairsPerIteration : 0;
+    }
+
+    /** Whether the run starts from a given reward model rather than train v1 from initial comparisons. */
+    public boolean givenRewardModel() {
+        return !rewardModel.isEmpty();
+    }
+
+    /** Whether the task is the embedded review task (the only one with a gold score). */
+    public boolean embeddedTask() {
+        return prompts.isEmpty();
     }
 
     private static void requirePositive(int value, String key) {

@@ -10,7 +10,8 @@ import java.util.TreeSet;
  * switch versions at the same iterations.
  *
  * <ul>
- *   <li>The first reward model trains on the initial comparisons and is due at iteration 0.
+ *   <li>The first reward model trains on the initial comparisons and is due at iteration 0, unless the run starts
+ *       from a given one ({@link #given}).
  *   <li>Once a batch of iteration {@code i}'s pairs is judged and at least {@code retrain-after} judgments arrived
  *       since the last training's, a new version trains on every judgment so far; it is due at iteration
  *       {@code i + 2}, unless the run ends first (then it does not train). One training at a time.
@@ -64,6 +65,14 @@ final class RewardModelSchedule<V> {
     /** A run from its start: no version yet. */
     static <V> RewardModelSchedule<V> fresh(int iterations, int retrainAfter) {
         return new RewardModelSchedule<>(iterations, retrainAfter);
+    }
+
+    /** A run from its start with a given reward model in use as version 1 (it trained on none of the run's judgments). */
+    static <V> RewardModelSchedule<V> given(int iterations, int retrainAfter, V version) {
+        RewardModelSchedule<V> schedule = new RewardModelSchedule<>(iterations, retrainAfter);
+        schedule.versionInUse = 1;
+        schedule.inUse = version;
+        return schedule;
     }
 
     /**

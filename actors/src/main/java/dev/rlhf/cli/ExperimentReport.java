@@ -25,19 +25,34 @@ final class ExperimentReport {
 
     private static void print(RunSummary s, PrintStream out) {
         out.println();
-        out.println("                 gold reward   95% CI");
-        row(out, "SFT policy", s.goldSft());
-        row(out, "tuned policy", s.goldTuned());
-        row(out, "best reachable", s.goldBest());
-        out.printf("gain (paired)    %+.3f        [%+.3f, %+.3f]  (per prompt, same seeds)%n", s.goldGain().mean(),
-                s.goldGain().low(), s.goldGain().high());
-        out.printf("gap closed       %.0f%% (target: at least 50%%)%n", 100 * s.gapClosed());
+        s.gold().ifPresentOrElse(gold -> printGold(gold, out), () -> out.println(
+                "No gold reward exists for this task: the figures below are the reward model's own judgment, the one"
+                        + " PPO optimised against, and can over-state the gain (read the sample completions)."));
+        RunSummary.RewardModelView rm = s.rewardModel();
+        out.printf("                 rm score (v%d)  95%% CI%n", rm.version());
+        row(out, "SFT policy", rm.sft());
+        row(out, "tuned policy", rm.tuned());
+        out.printf("gain (paired)    %+.3f        [%+.3f, %+.3f]  (per prompt, same seeds)%n", rm.gain().mean(),
+                rm.gain().low(), rm.gain().high());
+        out.printf("win rate         %.3f         [%.3f, %.3f]  (tuned over SFT, %d held-out prompts)%n",
+                rm.winRate().mean(), rm.winRate().low(), rm.winRate().high(), s.evaluationPrompts());
         out.printf("KL to SFT        %.2f         [%.2f, %.2f]  nats per response, evaluation prompts (budget %.1f; "
                 + "last batch %.2f)%n", s.klFinal().mean(), s.klFinal().low(), s.klFinal().high(), s.klTarget(),
                 s.klLastIteration());
-        out.printf("reward model     accuracy against gold %.3f (%d versions)%n", s.rmAccuracyGold(),
+        out.printf("iterations       %d in %.0f s (%d reward-model versions)%n", s.iterations(), s.secondsTotal(),
                 s.rewardModelVersions());
-        out.printf("iterations       %d in %.0f s%n", s.iterations(), s.secondsTotal());
+    }
+
+    private static void printGold(RunSummary.Gold gold, PrintStream out) {
+        out.println("                 gold reward   95% CI");
+        row(out, "SFT policy", gold.sft());
+        row(out, "tuned policy", gold.tuned());
+        row(out, "best reachable", gold.best());
+        out.printf("gain (paired)    %+.3f        [%+.3f, %+.3f]  (per prompt, same seeds)%n", gold.gain().mean(),
+                gold.gain().low(), gold.gain().high());
+        out.printf("gap closed       %.0f%% (target: at least 50%%)%n", 100 * gold.gapClosed());
+        out.printf("reward model     accuracy against gold %.3f%n", gold.rmAccuracy());
+        out.println();
     }
 
     private static void row(PrintStream out, String name, GoldEvaluation.Estimate e) {

@@ -14,12 +14,15 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
- * A policy's evaluation completions kept in the run directory ({@code evaluation-sft.json} for the SFT policy), so
- * a resumed run reports the same before/after comparison without sampling the SFT policy again.
+ * A policy's evaluation completions kept in the run directory ({@code evaluation-sft.json} for the SFT policy, so
+ * a resumed run reports the same before/after comparison without sampling the SFT policy again;
+ * {@code evaluation-tuned.json} for the tuned one, to compare them later).
  */
 public final class EvaluationFile {
     /** The SFT policy's evaluation, written before the first PPO iteration. */
     public static final String SFT = "evaluation-sft.json";
+    /** The tuned policy's evaluation (same prompts and seeds), written when the run ends. */
+    public static final String TUNED = "evaluation-tuned.json";
 
     private static final Gson GSON = new GsonBuilder()
             .setFieldNamingPolicy(FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES).disableHtmlEscaping().create();

@@ -21,7 +21,7 @@ import dev.rlhf.cluster.ClusterJoin;
 import dev.rlhf.cluster.ClusterSettings;
 import dev.rlhf.cluster.RolloutWorkerDiscovery;
 import dev.rlhf.cluster.UnreachableWorkerDowning;
-import dev.rlhf.experiment.EvaluationFile;
+import dev.rlhf.experiment.FilePrompts;
 import dev.rlhf.experiment.PreferenceLoop;
 import dev.rlhf.metrics.ConsoleProgress;
 import dev.rlhf.metrics.MetricsJsonlWriter;
@@ -30,6 +30,7 @@ import dev.rlhf.policy.DeviceChoice;
 import dev.rlhf.policy.Policy;
 import dev.rlhf.policy.bootstrap.GoldScore;
 import dev.rlhf.policy.bootstrap.ReviewCorpus;
+import dev.rlhf.policy.model.GptConfig;
 import dev.rlhf.policy.ppo.PolicyLearner;
 import dev.rlhf.policy.ppo.PpoSettings;
 import dev.rlhf.rewardmodel.Comparison;
@@ -160,11 +161,18 @@ public final class ExperimentRunner {
         Optional<Path> checkpoint = prepareRunDirectory(runDir, resume);
         RunCheckpoint.State resumedState = checkpoint.isPresent() ? RunCheckpoint.readState(checkpoint.get()) : null;
         int iterationsDone = resumedState == null ? 0 : resumedState.iteration();
-        ReviewCorpus corpus = new ReviewCorpus();
+        Optional<GoldScore> gold = settings.embeddedTask() ? Optional.of(new GoldScore()) : Optional.empty();
+        Optional<GivenRewardModel> given = settings.givenRewardModel()
+                ? Optional.of(GivenRewardModel.check(settings.rewardModel(), policyDir, GptConfig.read(policyDir),
+                        settings.annotators()))
+                : Optional.empty();
         PpoSettings ppo = PpoSettings.from(config);
-        ConsoleProgress progress = ConsoleProgress.onStderr(settings.iterations(),
-                List.of("reward/rm_mean", "reward/gold_mean", "kl/to_reference", "ppo/clip_fraction", "ppo/approx_kl",
-                        "rollout/response_length", "time/iteration_s"));
+        List<String> columns = new ArrayList<>(List.of("reward/rm_mean", "reward/gold_mean", "kl/to_reference",
+                "ppo/clip_fraction", "ppo/approx_kl", "rollout/response_length", "time/iteration_s"));
+        if (gold.isEmpty()) {
+            columns.remove("reward/gold_mean");
+        }
+        ConsoleProgress progress = ConsoleProgress.onStderr(settings.iterations(), columns);
         try (RunLog log = RunLog.open(runDir);
                 NDManager manager = NDManager.newBaseManager(
                         DeviceChoice.parse(config.getString("rlhf.device")).resolve());
@@ -175,13 +183,20 @@ public final class ExperimentRunner {
                         ? RunMetrics.resume(runDir, progress, iterationsDone)
                         : RunMetrics.open(runDir, progress)) {
             handle.storeOpened(store);
-            SequenceEncoder encoder = new SequenceEncoder(sft.tokenizer(), sft.model().config().contextLength());
-            List<Comparison> goldHeldOut = ComparisonSource.fromPolicy(sft, corpus.prompts(200, settings.seed() + 5),
-                    settings.sampling().maxNewTokens(), settings.seed() + 6);
+            // a reward model reading the policy's tokens reads at most its own context of them
+            int contextLength = Math.min(sft.model().config().contextLength(), given.filter(
+                    GivenRewardModel::sharesTokenizer).map(g -> g.config().contextLength()).orElse(Integer.MAX_VALUE));
+            SequenceEncoder encoder = new SequenceEncoder(sft.tokenizer(), contextLength);
+            ExperimentPlan plan = plan(sft, contextLength);
+            List<Comparison> goldHeldOut = gold.isPresent()
+                    ? ComparisonSource.fromPolicy(sft, new ReviewCorpus().prompts(200, settings.seed() + 5),
+                            settings.sampling().maxNewTokens(), settings.seed() + 6)
+                    : List.of();
             Path versionsRoot = runDir.resolve(REWARD_MODELS_DIR);
             RewardModelBuilder builder = new RewardModelBuilder(sft.model().weights(), policyDir, encoder,
                     RewardTrainingSettings.from(config), goldHeldOut, versionsRoot, settings.replay());
-            RunRecorder recorder = new RunRecorder(metrics, runDir.resolve(EvaluationFile.SFT), console);
+            RunRecorder recorder = new RunRecorder(metrics, runDir, console, gold);
+            Optional<RewardModelBuilder.Version> givenVersion = Optional.empty();
             ExperimentCoordinator.Resume resumePoint = null;
             PolicyLearner learner;
             if (resumedState != null) {
@@ -194,10 +209,12 @@ public final class ExperimentRunner {
                         iterationsDone, settings.iterations());
             } else {
                 learner = new PolicyLearner(sft.model().weights(), manager, ppo);
+                if (given.isPresent()) {
+                    given.get().installAsVersionOne(policyDir, versionsRoot);
+                    givenVersion = Optional.of(builder.load(1, manager));
+                }
             }
             WeightsBoard board = new WeightsBoard(learner.initialSnapshot());
-            ExperimentPlan plan = new ExperimentPlan(settings, corpus::prompts, sft.tokenizer()::encode,
-                    ComparisonSource.fromCorpus(corpus, settings.datasetComparisons(), 4, settings.seed() + 7));
             List<Behavior<RolloutWorker.Command>> workers = new ArrayList<>();
             for (int i = 0; i < localWorkers(); i++) {
                 workers.add(RolloutWorker.create(i, replicas.wrap(i,
@@ -210,10 +227,11 @@ public final class ExperimentRunner {
                             new SimulatedAnnotatorPanel(AnnotatorPanelSettings.from(config)))),
                     RewardTrainerActor.create(builder, manager), DispatcherSelector.fromConfig(TENSOR_DISPATCHER)));
             ExperimentCoordinator.Resume from = resumePoint;
+            Optional<RewardModelBuilder.Version> startingRewardModel = givenVersion;
             CompletableFuture<Event> ended = new CompletableFuture<>();
             Behavior<Event> guardian = RunGuardian.create(
-                    listener -> ExperimentCoordinator.create(settings, plan, roles, board, from, timeouts,
-                            Optional.of(new GoldScore()), listener),
+                    listener -> ExperimentCoordinator.create(settings, plan, roles, board, from, startingRewardModel,
+                            timeouts, gold, listener),
                     recorder, handle, ended, (context, coordinator) -> {
                         if (cluster.enabled()) {
                             context.spawn(UnreachableWorkerDowning.create(), "unreachable-worker-downing");
@@ -244,8 +262,11 @@ public final class ExperimentRunner {
                     return new Outcome(stopped.iterations(), Optional.empty(), Optional.of(stopped.checkpoint()));
                 }
                 ExperimentCoordinator.Finished done = (ExperimentCoordinator.Finished) end;
-                RunSummary summary = recorder.summary(done.iterations(), done.evaluationKl(), ppo.kl().target(),
-                        (System.nanoTime() - start) / 1e9);
+                RunSummary summary;
+                try (RewardModelBuilder.Version last = builder.load(recorder.lastVersion(), manager)) {
+                    summary = recorder.summary(done.iterations(), done.evaluationKl(), ppo.kl().target(),
+                            (System.nanoTime() - start) / 1e9, last.scorer());
+                }
                 summary.write(runDir);
                 return new Outcome(done.iterations(), Optional.of(summary), Optional.empty());
             } finally {
@@ -253,6 +274,23 @@ public final class ExperimentRunner {
                 system.getWhenTerminated().toCompletableFuture().get();
             }
         }
+    }
+
+    /**
+     * What the run rolls out: the embedded review task's prompts and data-set comparisons, or a prompt file's
+     * prompts that fit {@code contextLength} with the response.
+     */
+    private ExperimentPlan plan(Policy sft, int contextLength) {
+        if (settings.embeddedTask()) {
+            ReviewCorpus corpus = new ReviewCorpus();
+            return new ExperimentPlan(settings, corpus::prompts, corpus::prompts, sft.tokenizer()::encode,
+                    ComparisonSource.fromCorpus(corpus, settings.datasetComparisons(), 4, settings.seed() + 7));
+        }
+        FilePrompts prompts = FilePrompts.load(Path.of(settings.prompts()), p -> sft.tokenizer().encode(p).length,
+                contextLength - settings.sampling().maxNewTokens(), settings.evaluationHeldOutShare(),
+                settings.seed());
+        return new ExperimentPlan(settings, prompts::training, prompts::evaluation, sft.tokenizer()::encode,
+                List.of());
     }
 
     /** Says on the console that the run failed, and where it can resume. */

@@ -2,6 +2,7 @@ package dev.rlhf.run;
 
 import com.google.gson.GsonBuilder;
 import dev.rlhf.experiment.GoldEvaluation;
+import dev.rlhf.experiment.GoldEvaluation.Estimate;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -9,62 +10,93 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
- * The before/after result of a run, written as {@code summary.json}.
+ * The before/after result of a run, written as {@code summary.json}: the gold figures where the task has a gold
+ * score (the embedded one), and on every task what the run's own reward model says of the SFT and the tuned
+ * policy's completions of the evaluation prompts, and the KL between them.
  *
- * @param goldBest gold reward of the gold-optimal responses to the evaluation prompts
- * @param goldGain the tuned policy's gold gain over the SFT policy, paired by prompt (same prompts and seeds)
+ * @param gold the gold figures; empty when the task has no gold score
+ * @param rewardModel the final reward model's view of the same completions
  * @param klFinal KL to the reference of the tuned policy (nats per response), estimated over its completions of the
  *     evaluation prompts: steadier than one training batch's figure
  * @param klLastIteration KL to the reference of the last iteration's rollout batch (what the KL controller saw)
  * @param klTarget the KL budget of the run ({@code rlhf.ppo.kl.target})
- * @param rmAccuracyGold accuracy against gold of the last reward model, on held-out comparisons
  */
 public record RunSummary(
-        GoldEvaluation.Estimate goldSft,
-        GoldEvaluation.Estimate goldTuned,
-        GoldEvaluation.Estimate goldBest,
-        GoldEvaluation.Estimate goldGain,
-        GoldEvaluation.Estimate klFinal,
+        Optional<Gold> gold,
+        RewardModelView rewardModel,
+        Estimate klFinal,
         double klLastIteration,
         double klTarget,
-        double rmAccuracyGold,
         int rewardModelVersions,
         int iterations,
         double secondsTotal) {
 
     public static final String FILE_NAME = "summary.json";
 
-    /** Share of the gap between the SFT policy and the best reachable gold reward that tuning closed. */
-    public double gapClosed() {
-        return (goldTuned.mean() - goldSft.mean()) / (goldBest.mean() - goldSft.mean());
+    /**
+     * Gold rewards of the evaluation completions.
+     *
+     * @param best gold reward of the gold-optimal responses to the evaluation prompts
+     * @param gain the tuned policy's gold gain over the SFT policy, paired by prompt (same prompts and seeds)
+     * @param rmAccuracy accuracy against gold of the last reward model, on held-out comparisons
+     */
+    public record Gold(Estimate sft, Estimate tuned, Estimate best, Estimate gain, double rmAccuracy) {
+        /** Share of the gap between the SFT policy and the best reachable gold reward that tuning closed. */
+        public double gapClosed() {
+            return (tuned.mean() - sft.mean()) / (best.mean() - sft.mean());
+        }
+    }
+
+    /**
+     * The final reward model's normalised scores of the evaluation completions.
+     *
+     * @param version the reward-model version that scored them (the one in use at the end)
+     * @param gain the tuned policy's score minus the SFT policy's, paired by prompt
+     * @param winRate the share of prompts whose tuned completion it scores above the SFT one (a tie counts half)
+     */
+    public record RewardModelView(int version, Estimate sft, Estimate tuned, Estimate gain, Estimate winRate) {}
+
+    /** The number of evaluation prompts. */
+    public int evaluationPrompts() {
+        return rewardModel.sft().samples();
     }
 
     /** Writes {@value #FILE_NAME} into {@code runDir}; returns its path. */
     public Path write(Path runDir) throws IOException {
         Map<String, Object> json = new LinkedHashMap<>();
-        json.put("gold_reward_sft", goldSft.mean());
-        json.put("gold_reward_sft_ci95", List.of(goldSft.low(), goldSft.high()));
-        json.put("gold_reward_tuned", goldTuned.mean());
-        json.put("gold_reward_tuned_ci95", List.of(goldTuned.low(), goldTuned.high()));
-        json.put("gold_reward_best", goldBest.mean());
-        json.put("gold_reward_best_ci95", List.of(goldBest.low(), goldBest.high()));
-        json.put("gold_gain_paired", goldGain.mean());
-        json.put("gold_gain_paired_ci95", List.of(goldGain.low(), goldGain.high()));
-        json.put("gap_closed", gapClosed());
-        json.put("kl_final", klFinal.mean());
-        json.put("kl_final_ci95", List.of(klFinal.low(), klFinal.high()));
+        gold.ifPresent(g -> {
+            putEstimate(json, "gold_reward_sft", g.sft());
+            putEstimate(json, "gold_reward_tuned", g.tuned());
+            putEstimate(json, "gold_reward_best", g.best());
+            putEstimate(json, "gold_gain_paired", g.gain());
+            json.put("gap_closed", g.gapClosed());
+        });
+        putEstimate(json, "kl_final", klFinal);
         json.put("kl_last_iteration", klLastIteration);
         json.put("kl_target", klTarget);
-        json.put("rm_accuracy_gold", rmAccuracyGold);
+        gold.ifPresent(g -> json.put("rm_accuracy_gold", g.rmAccuracy()));
         json.put("reward_model_versions", rewardModelVersions);
-        json.put("evaluation_prompts", goldSft.samples());
+        json.put("evaluation_prompts", evaluationPrompts());
         json.put("iterations", iterations);
         json.put("seconds_total", secondsTotal);
+        json.put("gold_reward_available", gold.isPresent());
+        json.put("rm_version_scored", rewardModel.version());
+        putEstimate(json, "rm_score_sft", rewardModel.sft());
+        putEstimate(json, "rm_score_tuned", rewardModel.tuned());
+        putEstimate(json, "rm_gain_paired", rewardModel.gain());
+        putEstimate(json, "rm_win_rate", rewardModel.winRate());
         Path file = runDir.resolve(FILE_NAME);
         Files.writeString(file, new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
                 .create().toJson(json), StandardCharsets.UTF_8);
         return file;
+    }
+
+    /** {@code name} with the mean, and {@code name_ci95} with the interval. */
+    private static void putEstimate(Map<String, Object> json, String name, GoldEvaluation.Estimate estimate) {
+        json.put(name, estimate.mean());
+        json.put(name + "_ci95", List.of(estimate.low(), estimate.high()));
     }
 }

@@ -84,12 +84,12 @@ class ExperimentCoordinatorTest {
     @Test
     void inHumanModePeoplesJudgmentsCountedAtABoundaryRetrainTheRewardModelAndEachIterationReportsThem() {
         // four iterations, one pair each, for one person, retraining after one new judgment
-        ExperimentSettings human = new ExperimentSettings("", Path.of("unused"), 1, 4, 4, 2, 1, 1,
+        ExperimentSettings human = new ExperimentSettings("", "", 0.1, "", Path.of("unused"), 1, 4, 4, 2, 1, 1,
                 ScriptedRoles.SETTINGS.sampling(), 4, 2, 0, true, 1, 1, 0, AnnotatorsMode.HUMAN, 1);
         TestProbe<Event> events = TESTKIT.createTestProbe();
 
         coordinator = TESTKIT.spawn(ExperimentCoordinator.create(human, ScriptedRoles.plan(human), scriptedRoles(),
-                new WeightsBoard(new WeightsSnapshot(0, Map.of())), null,
+                new WeightsBoard(new WeightsSnapshot(0, Map.of())), null, Optional.empty(),
                 ScriptedRoles.timeouts(Duration.ofMinutes(1), 3), Optional.empty(), events.getRef()));
         coordinator.tell(new ExperimentCoordinator.Start());
 
@@ -129,7 +129,7 @@ class ExperimentCoordinatorTest {
 
     /** The batch id and labeling of every Collect of a two-iteration run in {@code mode}, two people per task. */
     private List<String> labelingsOfARun(AnnotatorsMode mode) {
-        ExperimentSettings settings = new ExperimentSettings("", Path.of("unused"), 1, 2, 4, 2, 1, 1,
+        ExperimentSettings settings = new ExperimentSettings("", "", 0.1, "", Path.of("unused"), 1, 2, 4, 2, 1, 1,
                 ScriptedRoles.SETTINGS.sampling(), 4, 2, 0, true, 1, 1_000_000, 0, mode, 2);
         List<String> labelings = new CopyOnWriteArrayList<>();
         Behavior<PreferenceCollector.Command> scripted = ScriptedRoles.collector();
@@ -148,7 +148,8 @@ class ExperimentCoordinatorTest {
         TestProbe<Event> events = TESTKIT.createTestProbe();
         coordinator = TESTKIT.spawn(ExperimentCoordinator.create(settings, ScriptedRoles.plan(settings),
                 roles(Map.of("collector", recording)), new WeightsBoard(new WeightsSnapshot(0, Map.of())), null,
-                ScriptedRoles.timeouts(Duration.ofMinutes(1), 3), Optional.empty(), events.getRef()));
+                Optional.empty(), ScriptedRoles.timeouts(Duration.ofMinutes(1), 3), Optional.empty(),
+                events.getRef()));
         coordinator.tell(new ExperimentCoordinator.Start());
         events.fishForMessage(Duration.ofSeconds(20), event -> event instanceof ExperimentCoordinator.Finished
                 ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
@@ -268,7 +269,8 @@ class ExperimentCoordinatorTest {
 
     private void start(ExperimentCoordinator.Roles roles, ExperimentTimeouts timeouts, TestProbe<Event> events) {
         coordinator = TESTKIT.spawn(ExperimentCoordinator.create(ScriptedRoles.SETTINGS, ScriptedRoles.plan(), roles,
-                new WeightsBoard(new WeightsSnapshot(0, Map.of())), null, timeouts, Optional.empty(),
+                new WeightsBoard(new WeightsSnapshot(0, Map.of())), null, Optional.empty(), timeouts,
+                Optional.empty(),
                 events.getRef()));
         coordinator.tell(new ExperimentCoordinator.Start());
     }

@@ -48,13 +48,16 @@ final class ScriptedRoles {
 
     /** The plan of {@code settings}, drawing prompts as {@link #plan()} does. */
     static ExperimentPlan plan(ExperimentSettings settings) {
-        return new ExperimentPlan(settings, (count, seed) -> {
-            List<String> prompts = new ArrayList<>();
-            for (int i = 0; i < count; i++) {
-                prompts.add("p" + i);
-            }
-            return prompts;
-        }, prompt -> new int[] {Integer.parseInt(prompt.substring(1))}, List.of());
+        return new ExperimentPlan(settings, ScriptedRoles::numberedPrompts, ScriptedRoles::numberedPrompts,
+                prompt -> new int[] {Integer.parseInt(prompt.substring(1))}, List.of());
+    }
+
+    private static List<String> numberedPrompts(int count, long seed) {
+        List<String> prompts = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            prompts.add("p" + i);
+        }
+        return prompts;
     }
 
     /** A minute for every step but a chunk, which gets {@code chunk} and {@code chunkAttempts} attempts. */

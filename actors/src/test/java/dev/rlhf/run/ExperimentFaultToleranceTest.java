@@ -38,9 +38,10 @@ class ExperimentFaultToleranceTest {
                 }).run();
 
         assertEquals(2, replicasOfWorker0.get(), "worker 0 was restarted once, with a fresh replica");
-        assertEquals(expected.goldSft().mean(), actual.goldSft().mean(), "the retried chunk gave the same completions");
+        assertEquals(expected.gold().orElseThrow().sft().mean(), actual.gold().orElseThrow().sft().mean(),
+                "the retried chunk gave the same completions");
         assertEquals(ITERATIONS, actual.iterations());
-        assertEquals(expected.goldTuned().mean(), actual.goldTuned().mean());
+        assertEquals(expected.gold().orElseThrow().tuned().mean(), actual.gold().orElseThrow().tuned().mean());
         assertEquals(expected.klFinal().mean(), actual.klFinal().mean());
         assertArrayEquals(Files.readAllBytes(finalWeights(straight)), Files.readAllBytes(finalWeights(faulty)),
                 "final weights of the run with and without the fault");

@@ -126,11 +126,11 @@ class ExperimentResumeTest {
     private static void assertSameEnd(ExperimentRunner.Outcome resumed, Path run) throws IOException {
         RunSummary actual = resumed.summary().orElseThrow();
         assertEquals(ITERATIONS, resumed.iterations());
-        assertEquals(expected.goldSft().mean(), actual.goldSft().mean());
-        assertEquals(expected.goldTuned().mean(), actual.goldTuned().mean());
+        assertEquals(expected.gold().orElseThrow().sft().mean(), actual.gold().orElseThrow().sft().mean());
+        assertEquals(expected.gold().orElseThrow().tuned().mean(), actual.gold().orElseThrow().tuned().mean());
         assertEquals(expected.klFinal().mean(), actual.klFinal().mean());
         assertEquals(expected.klLastIteration(), actual.klLastIteration());
-        assertEquals(expected.rmAccuracyGold(), actual.rmAccuracyGold());
+        assertEquals(expected.gold().orElseThrow().rmAccuracy(), actual.gold().orElseThrow().rmAccuracy());
         assertEquals(expected.rewardModelVersions(), actual.rewardModelVersions());
         assertArrayEquals(Files.readAllBytes(finalWeights(straight)), Files.readAllBytes(finalWeights(run)),
                 "the final weights are bit for bit the same");

@@ -52,16 +52,15 @@ class QuickstartEndToEndTest {
         RunSummary summary = new ExperimentRunner(config, sft,
                 new PrintStream(console, true, StandardCharsets.UTF_8)).run();
 
+        RunSummary.Gold gold = summary.gold().orElseThrow();
         System.out.printf("gold reward: SFT %.3f ± %.3f, tuned %.3f ± %.3f, paired gain %.3f ± %.3f, KL %.2f%n",
-                summary.goldSft().mean(), summary.goldSft().ci95(), summary.goldTuned().mean(),
-                summary.goldTuned().ci95(), summary.goldGain().mean(), summary.goldGain().ci95(),
-                summary.klFinal().mean());
+                gold.sft().mean(), gold.sft().ci95(), gold.tuned().mean(), gold.tuned().ci95(), gold.gain().mean(),
+                gold.gain().ci95(), summary.klFinal().mean());
         // same prompts and seeds before and after: the per-prompt differences are the fair test of a gain
-        double standardError = summary.goldGain().ci95() / 1.96;
-        assertTrue(summary.goldGain().mean() > 2 * standardError, String.format(
+        double standardError = gold.gain().ci95() / 1.96;
+        assertTrue(gold.gain().mean() > 2 * standardError, String.format(
                 "gold reward should rise significantly: SFT %.3f, tuned %.3f, paired gain %.3f ± %.3f",
-                summary.goldSft().mean(), summary.goldTuned().mean(), summary.goldGain().mean(),
-                summary.goldGain().ci95()));
+                gold.sft().mean(), gold.tuned().mean(), gold.gain().mean(), gold.gain().ci95()));
         assertTrue(summary.klFinal().low() > 0, "a policy tuned away from its reference has a positive KL to it: "
                 + summary.klFinal().mean() + " ± " + summary.klFinal().ci95());
         Path run = dir.resolve("run");

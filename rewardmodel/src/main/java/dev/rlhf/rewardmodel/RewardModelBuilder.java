@@ -3,8 +3,11 @@ package dev.rlhf.rewardmodel;
 import ai.djl.ndarray.NDManager;
 import dev.rlhf.policy.bootstrap.GoldScore;
 import dev.rlhf.policy.bootstrap.PromptResponse;
+import dev.rlhf.policy.model.CheckpointException;
 import dev.rlhf.policy.model.GptWeights;
+import dev.rlhf.policy.tokenizer.TextTokenizer;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -29,16 +32,30 @@ public final class RewardModelBuilder {
     private final int scoreBatchSize;
     private final int replay;
 
-    /** A trained version, ready to score. The caller closes {@code model} when the version is retired. */
-    public record Version(RewardModel model, RewardScorer scorer, RewardModelInfo info) implements AutoCloseable {
+    /**
+     * A trained version, ready to score; closing it (when it is retired) closes its model and its own tokenizer.
+     *
+     * @param ownTokenizer the tokenizer it reads text with when that is not the policy's; null when it is
+     */
+    public record Version(RewardModel model, RewardScorer scorer, RewardModelInfo info, TextTokenizer ownTokenizer)
+            implements AutoCloseable {
+        public Version(RewardModel model, RewardScorer scorer, RewardModelInfo info) {
+            this(model, scorer, info, null);
+        }
+
         @Override
         public void close() {
             model.close();
+            if (ownTokenizer != null) {
+                ownTokenizer.close();
+            }
         }
     }
 
     /**
-     * @param goldHeldOut comparisons never trained on, to measure agreement with the gold preference
+     * @param sftDir the policy's checkpoint, whose tokenizer files every version gets
+     * @param goldHeldOut comparisons never trained on, to measure agreement with the gold preference (none when the
+     *     task has no gold score: the versions then report no accuracy against gold)
      * @param versionsRoot directory the versions are saved under ({@code v1}, {@code v2}, ...)
      * @param replay earlier comparisons replayed per newly judged one when a version continues from its predecessor
      */
@@ -79,11 +96,12 @@ public final class RewardModelBuilder {
                 reference.add(new PromptResponse(j.comparison().prompt(), j.comparison().responseA()));
             }
             RewardScorer scorer = raw.withNormalizer(raw.fitNormalizer(reference));
-            GoldAgreement agreement = GoldAgreement.measure(raw, goldHeldOut, new GoldScore());
             Map<String, Double> metrics = new LinkedHashMap<>();
             metrics.put("held_out_accuracy", result.best().heldOutAccuracy());
             metrics.put("held_out_loss", result.best().heldOutLoss());
-            metrics.put("accuracy_against_gold", agreement.accuracy());
+            if (!goldHeldOut.isEmpty()) {
+                metrics.put("accuracy_against_gold", GoldAgreement.measure(raw, goldHeldOut, new GoldScore()).accuracy());
+            }
             metrics.put("judgments", (double) judged.size());
             long through = judged.stream().mapToLong(JudgedComparison::sequence).max().orElse(-1);
             if (previous != null) {
@@ -100,7 +118,8 @@ public final class RewardModelBuilder {
 
     /**
      * Loads version {@code version} as {@link #train} saved it, in a sub-manager of {@code parent} (a resumed run
-     * goes on scoring with it).
+     * goes on scoring with it). A version whose tokenizer.json is the policy's encodes with the run's encoder; one
+     * with a tokenizer of its own (a given reward model) reads text with that.
      *
      * @throws dev.rlhf.policy.model.CheckpointException naming the file and tensor when the version's checkpoint is
      *     incomplete
@@ -108,9 +127,23 @@ public final class RewardModelBuilder {
     public Version load(int version, NDManager parent) {
         RewardModelCheckpoint.Loaded loaded =
                 RewardModelCheckpoint.load(RewardModelCheckpoint.versionDirectory(versionsRoot, version), parent);
+        if (!sharesTokenizer(RewardModelCheckpoint.versionDirectory(versionsRoot, version), sftDir)) {
+            return new Version(loaded.model(), loaded.scorer(scoreBatchSize), loaded.info(), loaded.tokenizer());
+        }
         loaded.tokenizer().close(); // the version encodes with the run's encoder, as the versions it trains do
         RewardScorer scorer = new RewardScorer(loaded.model(), encoder, loaded.info().normalizer(), scoreBatchSize);
         return new Version(loaded.model(), scorer, loaded.info());
+    }
+
+    /** Whether two checkpoints hold the same tokenizer.json, byte for byte. */
+    public static boolean sharesTokenizer(Path checkpoint, Path other) {
+        try {
+            return Files.mismatch(checkpoint.resolve(RewardModelCheckpoint.TOKENIZER_JSON),
+                    other.resolve(RewardModelCheckpoint.TOKENIZER_JSON)) == -1;
+        } catch (IOException e) {
+            throw new CheckpointException("cannot compare the tokenizers of " + checkpoint + " and " + other + ": "
+                    + e.getMessage(), e);
+        }
     }
 
     /**

@@ -29,8 +29,11 @@ import java.util.stream.Stream;
  * one root as {@code v0001}, {@code v0002}, ...
  */
 public final class RewardModelCheckpoint {
-    private static final List<String> TOKENIZER_FILES =
-            List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json");
+    /** The Hugging Face tokenizer file every reward-model checkpoint holds. */
+    public static final String TOKENIZER_JSON = "tokenizer.json";
+    /** The tokenizer files a checkpoint carries, where its source has them. */
+    public static final List<String> TOKENIZER_FILES =
+            List.of(TOKENIZER_JSON, "tokenizer_config.json", "special_tokens_map.json");
     private static final Pattern VERSION_DIR = Pattern.compile("v(\\d{4,})");
 
     private RewardModelCheckpoint() {}
