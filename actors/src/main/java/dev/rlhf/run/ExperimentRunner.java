@@ -33,6 +33,7 @@ import dev.rlhf.policy.bootstrap.ReviewCorpus;
 import dev.rlhf.policy.model.GptConfig;
 import dev.rlhf.policy.ppo.PolicyLearner;
 import dev.rlhf.policy.ppo.PpoSettings;
+import dev.rlhf.policy.tokenizer.TextTokenizer;
 import dev.rlhf.rewardmodel.Comparison;
 import dev.rlhf.rewardmodel.ComparisonSource;
 import dev.rlhf.rewardmodel.RewardModelBuilder;
@@ -158,14 +159,21 @@ public final class ExperimentRunner {
         Engine.getInstance(); // loads libtorch, which the thread setting below goes to
         JniUtils.setNumThreads(settings.intraOpThreads());
         Path runDir = settings.runDir();
+        // the task's inputs are checked before the run directory is written, so a mistake can be fixed and rerun
+        GptConfig policyConfig = GptConfig.read(policyDir);
+        Optional<GivenRewardModel> given = settings.givenRewardModel()
+                ? Optional.of(GivenRewardModel.check(settings.rewardModel(), policyDir, policyConfig,
+                        settings.annotators()))
+                : Optional.empty();
+        // a reward model reading the policy's tokens reads at most its own context of them
+        int contextLength = Math.min(policyConfig.contextLength(), given.filter(GivenRewardModel::sharesTokenizer)
+                .map(g -> g.config().contextLength()).orElse(Integer.MAX_VALUE));
+        Optional<FilePrompts> filePrompts = settings.embeddedTask() ? Optional.empty()
+                : Optional.of(loadPrompts(contextLength - settings.sampling().maxNewTokens()));
+        Optional<GoldScore> gold = settings.embeddedTask() ? Optional.of(new GoldScore()) : Optional.empty();
         Optional<Path> checkpoint = prepareRunDirectory(runDir, resume);
         RunCheckpoint.State resumedState = checkpoint.isPresent() ? RunCheckpoint.readState(checkpoint.get()) : null;
         int iterationsDone = resumedState == null ? 0 : resumedState.iteration();
-        Optional<GoldScore> gold = settings.embeddedTask() ? Optional.of(new GoldScore()) : Optional.empty();
-        Optional<GivenRewardModel> given = settings.givenRewardModel()
-                ? Optional.of(GivenRewardModel.check(settings.rewardModel(), policyDir, GptConfig.read(policyDir),
-                        settings.annotators()))
-                : Optional.empty();
         PpoSettings ppo = PpoSettings.from(config);
         List<String> columns = new ArrayList<>(List.of("reward/rm_mean", "reward/gold_mean", "kl/to_reference",
                 "ppo/clip_fraction", "ppo/approx_kl", "rollout/response_length", "time/iteration_s"));
@@ -183,11 +191,8 @@ public final class ExperimentRunner {
                         ? RunMetrics.resume(runDir, progress, iterationsDone)
                         : RunMetrics.open(runDir, progress)) {
             handle.storeOpened(store);
-            // a reward model reading the policy's tokens reads at most its own context of them
-            int contextLength = Math.min(sft.model().config().contextLength(), given.filter(
-                    GivenRewardModel::sharesTokenizer).map(g -> g.config().contextLength()).orElse(Integer.MAX_VALUE));
             SequenceEncoder encoder = new SequenceEncoder(sft.tokenizer(), contextLength);
-            ExperimentPlan plan = plan(sft, contextLength);
+            ExperimentPlan plan = plan(sft, filePrompts);
             List<Comparison> goldHeldOut = gold.isPresent()
                     ? ComparisonSource.fromPolicy(sft, new ReviewCorpus().prompts(200, settings.seed() + 5),
                             settings.sampling().maxNewTokens(), settings.seed() + 6)
@@ -278,19 +283,25 @@ public final class ExperimentRunner {
 
     /**
      * What the run rolls out: the embedded review task's prompts and data-set comparisons, or a prompt file's
-     * prompts that fit {@code contextLength} with the response.
+     * prompts.
      */
-    private ExperimentPlan plan(Policy sft, int contextLength) {
-        if (settings.embeddedTask()) {
+    private ExperimentPlan plan(Policy sft, Optional<FilePrompts> filePrompts) {
+        if (filePrompts.isEmpty()) {
             ReviewCorpus corpus = new ReviewCorpus();
             return new ExperimentPlan(settings, corpus::prompts, corpus::prompts, sft.tokenizer()::encode,
                     ComparisonSource.fromCorpus(corpus, settings.datasetComparisons(), 4, settings.seed() + 7));
         }
-        FilePrompts prompts = FilePrompts.load(Path.of(settings.prompts()), p -> sft.tokenizer().encode(p).length,
-                contextLength - settings.sampling().maxNewTokens(), settings.evaluationHeldOutShare(),
-                settings.seed());
+        FilePrompts prompts = filePrompts.get();
         return new ExperimentPlan(settings, prompts::training, prompts::evaluation, sft.tokenizer()::encode,
                 List.of());
+    }
+
+    /** The prompt file's prompts of at most {@code maxPromptTokens} of the policy's tokens. */
+    private FilePrompts loadPrompts(int maxPromptTokens) throws IOException {
+        try (TextTokenizer tokenizer = TextTokenizer.load(policyDir)) {
+            return FilePrompts.load(Path.of(settings.prompts()), prompt -> tokenizer.encode(prompt).length,
+                    maxPromptTokens, settings.evaluationHeldOutShare(), settings.seed());
+        }
     }
 
     /** Says on the console that the run failed, and where it can resume. */
