@@ -41,7 +41,8 @@ import org.apache.pekko.pattern.StatusReply;
 
 /**
  * The ExperimentCoordinator role: runs the loop. Before PPO it samples the SFT policy for the evaluation and for
- * the first reward model's comparisons, has them judged and trains reward model v1. Each iteration then
+ * the first reward model's comparisons, has them judged and trains reward model v1 (a run given a reward model
+ * scores with that one as v1 instead). Each iteration then
  * <ol>
  *   <li>rolls out the iteration's prompts ({@link RolloutRound}: chunks over the workers, each scored as it
  *       finishes),
