@@ -35,7 +35,7 @@ final class ExperimentReport {
         out.printf("gain (paired)    %+.3f        [%+.3f, %+.3f]  (per prompt, same seeds)%n", rm.gain().mean(),
                 rm.gain().low(), rm.gain().high());
         out.printf("win rate         %.3f         [%.3f, %.3f]  (tuned over SFT, %d held-out prompts)%n",
-                rm.winRate().mean(), rm.winRate().low(), rm.winRate().high(), s.evaluationPrompts());
+                rm.winRate().rate(), rm.winRate().low(), rm.winRate().high(), s.evaluationPrompts());
         out.printf("KL to SFT        %.2f         [%.2f, %.2f]  nats per response, evaluation prompts (budget %.1f; "
                 + "last batch %.2f)%n", s.klFinal().mean(), s.klFinal().low(), s.klFinal().high(), s.klTarget(),
                 s.klLastIteration());

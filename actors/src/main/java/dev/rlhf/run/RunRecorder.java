@@ -4,6 +4,7 @@ import dev.rlhf.actors.ExperimentCoordinator;
 import dev.rlhf.actors.ExperimentCoordinator.Event;
 import dev.rlhf.experiment.EvaluationFile;
 import dev.rlhf.experiment.GoldEvaluation;
+import dev.rlhf.experiment.WinRate;
 import dev.rlhf.metrics.RunMetrics;
 import dev.rlhf.policy.bootstrap.GoldScore;
 import dev.rlhf.policy.bootstrap.PromptResponse;
@@ -99,14 +100,12 @@ final class RunRecorder {
         double[] sftScores = finalRewardModel.scores(pairs(sftCompletions));
         double[] tunedScores = finalRewardModel.scores(pairs(tunedCompletions));
         double[] gains = new double[sftScores.length];
-        double[] wins = new double[sftScores.length];
         for (int i = 0; i < gains.length; i++) {
             gains[i] = tunedScores[i] - sftScores[i];
-            wins[i] = gains[i] > 0 ? 1 : gains[i] == 0 ? 0.5 : 0;
         }
         RunSummary.RewardModelView rewardModel = new RunSummary.RewardModelView(lastVersion(),
                 GoldEvaluation.estimate(sftScores, sftCompletions), GoldEvaluation.estimate(tunedScores,
-                tunedCompletions), GoldEvaluation.estimate(gains, List.of()), GoldEvaluation.estimate(wins, List.of()));
+                tunedCompletions), GoldEvaluation.estimate(gains, List.of()), WinRate.of(sftScores, tunedScores));
         RunSummary summary = new RunSummary(gold.map(this::goldFigures), rewardModel,
                 GoldEvaluation.estimate(evaluationKl, List.of()), lastKl, klTarget, versions.size(), iterations,
                 seconds);

@@ -3,6 +3,7 @@ package dev.rlhf.run;
 import com.google.gson.GsonBuilder;
 import dev.rlhf.experiment.GoldEvaluation;
 import dev.rlhf.experiment.GoldEvaluation.Estimate;
+import dev.rlhf.experiment.WinRate;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -57,7 +58,7 @@ public record RunSummary(
      * @param gain the tuned policy's score minus the SFT policy's, paired by prompt
      * @param winRate the share of prompts whose tuned completion it scores above the SFT one (a tie counts half)
      */
-    public record RewardModelView(int version, Estimate sft, Estimate tuned, Estimate gain, Estimate winRate) {}
+    public record RewardModelView(int version, Estimate sft, Estimate tuned, Estimate gain, WinRate winRate) {}
 
     /** The number of evaluation prompts. */
     public int evaluationPrompts() {
@@ -87,7 +88,8 @@ public record RunSummary(
         putEstimate(json, "rm_score_sft", rewardModel.sft());
         putEstimate(json, "rm_score_tuned", rewardModel.tuned());
         putEstimate(json, "rm_gain_paired", rewardModel.gain());
-        putEstimate(json, "rm_win_rate", rewardModel.winRate());
+        json.put("rm_win_rate", rewardModel.winRate().rate());
+        json.put("rm_win_rate_ci95", List.of(rewardModel.winRate().low(), rewardModel.winRate().high()));
         Path file = runDir.resolve(FILE_NAME);
         Files.writeString(file, new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
                 .create().toJson(json), StandardCharsets.UTF_8);
