@@ -41,12 +41,21 @@ public final class BatchEngine implements AutoCloseable {
      * @param maxRows most sequences decoded together
      */
     public BatchEngine(GptModel model, TokenDecoder decoder, int maxRows) {
+        // two context lengths of columns: any running sequence spans at most one, so a shift always makes room
+        this(model, decoder, maxRows, 2 * model.config().contextLength());
+    }
+
+    /**
+     * An engine whose cache holds {@code columns} token positions per row: enough for a batch whose sequences all
+     * join at the first step, as {@link Generator}'s do, when it is the longest prompt plus the most new tokens
+     * (a cache of two context lengths would take gigabytes at GPT-2's 1,024 positions).
+     */
+    BatchEngine(GptModel model, TokenDecoder decoder, int maxRows, int columns) {
         this.model = model;
         this.config = model.config();
         this.decoder = decoder;
         this.manager = model.weights().manager().newSubManager();
-        // two context lengths of columns: any running sequence spans at most one, so a shift always makes room
-        this.cache = KvCache.allocate(manager, config, maxRows, 2 * config.contextLength());
+        this.cache = KvCache.allocate(manager, config, maxRows, columns);
     }
 
     /**

@@ -32,7 +32,7 @@ public final class Generator {
             return List.of();
         }
         Completion[] completions = new Completion[requests.size()];
-        try (BatchEngine engine = new BatchEngine(model, decoder, requests.size())) {
+        try (BatchEngine engine = new BatchEngine(model, decoder, requests.size(), columnsNeeded(requests))) {
             for (int i = 0; i < requests.size(); i++) {
                 int index = i;
                 engine.submit(requests.get(i), completion -> completions[index] = completion);
@@ -42,5 +42,23 @@ public final class Generator {
             }
         }
         return new ArrayList<>(List.of(completions));
+    }
+
+    /**
+     * The cache columns a batch joining at once needs: every prompt ends at the longest one's end, and no request
+     * adds more than the most new tokens any may add (the last sampled token is never written), so no shift is
+     * ever needed.
+     */
+    private int columnsNeeded(List<GenerationRequest> requests) {
+        int contextLength = model.config().contextLength();
+        int longestPrompt = 0;
+        int mostNewTokens = 0;
+        for (GenerationRequest request : requests) {
+            int prompt = request.promptIds().length;
+            longestPrompt = Math.max(longestPrompt, prompt);
+            mostNewTokens = Math.max(mostNewTokens,
+                    Math.min(request.params().maxNewTokens(), Math.max(0, contextLength - prompt)));
+        }
+        return Math.max(1, longestPrompt + mostNewTokens);
     }
 }
