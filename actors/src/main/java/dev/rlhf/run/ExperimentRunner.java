@@ -23,6 +23,7 @@ import dev.rlhf.cluster.RolloutWorkerDiscovery;
 import dev.rlhf.cluster.UnreachableWorkerDowning;
 import dev.rlhf.experiment.FilePrompts;
 import dev.rlhf.experiment.PreferenceLoop;
+import dev.rlhf.experiment.PromptFile;
 import dev.rlhf.metrics.ConsoleProgress;
 import dev.rlhf.metrics.MetricsJsonlWriter;
 import dev.rlhf.metrics.RunMetrics;
@@ -158,14 +159,18 @@ public final class ExperimentRunner {
         Engine.getInstance(); // loads libtorch, which the thread setting below goes to
         JniUtils.setNumThreads(settings.intraOpThreads());
         Path runDir = settings.runDir();
-        Optional<Path> checkpoint = prepareRunDirectory(runDir, resume);
-        RunCheckpoint.State resumedState = checkpoint.isPresent() ? RunCheckpoint.readState(checkpoint.get()) : null;
-        int iterationsDone = resumedState == null ? 0 : resumedState.iteration();
-        Optional<GoldScore> gold = settings.embeddedTask() ? Optional.of(new GoldScore()) : Optional.empty();
+        // a team's files are checked before the run directory is written: a fresh run refuses one that holds a run
         Optional<GivenRewardModel> given = settings.givenRewardModel()
                 ? Optional.of(GivenRewardModel.check(settings.rewardModel(), policyDir, GptConfig.read(policyDir),
                         settings.annotators()))
                 : Optional.empty();
+        if (!settings.embeddedTask()) {
+            PromptFile.read(Path.of(settings.prompts()));
+        }
+        Optional<Path> checkpoint = prepareRunDirectory(runDir, resume);
+        RunCheckpoint.State resumedState = checkpoint.isPresent() ? RunCheckpoint.readState(checkpoint.get()) : null;
+        int iterationsDone = resumedState == null ? 0 : resumedState.iteration();
+        Optional<GoldScore> gold = settings.embeddedTask() ? Optional.of(new GoldScore()) : Optional.empty();
         PpoSettings ppo = PpoSettings.from(config);
         List<String> columns = new ArrayList<>(List.of("reward/rm_mean", "reward/gold_mean", "kl/to_reference",
                 "ppo/clip_fraction", "ppo/approx_kl", "rollout/response_length", "time/iteration_s"));
