@@ -31,7 +31,7 @@ import java.util.Objects;
  *
  * @param clipLow ε_low, in {@code (0, 1)}
  * @param clipHigh ε_high, positive; equal to ε_low for the symmetric PPO clip
- * @param klCoefficient β of the k3 penalty, not negative (DeepSeekMath 0.04; TRL's default 0)
+ * @param klCoefficient β of the k3 penalty, not negative (DeepSeekMath 0.04; TRL's default was 0.04, is now 0)
  * @param aggregation how per-token losses are averaged
  */
 public record GrpoLoss(double clipLow, double clipHigh, double klCoefficient, Aggregation aggregation) {

@@ -46,7 +46,7 @@ public final class RlooAdvantages {
     /**
      * The reward with the reference penalty folded in, per sequence: {@code score - coefficient · KL} with
      * {@code KL} the k1 estimate summed over the response ({@link KlEstimators#k1Sum}), as TRL's
-     * {@code RLOOTrainer} ({@code rlhf_reward = scores - kl_coef * kl.sum(1)}) and OpenRLHF's RLOO
+     * original {@code RLOOTrainer} ({@code rlhf_reward = scores + (-kl_coef * kl).sum(1)}) and OpenRLHF's RLOO
      * (per-token {@code -kl_coef · k1}, summed with the score) both do.
      *
      * @param scores reward-model scores, one per sequence
