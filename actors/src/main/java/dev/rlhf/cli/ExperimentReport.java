@@ -39,8 +39,8 @@ final class ExperimentReport {
         out.printf("KL to SFT        %.2f         [%.2f, %.2f]  nats per response, evaluation prompts (budget %.1f; "
                 + "last batch %.2f)%n", s.klFinal().mean(), s.klFinal().low(), s.klFinal().high(), s.klTarget(),
                 s.klLastIteration());
-        out.printf("iterations       %d in %.0f s (%d reward-model versions)%n", s.iterations(), s.secondsTotal(),
-                s.rewardModelVersions());
+        out.printf("iterations       %d in %.0f s (%d reward-model version%s)%n", s.iterations(), s.secondsTotal(),
+                s.rewardModelVersions(), s.rewardModelVersions() == 1 ? "" : "s");
     }
 
     private static void printGold(RunSummary.Gold gold, PrintStream out) {
