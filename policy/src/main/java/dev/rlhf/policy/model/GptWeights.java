@@ -200,6 +200,23 @@ public final class GptWeights implements AutoCloseable {
         return new GptWeights(config, target, copies);
     }
 
+    /**
+     * A deep copy in a new sub-manager of {@code parent} without any value head: the starting point of a learner
+     * that trains none (GRPO, RLOO).
+     */
+    public GptWeights copyWithoutValueHead(NDManager parent) {
+        Gradients.inferenceOnly();
+        NDManager target = parent.newSubManager();
+        Map<String, NDArray> copies = new LinkedHashMap<>();
+        for (TensorSpec spec : specs(config, false)) {
+            NDArray copy = tensors.get(spec.name()).duplicate();
+            copy.attach(target);
+            copy.setName(spec.name());
+            copies.put(spec.name(), copy);
+        }
+        return new GptWeights(config, target, copies);
+    }
+
     /** A deep copy in a new sub-manager of {@code parent} (for a frozen reference or a rollout worker's copy). */
     public GptWeights copy(NDManager parent) {
         Gradients.inferenceOnly();

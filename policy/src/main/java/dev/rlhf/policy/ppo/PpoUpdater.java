@@ -195,7 +195,8 @@ public final class PpoUpdater implements AutoCloseable {
         return sum / count;
     }
 
-    private static int[] permutation(int n, SplittableRandom random) {
+    /** A Fisher-Yates permutation of {@code 0 .. n-1} drawn from {@code random} (the minibatch order). */
+    public static int[] permutation(int n, SplittableRandom random) {
         int[] order = new int[n];
         for (int i = 0; i < n; i++) {
             order[i] = i;

@@ -13,7 +13,7 @@ import dev.rlhf.policy.model.GptModel;
  * @param logprobs {@code [batch, responseLength]} log-probability of each response token
  * @param values {@code [batch, responseLength]} value head at each predicting position, or {@code null}
  */
-record ResponseForward(NDArray logSoftmax, NDArray logprobs, NDArray values) {
+public record ResponseForward(NDArray logSoftmax, NDArray logprobs, NDArray values) {
 
     /**
      * Runs {@code model} on a padded batch; results live in the manager of {@code tokenIds}.
@@ -21,7 +21,7 @@ record ResponseForward(NDArray logSoftmax, NDArray logprobs, NDArray values) {
      * @param tokenIds {@code [batch, promptLength + responseLength]} int64
      * @param attentionMask same shape, int64
      */
-    static ResponseForward run(
+    public static ResponseForward run(
             GptModel model, NDArray tokenIds, NDArray attentionMask, int promptLength, boolean withValues) {
         int batch = Math.toIntExact(tokenIds.getShape().get(0));
         int responseLength = Math.toIntExact(tokenIds.getShape().get(1)) - promptLength;
@@ -39,7 +39,7 @@ record ResponseForward(NDArray logSoftmax, NDArray logprobs, NDArray values) {
     }
 
     /** {@code [batch, responseLength]} entropy of each distribution given its log-softmax {@code [..., vocab]}. */
-    static NDArray entropy(NDArray logSoftmax) {
+    public static NDArray entropy(NDArray logSoftmax) {
         return logSoftmax.exp().mul(logSoftmax).sum(new int[] {-1}).neg();
     }
 }

@@ -9,7 +9,8 @@ import dev.rlhf.policy.model.GptModel;
 /**
  * Turns a rollout batch into {@link Experience}: log π_old, its entropy and values from the policy that is about to
  * be updated, log π_ref from the frozen reference, in forward passes of at most {@code forwardBatchSize} sequences,
- * each in a sub-manager that is closed before the next.
+ * each in a sub-manager that is closed before the next. {@link #logprobs} gives the two log-probs alone, for
+ * learners without a value head (GRPO, RLOO).
  */
 public final class RolloutScorer {
     private final GptModel policy;
@@ -17,16 +18,13 @@ public final class RolloutScorer {
     private final int forwardBatchSize;
 
     /**
-     * @param policy the trainable policy; must have a value head
+     * @param policy the trainable policy; {@link #score} needs a value head, {@link #logprobs} and
+     *     {@link #klToReference} do not
      * @param reference the frozen reference (the SFT model)
      * @param forwardBatchSize sequences per forward pass
-     * @throws IllegalArgumentException if the policy has no value head, the vocabularies differ, or
-     *     {@code forwardBatchSize} is not positive
+     * @throws IllegalArgumentException if the vocabularies differ, or {@code forwardBatchSize} is not positive
      */
     public RolloutScorer(GptModel policy, GptModel reference, int forwardBatchSize) {
-        if (!policy.weights().hasValueHead()) {
-            throw new IllegalArgumentException("policy must have a value head");
-        }
         if (policy.config().vocabSize() != reference.config().vocabSize()) {
             throw new IllegalArgumentException("policy and reference vocabularies differ: "
                     + policy.config().vocabSize() + " vs " + reference.config().vocabSize());
@@ -43,9 +41,13 @@ public final class RolloutScorer {
      * Scores a batch.
      *
      * @param scores one reward-model score per sequence
-     * @throws IllegalArgumentException if {@code scores} does not hold one entry per sequence
+     * @throws IllegalArgumentException if the policy has no value head, or {@code scores} does not hold one entry
+     *     per sequence
      */
     public Experience score(RolloutSequences sequences, float[] scores) {
+        if (!policy.weights().hasValueHead()) {
+            throw new IllegalArgumentException("policy must have a value head");
+        }
         int tokens = sequences.batch() * sequences.responseLength();
         float[] logprobs = new float[tokens];
         float[] refLogprobs = new float[tokens];
@@ -72,6 +74,25 @@ public final class RolloutScorer {
      * samples of the policy its mean estimates KL(π || π_ref). Computes the log-probs only, not values or entropy.
      */
     public double[] klToReference(RolloutSequences sequences) {
+        TokenLogprobs both = logprobs(sequences);
+        return TokenRewards.klPerSequence(
+                both.logprobs(), both.refLogprobs(), sequences.responseMask(), sequences.batch());
+    }
+
+    /**
+     * Per-token log-probs of the response tokens, {@code [batch, responseLength]} row-major in the layout of
+     * {@link RolloutSequences}, without gradients.
+     *
+     * @param logprobs log π under the policy as it is now
+     * @param refLogprobs log π_ref under the frozen reference
+     */
+    public record TokenLogprobs(float[] logprobs, float[] refLogprobs) {}
+
+    /**
+     * The policy's and the reference's log-probs of every response token (padding entries as the forward pass left
+     * them: select them away with the response mask). Computes neither values nor entropy.
+     */
+    public TokenLogprobs logprobs(RolloutSequences sequences) {
         int tokens = sequences.batch() * sequences.responseLength();
         float[] logprobs = new float[tokens];
         float[] refLogprobs = new float[tokens];
@@ -79,7 +100,7 @@ public final class RolloutScorer {
             System.arraycopy(own.logprobs().toFloatArray(), 0, logprobs, offset, count);
             System.arraycopy(ref.logprobs().toFloatArray(), 0, refLogprobs, offset, count);
         });
-        return TokenRewards.klPerSequence(logprobs, refLogprobs, sequences.responseMask(), sequences.batch());
+        return new TokenLogprobs(logprobs, refLogprobs);
     }
 
     /** Reads what one chunk's forward passes give; {@code count} response tokens from {@code offset}. */

@@ -108,7 +108,7 @@ public record RolloutSequences(int batch, int promptLength, int responseLength, 
     }
 
     /** The given rows, in that order, in the same layout (for a minibatch). */
-    RolloutSequences rows(int[] rows) {
+    public RolloutSequences rows(int[] rows) {
         int length = length();
         long[] ids = new long[rows.length * length];
         long[] mask = new long[rows.length * length];
