@@ -184,7 +184,7 @@ public final class GroupPolicyLearner implements AutoCloseable {
                 rloo ? settings.rewardKlCoefficient() : settings.beta(), sums[2] / steps, gradNorms / steps,
                 mean(rewards), meanGroupStd(rewards), zeroStdFraction(rewards),
                 rloo ? mean(shaped) - mean(advantages) : Double.NaN, // baseline_i = r_i - A_i
-                settings.learningRate(), steps);
+                Double.parseDouble(Float.toString(settings.learningRate())), steps);
         return new Update(stats, WeightsSnapshot.of(policy.weights(), version));
     }
 

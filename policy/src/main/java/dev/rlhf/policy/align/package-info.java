@@ -3,7 +3,8 @@
  * ({@link dev.rlhf.policy.align.DpoLoss}, {@link dev.rlhf.policy.align.IpoLoss}), RLOO and GRPO on groups of
  * completions per prompt ({@link dev.rlhf.policy.align.RlooAdvantages}, {@link dev.rlhf.policy.align.GrpoAdvantages},
  * {@link dev.rlhf.policy.align.GrpoLoss}), with {@link dev.rlhf.policy.align.SequenceLogprobs} and
- * {@link dev.rlhf.policy.align.KlEstimators} underneath. Conventions, shared with {@code dev.rlhf.policy.ppo}:
+ * {@link dev.rlhf.policy.align.KlEstimators} underneath, and {@link dev.rlhf.policy.align.GroupPolicyLearner}, the
+ * online learner that runs GRPO or RLOO on batches of such groups. Conventions, shared with {@code dev.rlhf.policy.ppo}:
  * <ul>
  *   <li>per-token arrays are {@code [batch, time]} float32 over the response tokens, with a float mask that is
  *       non-zero (1) on real response tokens; sequence arrays are {@code [batch]};</li>

@@ -176,6 +176,7 @@ class GroupPolicyLearnerTest {
                 Batch first = randomBatch(settings.groupSize(), 2, random);
                 learner.learn(first.prompts(), first.completions(), first.scores()); // gradients are allocated here
                 int afterFirst = arrays(manager);
+                assertTrue(afterFirst > withoutLearner, "the count reaches into the learner's sub-managers");
 
                 // run
                 for (int i = 0; i < 3; i++) {
@@ -189,6 +190,43 @@ class GroupPolicyLearnerTest {
             }
             assertEquals(withoutLearner, arrays(manager), "arrays in the parent manager once the learner is closed");
         }
+    }
+
+    @Test
+    void settingsAreReadFromTheirBlocks() {
+        // setup
+        com.typesafe.config.Config defaults = config("");
+
+        // run
+        GroupSettings grpo = GroupSettings.grpo(defaults);
+        GroupSettings rloo = GroupSettings.rloo(defaults);
+        GroupSettings dapo = GroupSettings.grpo(config(
+                "rlhf.grpo { clip-high = 0.28, beta = 0, scaling = none, loss-aggregation = sequence-mean }"));
+        IllegalArgumentException badScaling = assertThrows(IllegalArgumentException.class,
+                () -> GroupSettings.grpo(config("rlhf.grpo.scaling = std")));
+        IllegalArgumentException loneCompletion = assertThrows(IllegalArgumentException.class,
+                () -> GroupSettings.rloo(config("rlhf.rloo.group-size = 1")));
+
+        // verify
+        assertEquals(GroupSettings.Algorithm.GRPO, grpo.algorithm());
+        assertEquals(8, grpo.groupSize());
+        assertEquals(0.04, grpo.beta());
+        assertEquals(0.2, grpo.clipHigh(), "clip-high null means clip-low");
+        assertEquals(GrpoAdvantages.Scaling.GROUP, grpo.scaling());
+        assertEquals(GrpoLoss.Aggregation.TOKEN_MEAN, grpo.aggregation());
+        assertEquals(1, grpo.epochs());
+        assertEquals(GroupSettings.Algorithm.RLOO, rloo.algorithm());
+        assertEquals(4, rloo.groupSize());
+        assertEquals(0, rloo.beta());
+        assertEquals(0.05, rloo.rewardKlCoefficient());
+        assertEquals(0.28, dapo.clipHigh());
+        assertEquals(0.2, dapo.clipLow());
+        assertEquals(GrpoAdvantages.Scaling.NONE, dapo.scaling());
+        assertEquals(GrpoLoss.Aggregation.SEQUENCE_MEAN, dapo.aggregation());
+        assertTrue(badScaling.getMessage().contains("rlhf.grpo.scaling must be one of group, batch, none"),
+                badScaling.getMessage());
+        assertTrue(loneCompletion.getMessage().contains("group-size must be at least 2"),
+                loneCompletion.getMessage());
     }
 
     /** One rollout batch: prompts and completions side by side in groups, and their scores. */
