@@ -4,8 +4,8 @@ import ai.djl.ndarray.NDArray;
 import dev.rlhf.policy.model.GptModel;
 
 /**
- * One forward pass that produces only what PPO reads: for each response token, its log-probability and the value
- * at the position that predicts it. The language-model head, and the last block's query, attention and MLP, run on
+ * One forward pass that produces only what PPO reads (and the preference learner of {@code dev.rlhf.policy.align}):
+ * for each response token, its log-probability and the value at the position that predicts it. The language-model head, and the last block's query, attention and MLP, run on
  * the {@code responseLength} predicting positions alone, not on the whole sequence: at the benchmark's 32 + 64
  * shape that saves a third of the head's cost and of the last block's.
  *
@@ -13,7 +13,7 @@ import dev.rlhf.policy.model.GptModel;
  * @param logprobs {@code [batch, responseLength]} log-probability of each response token
  * @param values {@code [batch, responseLength]} value head at each predicting position, or {@code null}
  */
-record ResponseForward(NDArray logSoftmax, NDArray logprobs, NDArray values) {
+public record ResponseForward(NDArray logSoftmax, NDArray logprobs, NDArray values) {
 
     /**
      * Runs {@code model} on a padded batch; results live in the manager of {@code tokenIds}.
@@ -21,7 +21,7 @@ record ResponseForward(NDArray logSoftmax, NDArray logprobs, NDArray values) {
      * @param tokenIds {@code [batch, promptLength + responseLength]} int64
      * @param attentionMask same shape, int64
      */
-    static ResponseForward run(
+    public static ResponseForward run(
             GptModel model, NDArray tokenIds, NDArray attentionMask, int promptLength, boolean withValues) {
         int batch = Math.toIntExact(tokenIds.getShape().get(0));
         int responseLength = Math.toIntExact(tokenIds.getShape().get(1)) - promptLength;
