@@ -4,8 +4,8 @@ import ai.djl.ndarray.NDArray;
 import dev.rlhf.policy.model.GptModel;
 
 /**
- * One forward pass that produces only what PPO reads: for each response token, its log-probability and the value
- * at the position that predicts it. The language-model head, and the last block's query, attention and MLP, run on
+ * One forward pass that produces only what PPO reads (and the preference learner of {@code dev.rlhf.policy.align}):
+ * for each response token, its log-probability and the value at the position that predicts it. The language-model head, and the last block's query, attention and MLP, run on
  * the {@code responseLength} predicting positions alone, not on the whole sequence: at the benchmark's 32 + 64
  * shape that saves a third of the head's cost and of the last block's.
  *
