@@ -2,9 +2,9 @@ package dev.rlhf.actors;
 
 import dev.rlhf.actors.ExperimentPlan.Batch;
 import dev.rlhf.actors.ExperimentPlan.ComparisonBatch;
-import dev.rlhf.actors.PpoLearnerActor.CheckpointSaved;
-import dev.rlhf.actors.PpoLearnerActor.KlMeasured;
-import dev.rlhf.actors.PpoLearnerActor.Learned;
+import dev.rlhf.actors.LearnerActor.CheckpointSaved;
+import dev.rlhf.actors.LearnerActor.KlMeasured;
+import dev.rlhf.actors.LearnerActor.Learned;
 import dev.rlhf.actors.PreferenceCollector.Collected;
 import dev.rlhf.actors.PreferenceCollector.Judged;
 import dev.rlhf.actors.PreferenceCollector.LastSequence;
@@ -15,7 +15,6 @@ import dev.rlhf.policy.bootstrap.GoldScore;
 import dev.rlhf.policy.generate.Completion;
 import dev.rlhf.policy.generate.GenerationRequest;
 import dev.rlhf.policy.model.WeightsSnapshot;
-import dev.rlhf.policy.ppo.PpoStats;
 import dev.rlhf.rewardmodel.RewardModelBuilder;
 import dev.rlhf.rewardmodel.RewardModelInfo;
 import java.nio.file.Path;
@@ -81,7 +80,7 @@ import org.apache.pekko.pattern.StatusReply;
 public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoordinator.Command> {
     static final String ROLLOUT_WORKER = "rollout worker";
     static final String SCORER = "reward scorer";
-    static final String LEARNER = "ppo learner";
+    static final String LEARNER = "learner";
     static final String COLLECTOR = "preference collector";
     static final String TRAINER = "reward-model trainer";
 
@@ -138,7 +137,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     public record RewardModelTrained(RewardModelInfo info, int fromIteration) implements Event {}
 
     /** One iteration's statistics and scalar metrics. */
-    public record IterationDone(int iteration, PpoStats stats, Map<String, Double> scalars) implements Event {}
+    public record IterationDone(int iteration, double klToReference, Map<String, Double> scalars) implements Event {}
 
     /**
      * The run ended after {@code iterations} iterations with the final weights; {@code evaluationKl} holds the KL to
@@ -159,7 +158,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
      * @param dispatcher where the roles run (their messages block on native code)
      */
     public record Roles(List<Behavior<RolloutWorker.Command>> localWorkers, Behavior<RewardScorerActor.Command> scorer,
-            Behavior<PpoLearnerActor.Command> learner, Behavior<PreferenceCollector.Command> collector,
+            Behavior<LearnerActor.Command> learner, Behavior<PreferenceCollector.Command> collector,
             Behavior<RewardTrainerActor.Command> trainer, DispatcherSelector dispatcher) {}
 
     /**
@@ -181,7 +180,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     private final Optional<RewardModelBuilder.Version> givenRewardModel;
     private final ActorRef<Event> listener;
     private final ActorRef<RewardScorerActor.Command> scorer;
-    private final ActorRef<PpoLearnerActor.Command> learner;
+    private final ActorRef<LearnerActor.Command> learner;
     private final ActorRef<PreferenceCollector.Command> collector;
     private final ActorRef<RewardTrainerActor.Command> trainer;
     /** The role each supervised child plays, for failure messages. */
@@ -492,7 +491,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         List<int[]> prompts = batch.requests().stream().map(GenerationRequest::promptIds).toList();
         int at = iteration;
         getContext().askWithStatus(Learned.class, learner, timeouts.learn(),
-                replyTo -> new PpoLearnerActor.Learn(at, prompts, completions, scores, replyTo),
+                replyTo -> new LearnerActor.Learn(at, prompts, completions, scores, replyTo),
                 (learnt, failure) -> learnt != null
                         ? new BatchLearned(learnt) : new StepFailed(LEARNER, "the update of iteration " + at, failure));
         if (settings.pairs() > 0) {
@@ -520,8 +519,8 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         publishing = false;
         timings.put("time/publish_s", (System.nanoTime() - publishStart) / 1e9);
         timings.put("time/iteration_s", (System.nanoTime() - iterationStart) / 1e9);
-        PpoStats stats = learned.update().stats();
-        listener.tell(new IterationDone(iteration, stats, IterationScalars.of(stats,
+        OnlineLearner.Update update = learned.update();
+        listener.tell(new IterationDone(iteration, update.klToReference(), IterationScalars.of(update.scalars(),
                 learned.update().snapshot().version(), schedule.versionInUse(), batch.prompts(), completions, scores,
                 gold, Optional.ofNullable(judgments), timings)));
         iteration++;
@@ -537,7 +536,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         listener.tell(new Evaluated(board.latest().version(), batch.prompts(), evaluated));
         List<int[]> prompts = batch.requests().stream().map(GenerationRequest::promptIds).toList();
         getContext().askWithStatus(KlMeasured.class, learner, timeouts.measureKl(),
-                replyTo -> new PpoLearnerActor.MeasureKl(prompts, evaluated, replyTo),
+                replyTo -> new LearnerActor.MeasureKl(prompts, evaluated, replyTo),
                 (measured, failure) -> measured != null
                         ? new FinalKlMeasured(measured) : new StepFailed(LEARNER, "measuring the final KL", failure));
     }
@@ -557,7 +556,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         }
         RunCheckpoint.State state = schedule.checkpointState(iteration);
         getContext().askWithStatus(CheckpointSaved.class, learner, timeouts.checkpoint(),
-                replyTo -> new PpoLearnerActor.SaveCheckpoint(state, replyTo),
+                replyTo -> new LearnerActor.SaveCheckpoint(state, replyTo),
                 (saved, failure) -> saved != null ? new CheckpointWritten(saved) : new CheckpointFailed(failure));
     }
 

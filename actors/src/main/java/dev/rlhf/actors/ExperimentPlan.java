@@ -56,28 +56,43 @@ public record ExperimentPlan(ExperimentSettings settings, PromptSource prompts, 
     }
 
     /**
-     * The rollout of iteration {@code iteration}: {@code prompts-per-iteration} requests, of which the first
+     * The rollout of iteration {@code iteration}: {@code prompts-per-iteration} requests. For PPO the first
      * {@link ExperimentSettings#pairs()} prompts are sampled a second time at the end of the batch (the pairs
-     * sent for judgment in iterated RLHF; see {@link #iterationPairs}).
+     * sent for judgment in iterated RLHF; see {@link #iterationPairs}); for GRPO and RLOO each prompt is sampled
+     * group-size times in a row, each with a seed of its own, and the pairs are disjoint pairs of a group's
+     * completions, (0, 1), (2, 3), ..., group after group.
      */
     public Batch iteration(int iteration) {
         int pairs = settings.pairs();
-        List<String> distinct = prompts.draw(settings.promptsPerIteration() - pairs,
-                settings.seed() * 1_000_003L + iteration);
-        List<String> all = new ArrayList<>(distinct);
-        all.addAll(distinct.subList(0, pairs));
+        int group = settings.groupSize();
+        long seed = settings.seed() * 1_000_003L + iteration;
+        List<String> all = new ArrayList<>(settings.promptsPerIteration());
+        if (group == 1) {
+            List<String> distinct = prompts.draw(settings.promptsPerIteration() - pairs, seed);
+            all.addAll(distinct);
+            all.addAll(distinct.subList(0, pairs));
+        } else {
+            for (String prompt : prompts.draw(settings.promptsPerIteration() / group, seed)) {
+                for (int i = 0; i < group; i++) {
+                    all.add(prompt);
+                }
+            }
+        }
         return batch(all, settings.seed() * 7919L + iteration * 100_003L);
     }
 
     /** The pairs of iteration {@code iteration}'s completions (of {@link #iteration}'s batch) to be judged. */
     public ComparisonBatch iterationPairs(int iteration, Batch batch, List<Completion> completions) {
         int pairs = settings.pairs();
-        int secondSamples = completions.size() - pairs;
+        int group = settings.groupSize();
         List<Comparison> comparisons = new ArrayList<>(pairs);
         for (int i = 0; i < pairs; i++) {
-            comparisons.add(new Comparison(batch.prompts().get(i),
-                    ComparisonSource.responseText(completions.get(i)),
-                    ComparisonSource.responseText(completions.get(secondSamples + i))));
+            // a group of G holds G / 2 disjoint pairs of one prompt's completions: (0, 1), (2, 3), ...
+            int first = group == 1 ? i : i / (group / 2) * group + 2 * (i % (group / 2));
+            int second = group == 1 ? completions.size() - pairs + i : first + 1;
+            comparisons.add(new Comparison(batch.prompts().get(first),
+                    ComparisonSource.responseText(completions.get(first)),
+                    ComparisonSource.responseText(completions.get(second))));
         }
         return new ComparisonBatch(iteration, comparisons);
     }

@@ -16,6 +16,8 @@ import java.util.Set;
  * @param rewardModel the reward model PPO starts from; empty to train v1 from the panel's initial judgments
  * @param annotators who judges each iteration's comparison pairs
  * @param humanAnnotationsPerTask people each iteration task waits for in the human and mixed modes
+ * @param algorithm what updates the policy ({@code rlhf.algorithm})
+ * @param groupSize completions per prompt in an iteration's rollout: 1 for PPO, the group size for GRPO and RLOO
  */
 public record ExperimentSettings(
         String policyCheckpoint,
@@ -38,7 +40,9 @@ public record ExperimentSettings(
         int retrainAfter,
         int replay,
         AnnotatorsMode annotators,
-        int humanAnnotationsPerTask) {
+        int humanAnnotationsPerTask,
+        Algorithm algorithm,
+        int groupSize) {
 
     public ExperimentSettings {
         requirePositive(iterations, "iterations");
@@ -77,23 +81,30 @@ public record ExperimentSettings(
             throw new IllegalArgumentException("rlhf.annotators.human-annotations-per-task must be positive but was "
                     + humanAnnotationsPerTask);
         }
-        if (iterated && (pairsPerIteration <= 0 || 2 * pairsPerIteration > promptsPerIteration)) {
-            throw new IllegalArgumentException("iterated.pairs-per-iteration must be in 1.."
-                    + promptsPerIteration / 2 + " but was " + pairsPerIteration);
+        if (groupSize < 1 || promptsPerIteration % groupSize != 0) {
+            throw new IllegalArgumentException("rlhf.experiment.prompts-per-iteration (" + promptsPerIteration
+                    + ") must be a multiple of " + algorithm.key() + "'s group size " + groupSize);
+        }
+        // PPO samples a pair's second completion at the end of the batch; GRPO and RLOO pair a group's completions
+        int mostPairs = groupSize == 1 ? promptsPerIteration / 2 : promptsPerIteration / groupSize * (groupSize / 2);
+        if (iterated && (pairsPerIteration <= 0 || pairsPerIteration > mostPairs)) {
+            throw new IllegalArgumentException("iterated.pairs-per-iteration must be in 1.." + mostPairs
+                    + " but was " + pairsPerIteration);
         }
     }
 
-    /** An experiment on the embedded task whose annotators are all simulated. */
+    /** A PPO experiment on the embedded task whose annotators are all simulated. */
     public ExperimentSettings(String policyCheckpoint, Path runDir, long seed, int iterations, int promptsPerIteration,
             int rolloutWorkers, int intraOpThreads, int checkpointEvery, SamplingParams sampling,
             int evaluationPrompts, int rewardComparisons, int datasetComparisons, boolean iterated,
             int pairsPerIteration, int retrainAfter, int replay) {
         this(policyCheckpoint, "", 0.1, "", runDir, seed, iterations, promptsPerIteration, rolloutWorkers, intraOpThreads,
                 checkpointEvery, sampling, evaluationPrompts, rewardComparisons, datasetComparisons, iterated,
-                pairsPerIteration, retrainAfter, replay, AnnotatorsMode.SIMULATED, 1);
+                pairsPerIteration, retrainAfter, replay, AnnotatorsMode.SIMULATED, 1, Algorithm.PPO, 1);
     }
 
     public static ExperimentSettings from(Config config) {
+        Algorithm algorithm = Algorithm.parse(config.getString("rlhf.algorithm"));
         Config c = config.getConfig("rlhf.experiment");
         Config s = c.getConfig("sampling");
         SamplingParams sampling = new SamplingParams((float) s.getDouble("temperature"), s.getInt("top-k"),
@@ -119,7 +130,9 @@ public record ExperimentSettings(
                 c.getInt("iterated.retrain-after"),
                 c.getInt("iterated.replay"),
                 AnnotatorsMode.parse(config.getString("rlhf.annotators.mode")),
-                config.getInt("rlhf.annotators.human-annotations-per-task"));
+                config.getInt("rlhf.annotators.human-annotations-per-task"),
+                algorithm,
+                OnlineLearners.groupSize(algorithm, config));
     }
 
     /** Pairs per iteration sent for judgment (0 when iterated RLHF is off or nobody judges). */

@@ -2,7 +2,6 @@ package dev.rlhf.actors;
 
 import dev.rlhf.policy.bootstrap.GoldScore;
 import dev.rlhf.policy.generate.Completion;
-import dev.rlhf.policy.ppo.PpoStats;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,6 +21,7 @@ final class IterationScalars {
     record Judgments(long total, long pending) {}
 
     /**
+     * @param learnerScalars the learner's own statistics ({@link OnlineLearner.Update#scalars()})
      * @param prompts the prompt of each completion
      * @param scores the reward model's normalised score of each completion
      * @param gold the hidden gold score, when the annotators are simulated: adds {@code reward/gold_mean}
@@ -29,7 +29,7 @@ final class IterationScalars {
      *     {@code preferences/judgments_pending}
      * @param timings phase durations ({@code time/*}), in the order they are to appear
      */
-    static Map<String, Double> of(PpoStats stats, long weightVersion, int rewardModelVersion, List<String> prompts,
+    static Map<String, Double> of(Map<String, Double> learnerScalars, long weightVersion, int rewardModelVersion, List<String> prompts,
             List<Completion> completions, float[] scores, Optional<GoldScore> gold, Optional<Judgments> judgments,
             Map<String, Double> timings) {
         Map<String, Double> scalars = new LinkedHashMap<>();
@@ -51,15 +51,7 @@ final class IterationScalars {
             scalars.put("preferences/judgments_total", (double) j.total());
             scalars.put("preferences/judgments_pending", (double) j.pending());
         });
-        scalars.put("kl/to_reference", stats.klToReference());
-        scalars.put("kl/coefficient", stats.klCoefficient());
-        scalars.put("ppo/policy_loss", stats.policyLoss());
-        scalars.put("ppo/value_loss", stats.valueLoss());
-        scalars.put("ppo/entropy", stats.entropy());
-        scalars.put("ppo/clip_fraction", stats.clipFraction());
-        scalars.put("ppo/approx_kl", stats.approxKl());
-        scalars.put("ppo/grad_norm", stats.gradNorm());
-        scalars.put("ppo/epochs", (double) stats.epochsRun());
+        scalars.putAll(learnerScalars);
         int tokens = completions.stream().mapToInt(c -> c.tokenIds().length).sum();
         scalars.put("rollout/response_length", tokens / (double) completions.size());
         scalars.put("perf/tokens_per_s", tokens / timings.get("time/rollout_s"));

@@ -1,15 +1,19 @@
 package dev.rlhf.actors;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.rlhf.policy.ppo.PolicyLearner;
+import com.typesafe.config.Config;
+import dev.rlhf.policy.align.GroupPolicyLearner;
+import dev.rlhf.policy.align.GroupSettings;
 import dev.rlhf.policy.checkpoint.GptCheckpoint;
 import dev.rlhf.policy.checkpoint.SafetensorsReader;
 import dev.rlhf.policy.checkpoint.SafetensorsWriter;
 import dev.rlhf.policy.model.CheckpointException;
 import dev.rlhf.policy.model.GptWeights;
+import dev.rlhf.policy.ppo.PolicyLearner;
 import dev.rlhf.policy.ppo.PpoSettings;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -32,6 +36,7 @@ import java.util.Optional;
 public final class RunCheckpoint {
     public static final String STATE_FILE = "state.json";
     public static final String OPTIMIZER_FILE = "optimizer.safetensors";
+    private static final String ALGORITHM = "algorithm";
 
     private final Path root;
 
@@ -53,17 +58,18 @@ public final class RunCheckpoint {
     }
 
     /** Writes the learner's state and {@code state} as the checkpoint of {@code state.iteration()}. */
-    public Path save(PolicyLearner learner, State state) throws IOException {
+    public Path save(OnlineLearner learner, State state) throws IOException {
         Path target = root.resolve(String.format("iter-%05d", state.iteration()));
         Path staging = root.resolve(target.getFileName() + ".tmp");
         Files.createDirectories(staging);
-        GptCheckpoint.save(learner.policy().weights(), staging);
-        SafetensorsWriter.write(staging.resolve(OPTIMIZER_FILE), learner.updater().optimizer().state());
+        GptCheckpoint.save(learner.weights(), staging);
+        SafetensorsWriter.write(staging.resolve(OPTIMIZER_FILE), learner.optimizer().state());
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("iteration", state.iteration());
+        json.put(ALGORITHM, learner.algorithm().key());
         json.put("weight_version", learner.version());
-        json.put("optimizer_steps", learner.updater().optimizer().steps());
-        json.put("kl_coefficient", learner.updater().klController().coefficient());
+        json.put("optimizer_steps", learner.optimizer().steps());
+        json.putAll(learner.checkpointState());
         json.put("preference_sequence", state.preferenceSequence());
         json.put("reward_model_version", state.rewardModelVersion());
         json.put("judged_for_training", state.judgedForTraining());
@@ -99,24 +105,37 @@ public final class RunCheckpoint {
     }
 
     /**
-     * Rebuilds the learner a checkpoint saved: its policy and value head, optimiser moments and steps, KL
-     * coefficient and weight version, in sub-managers of {@code parent}.
+     * Rebuilds the learner a checkpoint saved: its policy (and PPO's value head), optimiser moments and steps, PPO's
+     * KL coefficient and the weight version, in sub-managers of {@code parent}.
      *
      * @param sft the SFT weights (the frozen reference)
+     * @param algorithm the run's algorithm, which must be the one that wrote the checkpoint
      * @throws IOException if {@code state.json} cannot be read
-     * @throws CheckpointException naming the file and tensor when the checkpoint is incomplete
+     * @throws CheckpointException naming the file and tensor when the checkpoint is incomplete, or the algorithm
+     *     when another one wrote it
      */
-    public static PolicyLearner resumeLearner(Path checkpoint, GptWeights sft, NDManager parent, PpoSettings ppo)
-            throws IOException {
+    public static OnlineLearner resumeLearner(Path checkpoint, GptWeights sft, NDManager parent, Config config,
+            Algorithm algorithm) throws IOException {
         JsonObject json = readJson(checkpoint);
-        PolicyLearner.Saved saved;
+        // checkpoints from before rlhf.algorithm existed are PPO's
+        String written = json.has(ALGORITHM) ? json.get(ALGORITHM).getAsString() : Algorithm.PPO.key();
+        if (!written.equals(algorithm.key())) {
+            throw new CheckpointException("checkpoint " + checkpoint + " was written by " + written
+                    + " but rlhf.algorithm is " + algorithm.key() + ": resume with the algorithm the run started with");
+        }
+        long version = number(json, "weight_version", checkpoint).longValue();
+        int steps = integer(json, "optimizer_steps", checkpoint);
         GptWeights trained = GptCheckpoint.load(checkpoint, parent);
         try (NDManager optimizer = parent.newSubManager()) {
-            saved = new PolicyLearner.Saved(number(json, "weight_version", checkpoint).longValue(),
-                    number(json, "kl_coefficient", checkpoint).doubleValue(),
-                    integer(json, "optimizer_steps", checkpoint),
-                    SafetensorsReader.read(checkpoint.resolve(OPTIMIZER_FILE), optimizer));
-            return PolicyLearner.resume(sft, trained, parent, ppo, saved);
+            Map<String, NDArray> moments = SafetensorsReader.read(checkpoint.resolve(OPTIMIZER_FILE), optimizer);
+            return switch (algorithm) {
+                case PPO -> new PpoOnlineLearner(PolicyLearner.resume(sft, trained, parent, PpoSettings.from(config),
+                        new PolicyLearner.Saved(version, number(json, PpoOnlineLearner.KL_COEFFICIENT, checkpoint)
+                                .doubleValue(), steps, moments)));
+                case GRPO, RLOO -> new GroupOnlineLearner(GroupPolicyLearner.resume(sft, trained, parent,
+                        algorithm == Algorithm.GRPO ? GroupSettings.grpo(config) : GroupSettings.rloo(config),
+                        new GroupPolicyLearner.Saved(version, steps, moments)));
+            };
         } catch (RuntimeException e) {
             trained.close();
             throw e;

@@ -2,7 +2,7 @@ package dev.rlhf.run;
 
 import dev.rlhf.actors.ExperimentCoordinator;
 import dev.rlhf.actors.ExperimentCoordinator.Event;
-import dev.rlhf.actors.PpoLearnerActor;
+import dev.rlhf.actors.LearnerActor;
 import dev.rlhf.store.PreferenceStore;
 import java.time.Duration;
 import java.util.List;
@@ -81,7 +81,7 @@ public final class ExperimentHandle {
      * Asks for a checkpoint at the next iteration boundary; completes once it is on disk, or exceptionally with why
      * it was not written.
      */
-    public CompletionStage<PpoLearnerActor.CheckpointSaved> checkpointNow() {
+    public CompletionStage<LearnerActor.CheckpointSaved> checkpointNow() {
         if (outcome.isDone()) {
             return CompletableFuture.failedFuture(new IllegalStateException("the run has ended"));
         }

@@ -4,13 +4,16 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import com.typesafe.config.Config;
+import dev.rlhf.actors.Algorithm;
 import dev.rlhf.actors.ExperimentCoordinator;
 import dev.rlhf.actors.ExperimentCoordinator.Event;
 import dev.rlhf.actors.ExperimentPlan;
 import dev.rlhf.actors.ExperimentSettings;
 import dev.rlhf.actors.ExperimentTimeouts;
 import dev.rlhf.actors.LocalPolicyReplica;
-import dev.rlhf.actors.PpoLearnerActor;
+import dev.rlhf.actors.OnlineLearner;
+import dev.rlhf.actors.OnlineLearners;
+import dev.rlhf.actors.LearnerActor;
 import dev.rlhf.actors.PreferenceCollector;
 import dev.rlhf.actors.RewardScorerActor;
 import dev.rlhf.actors.RewardTrainerActor;
@@ -31,7 +34,6 @@ import dev.rlhf.policy.Policy;
 import dev.rlhf.policy.bootstrap.GoldScore;
 import dev.rlhf.policy.bootstrap.ReviewCorpus;
 import dev.rlhf.policy.model.GptConfig;
-import dev.rlhf.policy.ppo.PolicyLearner;
 import dev.rlhf.policy.ppo.PpoSettings;
 import dev.rlhf.policy.tokenizer.TextTokenizer;
 import dev.rlhf.rewardmodel.Comparison;
@@ -180,6 +182,11 @@ public final class ExperimentRunner {
         if (gold.isEmpty()) {
             columns.remove("reward/gold_mean");
         }
+        if (settings.algorithm() != Algorithm.PPO) {
+            String prefix = settings.algorithm().key() + "/";
+            columns.set(columns.indexOf("ppo/clip_fraction"), "policy/clip_fraction");
+            columns.set(columns.indexOf("ppo/approx_kl"), prefix + "group_reward_std");
+        }
         ConsoleProgress progress = ConsoleProgress.onStderr(settings.iterations(), columns);
         try (RunLog log = RunLog.open(runDir);
                 NDManager manager = NDManager.newBaseManager(
@@ -203,9 +210,10 @@ public final class ExperimentRunner {
             RunRecorder recorder = new RunRecorder(metrics, runDir, console, gold);
             Optional<RewardModelBuilder.Version> givenVersion = Optional.empty();
             ExperimentCoordinator.Resume resumePoint = null;
-            PolicyLearner learner;
+            OnlineLearner learner;
             if (resumedState != null) {
-                learner = RunCheckpoint.resumeLearner(checkpoint.get(), sft.model().weights(), manager, ppo);
+                learner = RunCheckpoint.resumeLearner(checkpoint.get(), sft.model().weights(), manager, config,
+                        settings.algorithm());
                 RewardModelBuilder.Version rewardModel = resumedState.rewardModelVersion() > 0
                         ? builder.load(resumedState.rewardModelVersion(), manager) : null;
                 recorder.resumed(rewardModel == null ? null : rewardModel.info(), versionsRoot);
@@ -213,7 +221,7 @@ public final class ExperimentRunner {
                 console.printf("resuming %s from %s (iteration %d of %d)%n", runDir, checkpoint.get().getFileName(),
                         iterationsDone, settings.iterations());
             } else {
-                learner = new PolicyLearner(sft.model().weights(), manager, ppo);
+                learner = OnlineLearners.create(settings.algorithm(), sft.model().weights(), manager, config);
                 if (given.isPresent()) {
                     given.get().installAsVersionOne(policyDir, versionsRoot);
                     givenVersion = Optional.of(builder.load(1, manager));
@@ -227,7 +235,7 @@ public final class ExperimentRunner {
             }
             ExperimentCoordinator.Roles roles = roleWrapper.apply(new ExperimentCoordinator.Roles(workers,
                     RewardScorerActor.create(),
-                    PpoLearnerActor.create(learner, new RunCheckpoint(runDir)),
+                    LearnerActor.create(learner, new RunCheckpoint(runDir)),
                     PreferenceCollector.create(new PreferenceLoop(store,
                             new SimulatedAnnotatorPanel(AnnotatorPanelSettings.from(config)))),
                     RewardTrainerActor.create(builder, manager), DispatcherSelector.fromConfig(TENSOR_DISPATCHER)));

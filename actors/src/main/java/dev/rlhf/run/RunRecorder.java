@@ -80,7 +80,7 @@ final class RunRecorder {
                         t.info().version(), t.fromIteration(), t.info().metrics().get("held_out_accuracy"));
             }
         } else if (event instanceof ExperimentCoordinator.IterationDone d) {
-            lastKl = d.stats().klToReference();
+            lastKl = d.klToReference();
             metrics.record(d.iteration() + 1, d.scalars());
         }
     }

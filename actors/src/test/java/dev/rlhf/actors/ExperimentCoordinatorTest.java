@@ -85,7 +85,8 @@ class ExperimentCoordinatorTest {
     void inHumanModePeoplesJudgmentsCountedAtABoundaryRetrainTheRewardModelAndEachIterationReportsThem() {
         // four iterations, one pair each, for one person, retraining after one new judgment
         ExperimentSettings human = new ExperimentSettings("", "", 0.1, "", Path.of("unused"), 1, 4, 4, 2, 1, 1,
-                ScriptedRoles.SETTINGS.sampling(), 4, 2, 0, true, 1, 1, 0, AnnotatorsMode.HUMAN, 1);
+                ScriptedRoles.SETTINGS.sampling(), 4, 2, 0, true, 1, 1, 0, AnnotatorsMode.HUMAN, 1,
+                Algorithm.PPO, 1);
         TestProbe<Event> events = TESTKIT.createTestProbe();
 
         coordinator = TESTKIT.spawn(ExperimentCoordinator.create(human, ScriptedRoles.plan(human), scriptedRoles(),
@@ -130,7 +131,8 @@ class ExperimentCoordinatorTest {
     /** The batch id and labeling of every Collect of a two-iteration run in {@code mode}, two people per task. */
     private List<String> labelingsOfARun(AnnotatorsMode mode) {
         ExperimentSettings settings = new ExperimentSettings("", "", 0.1, "", Path.of("unused"), 1, 2, 4, 2, 1, 1,
-                ScriptedRoles.SETTINGS.sampling(), 4, 2, 0, true, 1, 1_000_000, 0, mode, 2);
+                ScriptedRoles.SETTINGS.sampling(), 4, 2, 0, true, 1, 1_000_000, 0, mode, 2,
+                Algorithm.PPO, 1);
         List<String> labelings = new CopyOnWriteArrayList<>();
         Behavior<PreferenceCollector.Command> scripted = ScriptedRoles.collector();
         Behavior<PreferenceCollector.Command> recording = Behaviors.intercept(
@@ -183,8 +185,8 @@ class ExperimentCoordinatorTest {
     @Test
     void aLearnerThatThrowsEndsTheRunNamingIt() {
         assertFailsNaming(roles(Map.of("learner",
-                ScriptedRoles.throwing(PpoLearnerActor.Command.class, "boom in the update"))),
-                "ppo learner", "boom in the update");
+                ScriptedRoles.throwing(LearnerActor.Command.class, "boom in the update"))),
+                "learner", "boom in the update");
     }
 
     @Test
@@ -300,7 +302,7 @@ class ExperimentCoordinatorTest {
     private static ExperimentCoordinator.Roles roles(Map<String, Behavior<?>> replaced) {
         return ScriptedRoles.roles(List.of(ScriptedRoles.worker("a"), ScriptedRoles.worker("b")),
                 (Behavior<RewardScorerActor.Command>) replaced.getOrDefault("scorer", ScriptedRoles.scorer()),
-                (Behavior<PpoLearnerActor.Command>) replaced.getOrDefault("learner", ScriptedRoles.learner()),
+                (Behavior<LearnerActor.Command>) replaced.getOrDefault("learner", ScriptedRoles.learner()),
                 (Behavior<PreferenceCollector.Command>) replaced.getOrDefault("collector", ScriptedRoles.collector()),
                 (Behavior<RewardTrainerActor.Command>) replaced.getOrDefault("trainer",
                         ScriptedRoles.trainer(manager)));

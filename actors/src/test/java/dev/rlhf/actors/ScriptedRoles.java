@@ -11,8 +11,6 @@ import dev.rlhf.policy.model.GptConfig;
 import dev.rlhf.policy.model.GptWeights;
 import dev.rlhf.policy.model.TensorSpec;
 import dev.rlhf.policy.model.WeightsSnapshot;
-import dev.rlhf.policy.ppo.PolicyLearner;
-import dev.rlhf.policy.ppo.PpoStats;
 import dev.rlhf.rewardmodel.RewardModel;
 import dev.rlhf.rewardmodel.RewardModelBuilder;
 import dev.rlhf.rewardmodel.RewardModelInfo;
@@ -68,7 +66,7 @@ final class ScriptedRoles {
     }
 
     static ExperimentCoordinator.Roles roles(List<Behavior<RolloutWorker.Command>> workers,
-            Behavior<RewardScorerActor.Command> scorer, Behavior<PpoLearnerActor.Command> learner,
+            Behavior<RewardScorerActor.Command> scorer, Behavior<LearnerActor.Command> learner,
             Behavior<PreferenceCollector.Command> collector, Behavior<RewardTrainerActor.Command> trainer) {
         return new ExperimentCoordinator.Roles(workers, scorer, learner, collector, trainer,
                 DispatcherSelector.defaultDispatcher());
@@ -115,23 +113,23 @@ final class ScriptedRoles {
     }
 
     /** Each update publishes the next weight version. */
-    static Behavior<PpoLearnerActor.Command> learner() {
+    static Behavior<LearnerActor.Command> learner() {
         AtomicLong version = new AtomicLong();
-        return Behaviors.receive(PpoLearnerActor.Command.class)
-                .onMessage(PpoLearnerActor.Learn.class, learn -> {
-                    PpoStats stats = new PpoStats(0, 0, 0, 0, 0, 0, 0, 0.5, 0.1, 0, 1, 1);
-                    learn.replyTo().tell(StatusReply.success(new PpoLearnerActor.Learned(learn.iteration(),
-                            new PolicyLearner.Update(stats, new WeightsSnapshot(version.incrementAndGet(), Map.of())),
+        return Behaviors.receive(LearnerActor.Command.class)
+                .onMessage(LearnerActor.Learn.class, learn -> {
+                    learn.replyTo().tell(StatusReply.success(new LearnerActor.Learned(learn.iteration(),
+                            new OnlineLearner.Update(0.5, Map.of("kl/to_reference", 0.5),
+                                    new WeightsSnapshot(version.incrementAndGet(), Map.of())),
                             0.001)));
                     return Behaviors.same();
                 })
-                .onMessage(PpoLearnerActor.MeasureKl.class, measure -> {
+                .onMessage(LearnerActor.MeasureKl.class, measure -> {
                     measure.replyTo().tell(StatusReply.success(
-                            new PpoLearnerActor.KlMeasured(new double[measure.completions().size()])));
+                            new LearnerActor.KlMeasured(new double[measure.completions().size()])));
                     return Behaviors.same();
                 })
-                .onMessage(PpoLearnerActor.SaveCheckpoint.class, save -> {
-                    save.replyTo().tell(StatusReply.success(new PpoLearnerActor.CheckpointSaved(
+                .onMessage(LearnerActor.SaveCheckpoint.class, save -> {
+                    save.replyTo().tell(StatusReply.success(new LearnerActor.CheckpointSaved(
                             save.state().iteration(), Path.of("checkpoints", "iter-" + save.state().iteration()))));
                     return Behaviors.same();
                 })

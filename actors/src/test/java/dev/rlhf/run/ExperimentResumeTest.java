@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import com.typesafe.config.Config;
 import dev.rlhf.actors.ExperimentCoordinator;
-import dev.rlhf.actors.PpoLearnerActor;
+import dev.rlhf.actors.LearnerActor;
 import dev.rlhf.actors.RunCheckpoint;
 import dev.rlhf.metrics.MetricsJsonlWriter;
 import java.io.ByteArrayOutputStream;
@@ -89,12 +89,12 @@ class ExperimentResumeTest {
                         roles.dispatcher())).run());
         double seconds = (System.nanoTime() - started) / 1e9;
 
-        assertTrue(failure.getMessage().startsWith("ppo learner failed: ")
+        assertTrue(failure.getMessage().startsWith("learner failed: ")
                 && failure.getMessage().contains("injected fault"), failure.getMessage());
         assertTrue(seconds < 120, "the whole run, failure included, took " + seconds + " s");
         assertEquals(List.of("iter-00004"), checkpointsOf(failing), "the last checkpoint is kept");
         String printed = console.toString(StandardCharsets.UTF_8);
-        assertTrue(printed.contains("FAILED: ppo learner failed: ")
+        assertTrue(printed.contains("FAILED: learner failed: ")
                 && printed.contains("keeps checkpoint " + failing.resolve("checkpoints/iter-00004")), printed);
 
         ExperimentRunner.Outcome resumed = new ExperimentRunner(config(failing), sft, quiet()).start(true).await();
@@ -103,13 +103,13 @@ class ExperimentResumeTest {
     }
 
     /** A learner that throws, without answering, on the update of {@code iteration}. */
-    private static Behavior<PpoLearnerActor.Command> failingAt(int iteration,
-            Behavior<PpoLearnerActor.Command> learner) {
-        return Behaviors.intercept(() -> new BehaviorInterceptor<>(PpoLearnerActor.Command.class) {
+    private static Behavior<LearnerActor.Command> failingAt(int iteration,
+            Behavior<LearnerActor.Command> learner) {
+        return Behaviors.intercept(() -> new BehaviorInterceptor<>(LearnerActor.Command.class) {
             @Override
-            public Behavior<PpoLearnerActor.Command> aroundReceive(TypedActorContext<PpoLearnerActor.Command> context,
-                    PpoLearnerActor.Command message, ReceiveTarget<PpoLearnerActor.Command> target) {
-                if (message instanceof PpoLearnerActor.Learn learn && learn.iteration() == iteration) {
+            public Behavior<LearnerActor.Command> aroundReceive(TypedActorContext<LearnerActor.Command> context,
+                    LearnerActor.Command message, ReceiveTarget<LearnerActor.Command> target) {
+                if (message instanceof LearnerActor.Learn learn && learn.iteration() == iteration) {
                     throw new IllegalStateException("injected fault in the update of iteration " + iteration);
                 }
                 return target.apply(context, message);

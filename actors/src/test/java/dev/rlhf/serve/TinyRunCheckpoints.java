@@ -2,10 +2,11 @@ package dev.rlhf.serve;
 
 import ai.djl.ndarray.NDManager;
 import com.typesafe.config.ConfigFactory;
+import dev.rlhf.actors.PpoOnlineLearner;
 import dev.rlhf.actors.RunCheckpoint;
-import dev.rlhf.policy.ppo.PolicyLearner;
 import dev.rlhf.policy.model.GptConfig;
 import dev.rlhf.policy.model.GptWeights;
+import dev.rlhf.policy.ppo.PolicyLearner;
 import dev.rlhf.policy.ppo.PpoSettings;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -18,7 +19,8 @@ final class TinyRunCheckpoints {
     static Path save(NDManager manager, GptConfig config, Path run, int iteration, long seed) throws IOException {
         try (NDManager own = manager.newSubManager();
                 GptWeights sft = GptWeights.random(config, false, own, seed);
-                PolicyLearner learner = new PolicyLearner(sft, own, PpoSettings.from(ConfigFactory.load()))) {
+                PpoOnlineLearner learner = new PpoOnlineLearner(
+                        new PolicyLearner(sft, own, PpoSettings.from(ConfigFactory.load())))) {
             return new RunCheckpoint(run).save(learner, new RunCheckpoint.State(iteration, -1, 0, -1, -1));
         }
     }

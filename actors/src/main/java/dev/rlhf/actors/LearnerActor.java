@@ -1,7 +1,6 @@
 package dev.rlhf.actors;
 
 import dev.rlhf.policy.generate.Completion;
-import dev.rlhf.policy.ppo.PolicyLearner;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -15,19 +14,20 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.pattern.StatusReply;
 
 /**
- * The PpoLearner role: the trainable policy and value head, the frozen reference, the optimiser and the KL
- * controller. Each scored batch becomes one PPO update and a new published weight version. An update or a KL
+ * The learner role: the trainable policy, the frozen reference and the optimiser of the run's {@link Algorithm}
+ * (PPO's value head and KL controller too). Each scored batch becomes one update and a new published weight
+ * version. An update or a KL
  * measurement that throws leaves the learner's state unknown: it answers with the error and fails, and its
  * supervisor stops it (the run's last checkpoint is where it resumes). A checkpoint that cannot be written is
  * only answered with the error: the state is intact.
  */
-public final class PpoLearnerActor extends AbstractBehavior<PpoLearnerActor.Command> {
+public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
 
     /** What the learner handles. */
     public sealed interface Command permits Learn, MeasureKl, SaveCheckpoint {}
 
     /**
-     * One PPO update.
+     * One update.
      *
      * @param prompts prompt token ids, one per completion
      * @param scores normalised reward-model scores, one per completion
@@ -35,7 +35,7 @@ public final class PpoLearnerActor extends AbstractBehavior<PpoLearnerActor.Comm
     public record Learn(int iteration, List<int[]> prompts, List<Completion> completions, float[] scores,
             ActorRef<StatusReply<Learned>> replyTo) implements Command {}
 
-    /** Measures each completion's KL to the reference under the current policy (see PolicyLearner#klToReference). */
+    /** Measures each completion's KL to the reference under the current policy (see OnlineLearner#klToReference). */
     public record MeasureKl(List<int[]> prompts, List<Completion> completions,
             ActorRef<StatusReply<KlMeasured>> replyTo) implements Command {}
 
@@ -47,23 +47,23 @@ public final class PpoLearnerActor extends AbstractBehavior<PpoLearnerActor.Comm
             implements Command {}
 
     /** The outcome of a {@link Learn}. */
-    public record Learned(int iteration, PolicyLearner.Update update, double seconds) {}
+    public record Learned(int iteration, OnlineLearner.Update update, double seconds) {}
 
     /** The checkpoint after {@code iteration} iterations is on disk at {@code path}. */
     public record CheckpointSaved(int iteration, Path path) {}
 
-    private final PolicyLearner learner;
+    private final OnlineLearner learner;
     private final RunCheckpoint checkpoints;
 
-    private PpoLearnerActor(ActorContext<Command> context, PolicyLearner learner, RunCheckpoint checkpoints) {
+    private LearnerActor(ActorContext<Command> context, OnlineLearner learner, RunCheckpoint checkpoints) {
         super(context);
         this.learner = learner;
         this.checkpoints = checkpoints;
     }
 
     /** Takes ownership of {@code learner}; closes it when stopped. */
-    public static Behavior<Command> create(PolicyLearner learner, RunCheckpoint checkpoints) {
-        return Behaviors.setup(context -> new PpoLearnerActor(context, learner, checkpoints));
+    public static Behavior<Command> create(OnlineLearner learner, RunCheckpoint checkpoints) {
+        return Behaviors.setup(context -> new LearnerActor(context, learner, checkpoints));
     }
 
     @Override
@@ -81,7 +81,7 @@ public final class PpoLearnerActor extends AbstractBehavior<PpoLearnerActor.Comm
 
     private Behavior<Command> onLearn(Learn message) {
         long start = System.nanoTime();
-        PolicyLearner.Update update;
+        OnlineLearner.Update update;
         try {
             update = learner.learn(message.prompts(), message.completions(), message.scores());
         } catch (RuntimeException e) {
