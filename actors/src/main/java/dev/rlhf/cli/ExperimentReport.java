@@ -51,7 +51,9 @@ final class ExperimentReport {
         out.printf("gain (paired)    %+.3f        [%+.3f, %+.3f]  (per prompt, same seeds)%n", gold.gain().mean(),
                 gold.gain().low(), gold.gain().high());
         out.printf("gap closed       %.0f%% (target: at least 50%%)%n", 100 * gold.gapClosed());
-        out.printf("reward model     accuracy against gold %.3f%n", gold.rmAccuracy());
+        out.printf("reward model     accuracy against gold %.3f (ceiling: the annotator panel's majority %.3f, on the"
+                + " same %d held-out comparisons)%n", gold.rmAccuracy(), gold.panelMajority().accuracy(),
+                gold.panelMajority().pairs());
         out.println();
     }
 

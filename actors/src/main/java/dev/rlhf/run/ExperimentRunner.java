@@ -37,11 +37,13 @@ import dev.rlhf.policy.model.GptConfig;
 import dev.rlhf.policy.ppo.PpoSettings;
 import dev.rlhf.policy.tokenizer.TextTokenizer;
 import dev.rlhf.rewardmodel.Comparison;
+import dev.rlhf.rewardmodel.GoldAgreement;
 import dev.rlhf.rewardmodel.ComparisonSource;
 import dev.rlhf.rewardmodel.RewardModelBuilder;
 import dev.rlhf.rewardmodel.RewardTrainingSettings;
 import dev.rlhf.rewardmodel.SequenceEncoder;
 import dev.rlhf.rewardmodel.annotators.AnnotatorPanelSettings;
+import dev.rlhf.rewardmodel.annotators.PanelMajority;
 import dev.rlhf.rewardmodel.annotators.SimulatedAnnotatorPanel;
 import dev.rlhf.store.PreferenceStore;
 import dev.rlhf.store.PreferenceStoreSettings;
@@ -207,7 +209,12 @@ public final class ExperimentRunner {
             Path versionsRoot = runDir.resolve(REWARD_MODELS_DIR);
             RewardModelBuilder builder = new RewardModelBuilder(sft.model().weights(), policyDir, encoder,
                     RewardTrainingSettings.from(config), goldHeldOut, versionsRoot, settings.replay());
-            RunRecorder recorder = new RunRecorder(metrics, runDir, console, gold);
+            Optional<GoldAgreement> panelMajority = gold.map(score -> PanelMajority.accuracyAgainstGold(
+                    new SimulatedAnnotatorPanel(AnnotatorPanelSettings.from(config)), goldHeldOut, score));
+            panelMajority.ifPresent(ceiling -> LOG.info("the annotator panel's majority agrees with gold on {} of the"
+                    + " {} held-out comparisons the reward models are measured on: the ceiling of their accuracy",
+                    String.format("%.3f", ceiling.accuracy()), ceiling.pairs()));
+            RunRecorder recorder = new RunRecorder(metrics, runDir, console, gold, panelMajority);
             Optional<RewardModelBuilder.Version> givenVersion = Optional.empty();
             ExperimentCoordinator.Resume resumePoint = null;
             OnlineLearner learner;

@@ -11,6 +11,7 @@ import dev.rlhf.policy.bootstrap.PromptResponse;
 import dev.rlhf.policy.bootstrap.ReviewCorpus;
 import dev.rlhf.policy.generate.Completion;
 import dev.rlhf.rewardmodel.ComparisonSource;
+import dev.rlhf.rewardmodel.GoldAgreement;
 import dev.rlhf.rewardmodel.RewardModelCheckpoint;
 import dev.rlhf.rewardmodel.RewardModelInfo;
 import dev.rlhf.rewardmodel.RewardScorer;
@@ -31,18 +32,25 @@ final class RunRecorder {
     private final Path runDir;
     private final PrintStream console;
     private final Optional<GoldScore> gold;
+    private final Optional<GoldAgreement> panelMajority;
     private final List<RewardModelInfo> versions = new ArrayList<>();
     private List<String> evaluationPrompts;
     private List<Completion> sftCompletions;
     private List<Completion> tunedCompletions;
     private double lastKl = Double.NaN;
 
-    /** @param gold the task's gold score; empty when it has none */
-    RunRecorder(RunMetrics metrics, Path runDir, PrintStream console, Optional<GoldScore> gold) {
+    /**
+     * @param gold the task's gold score; empty when it has none
+     * @param panelMajority the annotator panel's majority against gold on the held-out comparisons the reward
+     *     models' accuracy is measured on; present with {@code gold}
+     */
+    RunRecorder(RunMetrics metrics, Path runDir, PrintStream console, Optional<GoldScore> gold,
+            Optional<GoldAgreement> panelMajority) {
         this.metrics = metrics;
         this.runDir = runDir;
         this.console = console;
         this.gold = gold;
+        this.panelMajority = panelMajority;
     }
 
     /** A resumed run: versions 1..{@code current} come from disk, and the SFT evaluation from its file. */
@@ -73,8 +81,9 @@ final class RunRecorder {
             versions.add(t.info());
             Double againstGold = t.info().metrics().get("accuracy_against_gold");
             if (againstGold != null) {
-                console.printf("reward model v%d from iteration %d: held-out accuracy against gold %.3f%n",
-                        t.info().version(), t.fromIteration(), againstGold);
+                console.printf("reward model v%d from iteration %d: held-out accuracy against gold %.3f (the"
+                        + " panel's majority: %.3f)%n", t.info().version(), t.fromIteration(), againstGold,
+                        panelMajority.orElseThrow().accuracy());
             } else {
                 console.printf("reward model v%d from iteration %d: held-out accuracy %.3f on its own data%n",
                         t.info().version(), t.fromIteration(), t.info().metrics().get("held_out_accuracy"));
@@ -123,7 +132,7 @@ final class RunRecorder {
         return new RunSummary.Gold(GoldEvaluation.of(score, evaluationPrompts, sftCompletions),
                 GoldEvaluation.of(score, evaluationPrompts, tunedCompletions), GoldEvaluation.estimate(best, List.of()),
                 GoldEvaluation.pairedGain(score, evaluationPrompts, sftCompletions, tunedCompletions),
-                versions.get(versions.size() - 1).metrics().get("accuracy_against_gold"));
+                versions.get(versions.size() - 1).metrics().get("accuracy_against_gold"), panelMajority.orElseThrow());
     }
 
     private List<PromptResponse> pairs(List<Completion> completions) {

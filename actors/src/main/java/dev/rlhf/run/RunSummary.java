@@ -4,6 +4,7 @@ import com.google.gson.GsonBuilder;
 import dev.rlhf.experiment.GoldEvaluation;
 import dev.rlhf.experiment.GoldEvaluation.Estimate;
 import dev.rlhf.experiment.WinRate;
+import dev.rlhf.rewardmodel.GoldAgreement;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -43,8 +44,11 @@ public record RunSummary(
      * @param best gold reward of the gold-optimal responses to the evaluation prompts
      * @param gain the tuned policy's gold gain over the SFT policy, paired by prompt (same prompts and seeds)
      * @param rmAccuracy accuracy against gold of the last reward model, on held-out comparisons
+     * @param panelMajority the annotator panel's majority against gold on the same comparisons: the reward
+     *     model's ceiling, the rest of the gap being label noise
      */
-    public record Gold(Estimate sft, Estimate tuned, Estimate best, Estimate gain, double rmAccuracy) {
+    public record Gold(Estimate sft, Estimate tuned, Estimate best, Estimate gain, double rmAccuracy,
+            GoldAgreement panelMajority) {
         /** Share of the gap between the SFT policy and the best reachable gold reward that tuning closed. */
         public double gapClosed() {
             return (tuned.mean() - sft.mean()) / (best.mean() - sft.mean());
@@ -78,7 +82,11 @@ public record RunSummary(
         putEstimate(json, "kl_final", klFinal);
         json.put("kl_last_iteration", klLastIteration);
         json.put("kl_target", klTarget);
-        gold.ifPresent(g -> json.put("rm_accuracy_gold", g.rmAccuracy()));
+        gold.ifPresent(g -> {
+            json.put("rm_accuracy_gold", g.rmAccuracy());
+            json.put("panel_majority_accuracy_gold", g.panelMajority().accuracy());
+            json.put("gold_held_out_pairs", g.panelMajority().pairs());
+        });
         json.put("reward_model_versions", rewardModelVersions);
         json.put("evaluation_prompts", evaluationPrompts());
         json.put("iterations", iterations);

@@ -1,5 +1,6 @@
 package dev.rlhf.run;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
@@ -8,6 +9,8 @@ import com.typesafe.config.ConfigFactory;
 import dev.rlhf.actors.RunCheckpoint;
 import dev.rlhf.policy.bootstrap.Bootstrap;
 import dev.rlhf.policy.bootstrap.BootstrapSettings;
+import dev.rlhf.rewardmodel.RewardModelCheckpoint;
+import dev.rlhf.rewardmodel.RewardModelInfo;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -73,5 +76,10 @@ class QuickstartEndToEndTest {
                 "TensorBoard event file written");
         assertTrue(Files.isRegularFile(run.resolve("checkpoints/iter-00040").resolve(RunCheckpoint.STATE_FILE)),
                 "the last iteration's checkpoint is written");
+        // the reward model's ceiling is measured on the very comparisons its accuracy against gold is
+        RewardModelInfo last = RewardModelInfo.read(RewardModelCheckpoint.latest(
+                run.resolve(ExperimentRunner.REWARD_MODELS_DIR)).orElseThrow());
+        assertEquals(gold.panelMajority().pairs(), last.metrics().get("gold_pairs").intValue());
+        assertTrue(gold.panelMajority().accuracy() > 0.5, "the panel's majority beats chance: " + gold);
     }
 }

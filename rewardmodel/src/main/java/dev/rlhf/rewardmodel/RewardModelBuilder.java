@@ -100,7 +100,9 @@ public final class RewardModelBuilder {
             metrics.put("held_out_accuracy", result.best().heldOutAccuracy());
             metrics.put("held_out_loss", result.best().heldOutLoss());
             if (!goldHeldOut.isEmpty()) {
-                metrics.put("accuracy_against_gold", GoldAgreement.measure(raw, goldHeldOut, new GoldScore()).accuracy());
+                GoldAgreement agreement = GoldAgreement.measure(raw, goldHeldOut, new GoldScore());
+                metrics.put("accuracy_against_gold", agreement.accuracy());
+                metrics.put("gold_pairs", (double) agreement.pairs());
             }
             metrics.put("judgments", (double) judged.size());
             long through = judged.stream().mapToLong(JudgedComparison::sequence).max().orElse(-1);
