@@ -17,13 +17,13 @@ class NativeAllocatorTest {
 
     @Test
     void referenceDefaultsServeTensorsUpTo32MiBFromTheArenas() {
-        assertEquals(new NativeAllocator.Settings(true, 32L << 20, 64L << 20),
+        assertEquals(new NativeAllocator.Settings(true, 32L << 20, 64L << 20, true),
                 NativeAllocator.Settings.from(ConfigFactory.load()));
     }
 
     @Test
     void turnedOffItChangesNothing() {
-        assertFalse(NativeAllocator.tune(new NativeAllocator.Settings(false, 1L << 20, 64L << 20)));
+        assertFalse(NativeAllocator.tune(new NativeAllocator.Settings(false, 1L << 20, 64L << 20, true)));
     }
 
     /** In fresh JVMs, since a process's malloc state decides where a block comes from. */
