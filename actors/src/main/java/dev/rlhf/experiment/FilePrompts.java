@@ -66,7 +66,6 @@ public final class FilePrompts {
         Collections.sort(heldOutIndices); // evaluated in file order
         List<String> heldOut = heldOutIndices.stream().map(fitting::get).toList();
         List<String> training = order.subList(heldOutCount, order.size()).stream().sorted().map(fitting::get).toList();
-        LOG.info("{}: {} prompts to train on, {} held out for the evaluation", file, training.size(), heldOut.size());
         return new FilePrompts(training, heldOut, skipped);
     }
 
@@ -92,6 +91,12 @@ public final class FilePrompts {
     /** Prompts of the file skipped for their length. */
     public int skipped() {
         return skipped;
+    }
+
+    /** What the run uses of the file, for its log: prompts trained on, held out and skipped. */
+    public String describe() {
+        return training.size() + " prompts to train on, " + heldOut.size() + " held out for the evaluation, "
+                + skipped + " skipped for their length";
     }
 
     private static String abbreviate(String text) {

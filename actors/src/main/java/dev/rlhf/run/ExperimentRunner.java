@@ -200,6 +200,7 @@ public final class ExperimentRunner {
                         ? RunMetrics.resume(runDir, progress, iterationsDone)
                         : RunMetrics.open(runDir, progress)) {
             handle.storeOpened(store);
+            filePrompts.ifPresent(prompts -> LOG.info("prompts of {}: {}", settings.prompts(), prompts.describe()));
             SequenceEncoder encoder = new SequenceEncoder(sft.tokenizer(), contextLength);
             ExperimentPlan plan = plan(sft, filePrompts);
             List<Comparison> goldHeldOut = gold.isPresent()
