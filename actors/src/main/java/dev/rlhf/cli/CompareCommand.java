@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigValueFactory;
 import dev.rlhf.actors.Algorithm;
 import dev.rlhf.actors.ExperimentSettings;
 import dev.rlhf.run.ExperimentRunner;
+import dev.rlhf.run.RunSummary;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -16,6 +17,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine;
@@ -116,7 +118,11 @@ final class CompareCommand implements Callable<Integer> {
                 Path log = dir.resolve(run.dir().getFileName() + ".console.txt");
                 try (PrintStream runConsole = new PrintStream(Files.newOutputStream(log), true,
                         StandardCharsets.UTF_8)) {
-                    new ExperimentRunner(configs.get(i), policy, runConsole).run();
+                    RunSummary summary = new ExperimentRunner(configs.get(i), policy, runConsole).run();
+                    console.printf(Locale.ROOT, "  %d iterations in %.0f s: gold gain %+.3f, KL %.2f%n",
+                            summary.iterations(), summary.secondsTotal(),
+                            summary.gold().map(g -> g.gain().mean()).orElse(Double.NaN), summary.klFinal().mean());
+                    console.flush();
                 }
             }
         }

@@ -22,8 +22,8 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * The figures of {@code rlhf compare}, drawn headless with XChart: gold reward against KL to the reference and
- * against seconds (each algorithm a line, the mean over seeds at each iteration, with a 95% band over seeds), and
- * PPO's over-optimisation (gold reward and reward-model score against KL).
+ * against seconds (each algorithm a line, the mean over seeds at each iteration, with a 95% band over seeds; against
+ * KL in the order of the mean KL), and PPO's over-optimisation (gold reward and reward-model score against KL).
  */
 final class ComparisonCharts {
     static final String GOLD_VS_KL = "gold-vs-kl.png";
@@ -53,7 +53,7 @@ final class ComparisonCharts {
             String algorithm = algorithms.get(i);
             Color colour = COLOURS[i % COLOURS.length];
             List<RunResult> runs = results.of(algorithm);
-            addCurve(kl, algorithm, Curve.of(runs, Point::kl, Point::gold), colour);
+            addCurve(kl, algorithm, Curve.of(runs, Point::kl, Point::gold).sortedByX(), colour);
             addFinal(kl, algorithm + " tuned (evaluation)", runs, colour);
             addCurve(seconds, algorithm, Curve.of(runs, Point::seconds, Point::gold), colour);
         }
@@ -64,8 +64,10 @@ final class ComparisonCharts {
             List<RunResult> ppo = results.of("ppo");
             XYChart overoptimisation = chart("PPO: gold reward and reward-model score against KL" + over,
                     "KL to reference (nats per response)", "reward (rollout batch mean)");
-            addCurve(overoptimisation, "gold reward", Curve.of(ppo, Point::kl, Point::gold), COLOURS[0]);
-            addCurve(overoptimisation, "reward-model score", Curve.of(ppo, Point::kl, Point::rm), COLOURS[1]);
+            addCurve(overoptimisation, "gold reward", Curve.of(ppo, Point::kl, Point::gold).sortedByX(),
+                    COLOURS[0]);
+            addCurve(overoptimisation, "reward-model score", Curve.of(ppo, Point::kl, Point::rm).sortedByX(),
+                    COLOURS[1]);
             written.add(save(overoptimisation, dir.resolve(OVEROPTIMISATION_PPO)));
         }
         return written;
@@ -75,7 +77,8 @@ final class ComparisonCharts {
         XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(x).yAxisTitle(y)
                 .build();
         XYStyler styler = chart.getStyler();
-        styler.setLegendPosition(Styler.LegendPosition.InsideSE);
+        styler.setLegendPosition(Styler.LegendPosition.OutsideS);
+        styler.setLegendLayout(Styler.LegendLayout.Horizontal);
         styler.setChartBackgroundColor(Color.WHITE);
         styler.setPlotBackgroundColor(Color.WHITE);
         styler.setPlotGridLinesColor(new Color(225, 225, 225));

@@ -215,5 +215,26 @@ final class ComparisonResults {
             }
             return new Curve(xs, ys, low, high, banded);
         }
+
+        /**
+         * The same points in the order of x: a batch's KL goes down as well as up, so against KL the curve reads as
+         * gold reward as a function of KL (and its band stays one polygon) only in that order.
+         */
+        Curve sortedByX() {
+            Integer[] order = new Integer[x.length];
+            for (int i = 0; i < order.length; i++) {
+                order[i] = i;
+            }
+            java.util.Arrays.sort(order, java.util.Comparator.comparingDouble(i -> x[i]));
+            return new Curve(pick(x, order), pick(y, order), pick(low, order), pick(high, order), banded);
+        }
+
+        private static double[] pick(double[] values, Integer[] order) {
+            double[] picked = new double[order.length];
+            for (int i = 0; i < order.length; i++) {
+                picked[i] = values[order[i]];
+            }
+            return picked;
+        }
     }
 }
