@@ -72,7 +72,8 @@ import org.apache.pekko.pattern.StatusReply;
  * on request), once every batch sent for judgment has been judged, so a checkpoint's state is complete. A run
  * resumed from one skips the SFT evaluation and the first reward model, redoes a reward-model training that was in
  * flight, and goes on from the checkpoint's iteration. {@link Stop} ends a run at the next boundary with a
- * checkpoint to resume from.
+ * checkpoint to resume from. Once a wall-clock budget ({@code rlhf.experiment.budget-seconds}) is spent, the next
+ * boundary is the last, as if the configured iterations were done: a checkpoint, the tuned evaluation, the end.
  *
  * <p>Reward-model versions belong to the coordinator: each is closed once the scorer uses its successor, and the
  * ones still held when the run ends are closed then.
@@ -210,6 +211,10 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
 
     // the iteration in flight
     private int iteration;
+    /** When the run (or its resumption) started, for rlhf.experiment.budget-seconds. */
+    private long runStart;
+    /** The iteration the run ends before: the configured iterations, or the boundary where the budget ran out. */
+    private int endIteration;
     private long iterationStart;
     private final Map<String, Double> timings = new LinkedHashMap<>();
     private boolean publishing;
@@ -230,6 +235,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         this.board = board;
         this.gold = gold;
         this.resume = resume;
+        this.endIteration = settings.iterations();
         for (int i = 0; i < roles.localWorkers().size(); i++) {
             ActorRef<RolloutWorker.Command> worker = spawnRole(ROLLOUT_WORKER, "rollout-worker-" + i,
                     roles.localWorkers().get(i), SupervisorStrategy.restart(), roles.dispatcher());
@@ -306,6 +312,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     // --- start and controls ---------------------------------------------------------------------------------
 
     private Behavior<Command> onStart(Start message) {
+        runStart = System.nanoTime();
         describeAnnotators();
         if (resume == null) {
             startRollout(Phase.EVALUATE_SFT, plan.evaluation());
@@ -469,7 +476,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
             }
             case PROCEED -> { }
         }
-        if (iteration == settings.iterations()) {
+        if (iteration == endIteration) {
             startRollout(Phase.EVALUATE_TUNED, plan.evaluation());
             return;
         }
@@ -524,11 +531,26 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
                 learned.update().snapshot().version(), schedule.versionInUse(), batch.prompts(), completions, scores,
                 gold, Optional.ofNullable(judgments), timings)));
         iteration++;
-        boolean scheduled = iteration % settings.checkpointEvery() == 0 || iteration == settings.iterations();
+        endIfBudgetSpent();
+        boolean scheduled = iteration % settings.checkpointEvery() == 0 || iteration == endIteration;
         if (scheduled || stopRequested || !checkpointRequests.isEmpty()) {
             saveCheckpoint();
         } else {
             startIteration();
+        }
+    }
+
+    /**
+     * Makes this boundary the run's last (as if the configured iterations were done) once the wall-clock budget
+     * ({@code rlhf.experiment.budget-seconds}, 0 for none) is spent.
+     */
+    private void endIfBudgetSpent() {
+        double elapsed = (System.nanoTime() - runStart) / 1e9;
+        if (settings.budgetSeconds() > 0 && iteration < endIteration && elapsed >= settings.budgetSeconds()) {
+            endIteration = iteration;
+            getContext().getLog().info("the budget of {} s is spent ({} s) after iteration {} of {}: the run ends "
+                    + "here", settings.budgetSeconds(), String.format("%.1f", elapsed), iteration,
+                    settings.iterations());
         }
     }
 

@@ -18,6 +18,8 @@ import java.util.Set;
  * @param humanAnnotationsPerTask people each iteration task waits for in the human and mixed modes
  * @param algorithm what updates the policy ({@code rlhf.algorithm})
  * @param groupSize completions per prompt in an iteration's rollout: 1 for PPO, the group size for GRPO and RLOO
+ * @param budgetSeconds wall-clock seconds after which the run ends at the next iteration boundary as if its last
+ *     iteration were done ({@code budget-seconds}); 0 for no budget
  */
 public record ExperimentSettings(
         String policyCheckpoint,
@@ -42,9 +44,14 @@ public record ExperimentSettings(
         AnnotatorsMode annotators,
         int humanAnnotationsPerTask,
         Algorithm algorithm,
-        int groupSize) {
+        int groupSize,
+        double budgetSeconds) {
 
     public ExperimentSettings {
+        if (!(budgetSeconds >= 0)) {
+            throw new IllegalArgumentException("rlhf.experiment.budget-seconds must not be negative but was "
+                    + budgetSeconds);
+        }
         requirePositive(iterations, "iterations");
         requirePositive(promptsPerIteration, "prompts-per-iteration");
         requirePositive(rolloutWorkers, "rollout-workers");
@@ -93,6 +100,18 @@ public record ExperimentSettings(
         }
     }
 
+    /** An experiment without a wall-clock budget. */
+    public ExperimentSettings(String policyCheckpoint, String prompts, double evaluationHeldOutShare,
+            String rewardModel, Path runDir, long seed, int iterations, int promptsPerIteration, int rolloutWorkers,
+            int intraOpThreads, int checkpointEvery, SamplingParams sampling, int evaluationPrompts,
+            int rewardComparisons, int datasetComparisons, boolean iterated, int pairsPerIteration, int retrainAfter,
+            int replay, AnnotatorsMode annotators, int humanAnnotationsPerTask, Algorithm algorithm, int groupSize) {
+        this(policyCheckpoint, prompts, evaluationHeldOutShare, rewardModel, runDir, seed, iterations,
+                promptsPerIteration, rolloutWorkers, intraOpThreads, checkpointEvery, sampling, evaluationPrompts,
+                rewardComparisons, datasetComparisons, iterated, pairsPerIteration, retrainAfter, replay, annotators,
+                humanAnnotationsPerTask, algorithm, groupSize, 0);
+    }
+
     /** A PPO experiment on the embedded task whose annotators are all simulated. */
     public ExperimentSettings(String policyCheckpoint, Path runDir, long seed, int iterations, int promptsPerIteration,
             int rolloutWorkers, int intraOpThreads, int checkpointEvery, SamplingParams sampling,
@@ -132,7 +151,8 @@ public record ExperimentSettings(
                 AnnotatorsMode.parse(config.getString("rlhf.annotators.mode")),
                 config.getInt("rlhf.annotators.human-annotations-per-task"),
                 algorithm,
-                OnlineLearners.groupSize(algorithm, config));
+                OnlineLearners.groupSize(algorithm, config),
+                c.getDouble("budget-seconds"));
     }
 
     /** Pairs per iteration sent for judgment (0 when iterated RLHF is off or nobody judges). */

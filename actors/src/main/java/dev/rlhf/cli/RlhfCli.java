@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
             GenerateCommand.class,
             QuickstartCommand.class,
             TrainCommand.class,
+            CompareCommand.class,
             ServeCommand.class,
             WorkerCommand.class,
             LabelCommand.class,
