@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rlhf.policy.model.GptConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -62,11 +63,15 @@ class CommandLineErrorsTest {
 
     @Test
     void aFailureAtRunTimeExitsWithOneAndSaysWhereItsTraceWent(@TempDir Path dir) throws IOException {
+        // a policy whose config.json passes the checks made before the run starts; the run directory then cannot be
+        // made, which is no mistake in the command
+        Path policy = Files.createDirectories(dir.resolve("policy"));
+        GptConfig.of(64, 32, 16, 1, 2, -1).write(policy);
         Path config = dir.resolve("experiment.conf");
         Files.writeString(config, """
                 rlhf.experiment.policy-checkpoint = "%s"
                 rlhf.experiment.run-dir = "/dev/null/run"
-                """.formatted(dir.resolve("no-policy")));
+                """.formatted(policy));
 
         Outcome outcome = run("train", "--config", config.toString());
 
