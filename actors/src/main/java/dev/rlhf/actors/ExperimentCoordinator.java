@@ -41,7 +41,9 @@ import org.apache.pekko.pattern.StatusReply;
 /**
  * The ExperimentCoordinator role: runs the loop. Before PPO it samples the SFT policy for the evaluation and for
  * the first reward model's comparisons, has them judged and trains reward model v1 (a run given a reward model
- * scores with that one as v1 instead). Each iteration then
+ * scores with that one as v1 instead). An offline algorithm (DPO, IPO) gets v1's judgments too, before its first
+ * update (and again, read from the collector, when a run resumes): its updates are epochs of those pairs, and its
+ * iterations send no pairs for judgment. Each iteration then
  * <ol>
  *   <li>rolls out the iteration's prompts ({@link RolloutRound}: chunks over the workers, each scored as it
  *       finishes),
@@ -87,8 +89,8 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
 
     /** What the coordinator handles: its controls, and the adapted answers of the roles it drives. */
     public sealed interface Command permits Start, Stop, CheckpointNow, WorkerJoined, RolledOut, WeightsLoaded,
-            LoadFailed, BatchLearned, BatchJudged, JudgmentsCounted, JudgmentsRead, VersionTrained, ScorerSwitched,
-            CheckpointWritten, CheckpointFailed, FinalKlMeasured, StepFailed {}
+            LoadFailed, BatchLearned, BatchJudged, JudgmentsCounted, JudgmentsRead, PreferencesRead, VersionTrained,
+            ScorerSwitched, CheckpointWritten, CheckpointFailed, FinalKlMeasured, StepFailed {}
 
     /** Starts the run. */
     public record Start() implements Command {}
@@ -115,6 +117,9 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     private record JudgmentsCounted(LastSequence last) implements Command {}
 
     private record JudgmentsRead(Training training, Judged judged) implements Command {}
+
+    /** The judged initial comparisons, read again on resume for an offline algorithm to train on. */
+    private record PreferencesRead(Judged judged) implements Command {}
 
     private record VersionTrained(Trained trained) implements Command {}
 
@@ -297,6 +302,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
                 .onMessage(BatchJudged.class, this::onBatchJudged)
                 .onMessage(JudgmentsCounted.class, this::onJudgmentsCounted)
                 .onMessage(JudgmentsRead.class, this::onJudgmentsRead)
+                .onMessage(PreferencesRead.class, this::onPreferencesRead)
                 .onMessage(VersionTrained.class, this::onVersionTrained)
                 .onMessage(ScorerSwitched.class, this::onScorerSwitched)
                 .onMessage(CheckpointWritten.class, this::onCheckpointWritten)
@@ -319,6 +325,39 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
             return this;
         }
         iteration = resume.state().iteration();
+        if (settings.algorithm().offline() && resume.state().rewardModelVersion() >= 1) {
+            if (resume.state().rewardModelVersion() != 1) {
+                return fail(settings.algorithm().key() + " never retrains the reward model but the checkpoint uses v"
+                        + resume.state().rewardModelVersion());
+            }
+            readPreferences(); // continues the resumption once the learner has its pairs again
+            return this;
+        }
+        continueResumption();
+        return this;
+    }
+
+    /**
+     * An offline algorithm (DPO, IPO) resumed after reward model v1 was trained reads the judgments v1 was trained
+     * on again (the same set: judgments up to the sequence number the checkpoint records) and hands them to the
+     * learner before the first rollout.
+     */
+    private void readPreferences() {
+        long through = resume.state().preferenceSequence();
+        getContext().askWithStatus(Judged.class, collector, timeouts.readJudgments(),
+                replyTo -> new PreferenceCollector.ReadJudged(0, through, replyTo),
+                (judged, failure) -> judged != null ? new PreferencesRead(judged)
+                        : new StepFailed(COLLECTOR, "reading the judgments " + settings.algorithm().key()
+                                + " trains on", failure));
+    }
+
+    private Behavior<Command> onPreferencesRead(PreferencesRead read) {
+        learner.tell(new LearnerActor.UsePreferences(read.judged().comparisons()));
+        continueResumption();
+        return this;
+    }
+
+    private void continueResumption() {
         RewardModelBuilder.Version inUse = schedule.inUse();
         if (inUse != null) {
             scorer.tell(new RewardScorerActor.UseVersion(schedule.versionInUse(), inUse.scorer(),
@@ -328,7 +367,6 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         getContext().getLog().info("resuming at iteration {} with reward model v{}", iteration,
                 schedule.versionInUse());
         startIteration();
-        return this;
     }
 
     /** Says once, at the start, who judges the run's pairs when people do. */
@@ -697,6 +735,10 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
 
     private Behavior<Command> onJudgmentsRead(JudgmentsRead read) {
         Training training = read.training();
+        if (settings.algorithm().offline() && training.version() == 1) {
+            // DPO and IPO train on the judgments v1 trains on; the learner has them before its first update
+            learner.tell(new LearnerActor.UsePreferences(read.judged().comparisons()));
+        }
         RewardModelBuilder.Version previous = schedule.inUse();
         getContext().askWithStatus(Trained.class, trainer, timeouts.rewardTraining(),
                 replyTo -> new RewardTrainerActor.Train(training.version(), previous, read.judged().comparisons(),

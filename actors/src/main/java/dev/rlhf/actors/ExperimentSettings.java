@@ -88,13 +88,17 @@ public record ExperimentSettings(
             throw new IllegalArgumentException("rlhf.annotators.human-annotations-per-task must be positive but was "
                     + humanAnnotationsPerTask);
         }
+        if (algorithm.offline() && !rewardModel.isEmpty()) {
+            throw new IllegalArgumentException("rlhf.algorithm = " + algorithm.key() + " trains on the judged initial"
+                    + " comparisons, which a run given rlhf.experiment.reward-model does not have: leave it empty");
+        }
         if (groupSize < 1 || promptsPerIteration % groupSize != 0) {
             throw new IllegalArgumentException("rlhf.experiment.prompts-per-iteration (" + promptsPerIteration
                     + ") must be a multiple of " + algorithm.key() + "'s group size " + groupSize);
         }
         // PPO samples a pair's second completion at the end of the batch; GRPO and RLOO pair a group's completions
         int mostPairs = groupSize == 1 ? promptsPerIteration / 2 : promptsPerIteration / groupSize * (groupSize / 2);
-        if (iterated && (pairsPerIteration <= 0 || pairsPerIteration > mostPairs)) {
+        if (iterated && !algorithm.offline() && (pairsPerIteration <= 0 || pairsPerIteration > mostPairs)) {
             throw new IllegalArgumentException("iterated.pairs-per-iteration must be in 1.." + mostPairs
                     + " but was " + pairsPerIteration);
         }
@@ -155,9 +159,12 @@ public record ExperimentSettings(
                 c.getDouble("budget-seconds"));
     }
 
-    /** Pairs per iteration sent for judgment (0 when iterated RLHF is off or nobody judges). */
+    /**
+     * Pairs per iteration sent for judgment (0 when iterated RLHF is off, nobody judges, or the algorithm is offline:
+     * DPO and IPO train on the initial comparisons alone).
+     */
     public int pairs() {
-        return iterated && annotators != AnnotatorsMode.NONE ? pairsPerIteration : 0;
+        return iterated && annotators != AnnotatorsMode.NONE && !algorithm.offline() ? pairsPerIteration : 0;
     }
 
     /** Whether the run starts from a given reward model rather than train v1 from initial comparisons. */

@@ -1,6 +1,7 @@
 package dev.rlhf.actors;
 
 import dev.rlhf.policy.generate.Completion;
+import dev.rlhf.rewardmodel.JudgedComparison;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,7 +25,7 @@ import org.apache.pekko.pattern.StatusReply;
 public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
 
     /** What the learner handles. */
-    public sealed interface Command permits Learn, MeasureKl, SaveCheckpoint {}
+    public sealed interface Command permits Learn, UsePreferences, MeasureKl, SaveCheckpoint {}
 
     /**
      * One update.
@@ -34,6 +35,13 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
      */
     public record Learn(int iteration, List<int[]> prompts, List<Completion> completions, float[] scores,
             ActorRef<StatusReply<Learned>> replyTo) implements Command {}
+
+    /**
+     * The judged comparisons an offline algorithm (DPO, IPO) trains on from its next update on (see
+     * OnlineLearner#usePreferences); sent once they are read, before the first {@link Learn}. No answer: one that
+     * fails fails the learner, which ends the run.
+     */
+    public record UsePreferences(List<JudgedComparison> judged) implements Command {}
 
     /** Measures each completion's KL to the reference under the current policy (see OnlineLearner#klToReference). */
     public record MeasureKl(List<int[]> prompts, List<Completion> completions,
@@ -70,6 +78,7 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(Learn.class, this::onLearn)
+                .onMessage(UsePreferences.class, this::onUsePreferences)
                 .onMessage(MeasureKl.class, this::onMeasureKl)
                 .onMessage(SaveCheckpoint.class, this::onSaveCheckpoint)
                 .onSignal(PostStop.class, signal -> {
@@ -90,6 +99,13 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
         }
         message.replyTo().tell(StatusReply.success(
                 new Learned(message.iteration(), update, (System.nanoTime() - start) / 1e9)));
+        return this;
+    }
+
+    private Behavior<Command> onUsePreferences(UsePreferences message) {
+        learner.usePreferences(message.judged());
+        getContext().getLog().info("{} trains on the {} judgments of the initial comparisons",
+                learner.algorithm().key(), message.judged().size());
         return this;
     }
 

@@ -8,6 +8,7 @@ import com.google.gson.JsonParser;
 import com.typesafe.config.Config;
 import dev.rlhf.policy.align.GroupPolicyLearner;
 import dev.rlhf.policy.align.GroupSettings;
+import dev.rlhf.policy.align.PreferenceLearner;
 import dev.rlhf.policy.checkpoint.GptCheckpoint;
 import dev.rlhf.policy.checkpoint.SafetensorsReader;
 import dev.rlhf.policy.checkpoint.SafetensorsWriter;
@@ -15,6 +16,7 @@ import dev.rlhf.policy.model.CheckpointException;
 import dev.rlhf.policy.model.GptWeights;
 import dev.rlhf.policy.ppo.PolicyLearner;
 import dev.rlhf.policy.ppo.PpoSettings;
+import dev.rlhf.policy.tokenizer.TextTokenizer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -109,13 +111,14 @@ public final class RunCheckpoint {
      * KL coefficient and the weight version, in sub-managers of {@code parent}.
      *
      * @param sft the SFT weights (the frozen reference)
+     * @param tokenizer the policy's tokenizer (DPO and IPO encode the judged comparisons with it); the caller keeps it
      * @param algorithm the run's algorithm, which must be the one that wrote the checkpoint
      * @throws IOException if {@code state.json} cannot be read
      * @throws CheckpointException naming the file and tensor when the checkpoint is incomplete, or the algorithm
      *     when another one wrote it
      */
-    public static OnlineLearner resumeLearner(Path checkpoint, GptWeights sft, NDManager parent, Config config,
-            Algorithm algorithm) throws IOException {
+    public static OnlineLearner resumeLearner(Path checkpoint, GptWeights sft, TextTokenizer tokenizer,
+            NDManager parent, Config config, Algorithm algorithm) throws IOException {
         JsonObject json = readJson(checkpoint);
         // checkpoints from before rlhf.algorithm existed are PPO's
         String written = json.has(ALGORITHM) ? json.get(ALGORITHM).getAsString() : Algorithm.PPO.key();
@@ -135,6 +138,9 @@ public final class RunCheckpoint {
                 case GRPO, RLOO -> new GroupOnlineLearner(GroupPolicyLearner.resume(sft, trained, parent,
                         algorithm == Algorithm.GRPO ? GroupSettings.grpo(config) : GroupSettings.rloo(config),
                         new GroupPolicyLearner.Saved(version, steps, moments)));
+                case DPO, IPO -> new PreferenceOnlineLearner(PreferenceLearner.resume(sft, trained, parent,
+                        OnlineLearners.preferenceSettings(algorithm, config),
+                        new PreferenceLearner.Saved(version, steps, moments)), tokenizer);
             };
         } catch (RuntimeException e) {
             trained.close();

@@ -184,7 +184,11 @@ public final class ExperimentRunner {
         if (gold.isEmpty()) {
             columns.remove("reward/gold_mean");
         }
-        if (settings.algorithm() != Algorithm.PPO) {
+        if (settings.algorithm().offline()) {
+            String prefix = settings.algorithm().key() + "/";
+            columns.set(columns.indexOf("ppo/clip_fraction"), prefix + "loss");
+            columns.set(columns.indexOf("ppo/approx_kl"), prefix + "reward_accuracy");
+        } else if (settings.algorithm() != Algorithm.PPO) {
             String prefix = settings.algorithm().key() + "/";
             columns.set(columns.indexOf("ppo/clip_fraction"), "policy/clip_fraction");
             columns.set(columns.indexOf("ppo/approx_kl"), prefix + "group_reward_std");
@@ -220,8 +224,8 @@ public final class ExperimentRunner {
             ExperimentCoordinator.Resume resumePoint = null;
             OnlineLearner learner;
             if (resumedState != null) {
-                learner = RunCheckpoint.resumeLearner(checkpoint.get(), sft.model().weights(), manager, config,
-                        settings.algorithm());
+                learner = RunCheckpoint.resumeLearner(checkpoint.get(), sft.model().weights(), sft.tokenizer(),
+                        manager, config, settings.algorithm());
                 RewardModelBuilder.Version rewardModel = resumedState.rewardModelVersion() > 0
                         ? builder.load(resumedState.rewardModelVersion(), manager) : null;
                 recorder.resumed(rewardModel == null ? null : rewardModel.info(), versionsRoot);
@@ -229,7 +233,8 @@ public final class ExperimentRunner {
                 console.printf("resuming %s from %s (iteration %d of %d)%n", runDir, checkpoint.get().getFileName(),
                         iterationsDone, settings.iterations());
             } else {
-                learner = OnlineLearners.create(settings.algorithm(), sft.model().weights(), manager, config);
+                learner = OnlineLearners.create(settings.algorithm(), sft.model().weights(), sft.tokenizer(),
+                        manager, config);
                 if (given.isPresent()) {
                     given.get().installAsVersionOne(policyDir, versionsRoot);
                     givenVersion = Optional.of(builder.load(1, manager));

@@ -95,11 +95,11 @@ class CompareCommandTest {
 
     @Test
     void anUnknownAlgorithmIsAOneLineErrorNamingTheOption() {
-        CommandRun outcome = CommandRun.of("compare", "--algorithms", "ppo,dpo");
+        CommandRun outcome = CommandRun.of("compare", "--algorithms", "ppo,kto");
 
         assertEquals(CliErrors.USER_ERROR, outcome.exitCode(), outcome.stderr());
         assertEquals(1, outcome.stderr().strip().lines().count(), outcome.stderr());
-        assertTrue(outcome.stderr().contains("--algorithms") && outcome.stderr().contains("dpo"), outcome.stderr());
+        assertTrue(outcome.stderr().contains("--algorithms") && outcome.stderr().contains("kto"), outcome.stderr());
     }
 
     @Test

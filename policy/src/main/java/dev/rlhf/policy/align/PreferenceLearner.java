@@ -9,6 +9,7 @@ import dev.rlhf.policy.model.GptWeights;
 import dev.rlhf.policy.model.TensorSpec;
 import dev.rlhf.policy.model.WeightsSnapshot;
 import dev.rlhf.policy.ppo.ResponseForward;
+import dev.rlhf.policy.ppo.RolloutScorer;
 import dev.rlhf.policy.ppo.RolloutSequences;
 import dev.rlhf.policy.train.AdamW;
 import dev.rlhf.policy.train.Gradients;
@@ -235,6 +236,23 @@ public final class PreferenceLearner implements AutoCloseable {
             }
             referencePairsForwarded += chunk.size();
         }
+    }
+
+    /**
+     * Each completion's KL to the reference, the summed {@code log π - log π_ref} over its response tokens under the
+     * current policy (as {@code PolicyLearner} and {@code GroupPolicyLearner} measure it): over samples of the
+     * current policy its mean estimates KL(π || π_ref).
+     *
+     * @param prompts the prompt token ids, one per response
+     * @param responses the response token ids (as sampled, an end-of-text token included when it ended there)
+     * @throws IllegalStateException if the reference was released
+     */
+    public double[] klToReference(List<int[]> prompts, List<int[]> responses) {
+        if (reference == null) {
+            throw new IllegalStateException("the reference model was released: no KL to it can be measured");
+        }
+        return new RolloutScorer(policy, reference, settings.forwardBatchSize())
+                .klToReference(RolloutSequences.pack(prompts, responses, padTokenId));
     }
 
     /** Frees the reference model; pairs cached so far stay usable, new ones then fail. */
