@@ -6,8 +6,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.rlhf.policy.model.GptModel;
 import dev.rlhf.policy.model.GptWeights;
-import dev.rlhf.policy.model.TensorSpec;
 import dev.rlhf.policy.model.WeightsSnapshot;
+import dev.rlhf.policy.ppo.PpoUpdater;
 import dev.rlhf.policy.ppo.ResponseForward;
 import dev.rlhf.policy.ppo.RolloutScorer;
 import dev.rlhf.policy.ppo.RolloutSequences;
@@ -15,7 +15,6 @@ import dev.rlhf.policy.train.AdamW;
 import dev.rlhf.policy.train.Gradients;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -71,14 +70,14 @@ public final class PreferenceLearner implements AutoCloseable {
      *     weights have one, is left out of both); the caller keeps ownership of {@code sft}
      */
     public PreferenceLearner(GptWeights sft, NDManager parent, DpoSettings settings) {
-        this(sft, languageModelCopy(sft, parent), parent, settings, 0);
+        this(sft, sft.copyWithoutValueHead(parent), parent, settings, 0);
     }
 
     private PreferenceLearner(
             GptWeights sft, GptWeights trainable, NDManager parent, DpoSettings settings, long version) {
         this.policy = new GptModel(trainable);
         try {
-            this.reference = new GptModel(languageModelCopy(sft, parent));
+            this.reference = new GptModel(sft.copyWithoutValueHead(parent));
             this.optimizer = new AdamW(trainable.tensors(), settings.optimizer());
         } catch (RuntimeException e) {
             close();
@@ -101,7 +100,7 @@ public final class PreferenceLearner implements AutoCloseable {
             DpoSettings settings, Saved saved) {
         GptWeights trainable = trained;
         if (trained.hasValueHead()) {
-            trainable = languageModelCopy(trained, parent);
+            trainable = trained.copyWithoutValueHead(parent);
             trained.close();
         }
         PreferenceLearner learner = new PreferenceLearner(sft, trainable, parent, settings, saved.version());
@@ -125,7 +124,7 @@ public final class PreferenceLearner implements AutoCloseable {
             throw new IllegalArgumentException("fraction must be in [0, 1) but was " + fraction);
         }
         int n = pairs.size();
-        int[] order = permutation(n, new SplittableRandom(seed));
+        int[] order = PpoUpdater.permutation(n, new SplittableRandom(seed));
         boolean[] heldOut = new boolean[n];
         for (int i = 0; i < Math.round(fraction * n); i++) {
             heldOut[order[i]] = true;
@@ -155,7 +154,7 @@ public final class PreferenceLearner implements AutoCloseable {
     public PreferenceStats trainEpoch(List<PreferencePair> pairs, long epochSeed) {
         cacheReference(pairs);
         int n = pairs.size();
-        int[] order = permutation(n, new SplittableRandom(settings.seed() + epochSeed * 0x9E3779B97F4A7C15L));
+        int[] order = PpoUpdater.permutation(n, new SplittableRandom(settings.seed() + epochSeed * 0x9E3779B97F4A7C15L));
         Sums sums = new Sums();
         double gradNorms = 0;
         int steps = 0;
@@ -355,36 +354,6 @@ public final class PreferenceLearner implements AutoCloseable {
         return SequenceLogprobs.reduce(forward.logprobs(), mask, settings.reduction());
     }
 
-    /** The language model's tensors of {@code weights} (no value head), deep-copied into a sub-manager of {@code parent}. */
-    private static GptWeights languageModelCopy(GptWeights weights, NDManager parent) {
-        if (!weights.hasValueHead()) {
-            return weights.copy(parent);
-        }
-        Gradients.inferenceOnly();
-        NDManager target = parent.newSubManager();
-        Map<String, NDArray> copies = new LinkedHashMap<>();
-        for (TensorSpec spec : GptWeights.specs(weights.config(), false)) {
-            NDArray copy = weights.get(spec.name()).duplicate();
-            copy.attach(target);
-            copy.setName(spec.name());
-            copies.put(spec.name(), copy);
-        }
-        return new GptWeights(weights.config(), target, copies);
-    }
-
-    private static int[] permutation(int n, SplittableRandom random) {
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
-        for (int i = n - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int swap = order[i];
-            order[i] = order[j];
-            order[j] = swap;
-        }
-        return order;
-    }
 
     /** Pair-weighted sums of the statistics of several batches. */
     private static final class Sums {
