@@ -38,7 +38,7 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
 
     /**
      * The judged comparisons an offline algorithm (DPO, IPO) trains on from its next update on (see
-     * OnlineLearner#usePreferences); sent once they are read, before the first {@link Learn}. No answer: one that
+     * PreferenceOnlineLearner#usePreferences); sent once they are read, before the first {@link Learn}. No answer: one that
      * fails fails the learner, which ends the run.
      */
     public record UsePreferences(List<JudgedComparison> judged) implements Command {}
@@ -103,7 +103,11 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
     }
 
     private Behavior<Command> onUsePreferences(UsePreferences message) {
-        learner.usePreferences(message.judged());
+        // the coordinator sends judgments only to an offline algorithm's learner
+        if (!(learner instanceof PreferenceOnlineLearner offline)) {
+            throw new IllegalStateException(learner.algorithm().key() + " learns from rollouts, not from judgments");
+        }
+        offline.usePreferences(message.judged());
         getContext().getLog().info("{} trains on the {} judgments of the initial comparisons",
                 learner.algorithm().key(), message.judged().size());
         return this;

@@ -4,7 +4,6 @@ import dev.rlhf.policy.generate.Completion;
 import dev.rlhf.policy.model.GptWeights;
 import dev.rlhf.policy.model.WeightsSnapshot;
 import dev.rlhf.policy.train.AdamW;
-import dev.rlhf.rewardmodel.JudgedComparison;
 import java.util.List;
 import java.util.Map;
 
@@ -36,16 +35,6 @@ public interface OnlineLearner extends AutoCloseable {
      * @param scores the (normalised) reward-model score of each completion
      */
     Update learn(List<int[]> prompts, List<Completion> completions, float[] scores);
-
-    /**
-     * The judged comparisons an offline algorithm ({@link Algorithm#offline()}) trains on, handed over once before
-     * its first update (and again on resume); the online algorithms learn from rollouts and refuse them.
-     *
-     * @throws UnsupportedOperationException for an online algorithm
-     */
-    default void usePreferences(List<JudgedComparison> judged) {
-        throw new UnsupportedOperationException(algorithm().key() + " learns from rollouts, not from preference pairs");
-    }
 
     /** Each completion's summed {@code log π - log π_ref} under the current policy. */
     double[] klToReference(List<int[]> prompts, List<Completion> completions);

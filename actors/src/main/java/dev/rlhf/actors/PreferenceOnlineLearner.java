@@ -56,7 +56,6 @@ public final class PreferenceOnlineLearner implements OnlineLearner {
      *
      * @throws IllegalArgumentException if no judgment orders a pair (all ties or skips)
      */
-    @Override
     public void usePreferences(List<JudgedComparison> judged) {
         List<PreferencePair> built = pairs(judged, tokenizer, learner.policy().config().contextLength());
         if (built.isEmpty()) {
