@@ -13,9 +13,10 @@ public final class PreferenceExamples {
      * The comparisons with at least one ordered judgment as (chosen, rejected) token pairs, one per comparison, in
      * the order each comparison was first judged; every ordered judgment of a comparison becomes a vote of its pair
      * and {@code chosen} is the response most votes preferred (A on a draw). Ties and skips carry no order and are
-     * left out (the Bradley–Terry likelihood has no term for them).
+     * left out (the Bradley–Terry likelihood has no term for them). The responses are the policy's samples, so a
+     * prompt + response longer than the context keeps its last tokens ({@link SequenceEncoder#encodeKeepingEnd}).
      *
-     * @throws IllegalArgumentException if a prompt + response does not fit the encoder's context
+     * @throws IllegalArgumentException if a prompt + response is empty
      */
     public static List<PreferenceExample> from(List<JudgedComparison> judged, SequenceEncoder encoder) {
         Map<Comparison, List<JudgedComparison>> byComparison = new LinkedHashMap<>();
@@ -36,7 +37,8 @@ public final class PreferenceExamples {
             }
             String chosen = aChosen ? c.responseA() : c.responseB();
             String rejected = aChosen ? c.responseB() : c.responseA();
-            examples.add(new PreferenceExample(encoder.encode(c.prompt(), chosen), encoder.encode(c.prompt(), rejected),
+            examples.add(new PreferenceExample(encoder.encodeKeepingEnd(c.prompt(), chosen),
+                    encoder.encodeKeepingEnd(c.prompt(), rejected),
                     votes));
         });
         return examples;

@@ -37,14 +37,15 @@ public final class RewardScorer {
     }
 
     /**
-     * The model's raw scores of the pairs, in order.
+     * The model's raw scores of the pairs, in order; a pair longer than the context is scored on its last tokens
+     * (see {@link SequenceEncoder#encodeKeepingEnd}), since these are the policy's samples.
      *
-     * @throws IllegalArgumentException if a pair does not fit the context
+     * @throws IllegalArgumentException if a pair is empty
      */
     public float[] rawScores(List<PromptResponse> pairs) {
         List<int[]> sequences = new ArrayList<>(pairs.size());
         for (PromptResponse pair : pairs) {
-            sequences.add(encode(pair));
+            sequences.add(encoder.encodeKeepingEnd(pair.prompt(), pair.response()));
         }
         return rawScoresOfSequences(sequences);
     }
