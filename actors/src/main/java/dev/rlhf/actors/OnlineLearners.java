@@ -10,6 +10,7 @@ import dev.rlhf.policy.model.GptWeights;
 import dev.rlhf.policy.ppo.PolicyLearner;
 import dev.rlhf.policy.ppo.PpoSettings;
 import dev.rlhf.policy.tokenizer.TextTokenizer;
+import dev.rlhf.policy.train.LearnerReplicas;
 
 /** The learner of each {@link Algorithm}, with its settings read from the configuration. */
 public final class OnlineLearners {
@@ -24,7 +25,8 @@ public final class OnlineLearners {
     public static OnlineLearner create(Algorithm algorithm, GptWeights sft, TextTokenizer tokenizer, NDManager parent,
             Config config) {
         return switch (algorithm) {
-            case PPO -> new PpoOnlineLearner(new PolicyLearner(sft, parent, PpoSettings.from(config)));
+            case PPO -> new PpoOnlineLearner(
+                    new PolicyLearner(sft, parent, PpoSettings.from(config), LearnerReplicas.from(config)));
             case GRPO -> new GroupOnlineLearner(new GroupPolicyLearner(sft, parent, GroupSettings.grpo(config)));
             case RLOO -> new GroupOnlineLearner(new GroupPolicyLearner(sft, parent, GroupSettings.rloo(config)));
             case DPO, IPO -> new PreferenceOnlineLearner(

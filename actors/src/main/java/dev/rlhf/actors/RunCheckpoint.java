@@ -17,6 +17,7 @@ import dev.rlhf.policy.model.GptWeights;
 import dev.rlhf.policy.ppo.PolicyLearner;
 import dev.rlhf.policy.ppo.PpoSettings;
 import dev.rlhf.policy.tokenizer.TextTokenizer;
+import dev.rlhf.policy.train.LearnerReplicas;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -133,6 +134,7 @@ public final class RunCheckpoint {
             Map<String, NDArray> moments = SafetensorsReader.read(checkpoint.resolve(OPTIMIZER_FILE), optimizer);
             return switch (algorithm) {
                 case PPO -> new PpoOnlineLearner(PolicyLearner.resume(sft, trained, parent, PpoSettings.from(config),
+                        LearnerReplicas.from(config),
                         new PolicyLearner.Saved(version, number(json, PpoOnlineLearner.KL_COEFFICIENT, checkpoint)
                                 .doubleValue(), steps, moments)));
                 case GRPO, RLOO -> new GroupOnlineLearner(GroupPolicyLearner.resume(sft, trained, parent,

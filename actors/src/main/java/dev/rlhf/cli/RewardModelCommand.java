@@ -183,7 +183,7 @@ final class RewardModelCommand implements Runnable {
                     epochs != null ? epochs : d.maxEpochs(),
                     patience != null ? patience : d.patience(),
                     heldOut != null ? heldOut : d.heldOutFraction(),
-                    d.marginPerStrength(), d.scoreBatchSize());
+                    d.marginPerStrength(), d.scoreBatchSize(), d.replicas());
         }
 
         private static void requireOption(boolean valid, String rule, Object value) {

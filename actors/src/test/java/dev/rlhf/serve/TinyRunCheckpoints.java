@@ -20,7 +20,7 @@ final class TinyRunCheckpoints {
         try (NDManager own = manager.newSubManager();
                 GptWeights sft = GptWeights.random(config, false, own, seed);
                 PpoOnlineLearner learner = new PpoOnlineLearner(
-                        new PolicyLearner(sft, own, PpoSettings.from(ConfigFactory.load())))) {
+                        new PolicyLearner(sft, own, PpoSettings.from(ConfigFactory.load()), 1))) {
             return new RunCheckpoint(run).save(learner, new RunCheckpoint.State(iteration, -1, 0, -1, -1));
         }
     }

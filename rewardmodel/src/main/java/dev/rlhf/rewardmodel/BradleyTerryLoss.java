@@ -19,10 +19,23 @@ public final class BradleyTerryLoss {
      * @return the mean loss over votes, a scalar
      */
     public static NDArray loss(NDArray chosen, NDArray rejected, VoteTable.Arrays votes) {
+        return perVote(chosen, rejected, votes).sum().div(votes.weights().sum());
+    }
+
+    /**
+     * The loss summed over the votes of these pairs and divided by {@code votesInBatch}: a share of a batch split
+     * across replicas, whose shares then add up to the batch's mean loss.
+     */
+    public static NDArray shareOfMean(NDArray chosen, NDArray rejected, VoteTable.Arrays votes, float votesInBatch) {
+        return perVote(chosen, rejected, votes).sum().div(TorchOps.scalar(chosen, votesInBatch));
+    }
+
+    /** {@code [pairs, votesPerPair]} loss of each vote, 0 for padding. */
+    private static NDArray perVote(NDArray chosen, NDArray rejected, VoteTable.Arrays votes) {
         NDArray z = directedDifference(chosen, rejected, votes).sub(votes.margins());
         // -log sigmoid(z) = softplus(-z) = max(-z, 0) + log(1 + exp(-|z|)), which never overflows
         NDArray perVote = z.neg().maximum(TorchOps.scalar(z, 0f)).add(z.abs().neg().exp().add(1f).log());
-        return perVote.mul(votes.weights()).sum().div(votes.weights().sum());
+        return perVote.mul(votes.weights());
     }
 
     /** {@code [pairs, votesPerPair]}: the score difference as each vote sees it (positive = the vote's way). */

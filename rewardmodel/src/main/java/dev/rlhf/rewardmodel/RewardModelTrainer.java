@@ -2,6 +2,7 @@ package dev.rlhf.rewardmodel;
 
 import dev.rlhf.policy.model.TorchOps;
 import dev.rlhf.policy.train.Gradients;
+import dev.rlhf.policy.train.Replicas;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -33,17 +34,21 @@ public final class RewardModelTrainer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RewardModelTrainer.class);
 
     private final RewardModel model;
+    private final Replicas<RewardModel> replicas;
     private final RewardTrainingSettings settings;
     private final AdamW optimizer;
 
+    /** A trainer of {@code model} in place, on {@code settings.replicas()} replicas; the caller keeps the model. */
     public RewardModelTrainer(RewardModel model, RewardTrainingSettings settings) {
         this.model = model;
+        this.replicas = Replicas.of(model, RewardModel::weights, RewardModel::of, settings.replicas());
         this.settings = settings;
         this.optimizer = new AdamW(model.weights().tensors(), settings.optimizer());
     }
 
     /**
-     * One optimiser step on {@code pairs}; returns their mean loss before the update.
+     * One optimiser step on {@code pairs}; returns their mean loss before the update. The pairs are split into one
+     * contiguous share per replica, whose gradients add up to the batch's.
      *
      * @throws IllegalArgumentException if {@code pairs} is empty
      */
@@ -52,16 +57,31 @@ public final class RewardModelTrainer implements AutoCloseable {
             throw new IllegalArgumentException("pairs must not be empty");
         }
         float rate = settings.learningRate() * Math.min(1f, (optimizer.steps() + 1f) / (settings.warmupSteps() + 1f));
-        try (NDManager step = model.weights().manager().newSubManager()) {
-            float loss;
-            try (GradientCollector collector = Gradients.collect()) {
-                NDArray value = loss(pairs, step);
-                loss = value.getFloat();
-                collector.backward(value);
-                optimizer.step(rate); // inside the turn: see Gradients
-            }
-            return loss;
+        int n = pairs.size();
+        int shares = Math.min(n, replicas.count());
+        float votes = pairs.stream().mapToInt(p -> p.votes().size()).sum();
+        List<Float> losses;
+        try (GradientCollector collector = Gradients.collect()) {
+            losses = replicas.map(shares, (share, replica) -> {
+                List<PreferenceExample> part = pairs.subList(n * share / shares, n * (share + 1) / shares);
+                try (NDManager step = replica.weights().manager().newSubManager()) {
+                    NDArray scores = replica.pairScores(SharedPrefixPairs.pack(part, step));
+                    NDArray value = BradleyTerryLoss.shareOfMean(scores.get(":, 0"), scores.get(":, 1"),
+                            VoteTable.of(part, settings, step), votes);
+                    float loss = value.getFloat();
+                    collector.backward(value);
+                    return loss;
+                }
+            });
+            replicas.reduceGradients();
+            optimizer.step(rate); // inside the turn: see Gradients
         }
+        replicas.broadcast();
+        float loss = 0;
+        for (float share : losses) {
+            loss += share;
+        }
+        return loss;
     }
 
     /**
@@ -161,6 +181,7 @@ public final class RewardModelTrainer implements AutoCloseable {
             }
             if (bestEpoch != reports.size()) {
                 restore(best);
+                replicas.broadcast();
             }
         }
         return new TrainingResult(reports, bestEpoch, train.size(), heldOut.size());
@@ -168,19 +189,6 @@ public final class RewardModelTrainer implements AutoCloseable {
 
     public AdamW optimizer() {
         return optimizer;
-    }
-
-    private NDArray loss(List<PreferenceExample> pairs, NDManager manager) {
-        NDArray scores = pairScores(pairs, manager);
-        return BradleyTerryLoss.loss(scores.get(":, 0"), scores.get(":, 1"), VoteTable.of(pairs, settings, manager));
-    }
-
-    /**
-     * {@code [pairs, 2]} scores, chosen and rejected in each row: one forward pass over rows that hold a pair each,
-     * the prompt they share computed once.
-     */
-    private NDArray pairScores(List<PreferenceExample> pairs, NDManager manager) {
-        return model.pairScores(SharedPrefixPairs.pack(pairs, manager));
     }
 
     private Map<String, NDArray> snapshot(NDManager manager) {
@@ -204,5 +212,6 @@ public final class RewardModelTrainer implements AutoCloseable {
     @Override
     public void close() {
         optimizer.close();
+        replicas.close();
     }
 }

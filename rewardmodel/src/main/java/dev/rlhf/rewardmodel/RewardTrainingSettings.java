@@ -2,6 +2,7 @@ package dev.rlhf.rewardmodel;
 
 import com.typesafe.config.Config;
 import dev.rlhf.policy.train.AdamW;
+import dev.rlhf.policy.train.LearnerReplicas;
 
 /**
  * How {@link RewardModelTrainer} trains; read from {@code rlhf.reward-model} (see reference.conf).
@@ -18,6 +19,7 @@ import dev.rlhf.policy.train.AdamW;
  * @param marginPerStrength margin of the loss per strength step above 1: a pair of strength s asks for a score
  *     gap of {@code marginPerStrength * (s - 1)}; 0 gives the plain Bradley–Terry loss
  * @param scoreBatchSize sequences per forward pass when scoring without gradients
+ * @param replicas data-parallel replicas each training step is split across ({@code rlhf.learner.replicas})
  */
 public record RewardTrainingSettings(
         long seed,
@@ -30,7 +32,8 @@ public record RewardTrainingSettings(
         int patience,
         double heldOutFraction,
         float marginPerStrength,
-        int scoreBatchSize) {
+        int scoreBatchSize,
+        int replicas) {
 
     public RewardTrainingSettings {
         if (!(learningRate > 0)) {
@@ -53,9 +56,10 @@ public record RewardTrainingSettings(
             throw new IllegalArgumentException("marginPerStrength must not be negative but was " + marginPerStrength);
         }
         requirePositive(scoreBatchSize, "scoreBatchSize");
+        requirePositive(replicas, "replicas");
     }
 
-    /** Reads the {@code rlhf.reward-model} block. */
+    /** Reads the {@code rlhf.reward-model} block and {@code rlhf.learner.replicas}. */
     public static RewardTrainingSettings from(Config config) {
         Config c = config.getConfig("rlhf.reward-model");
         return new RewardTrainingSettings(
@@ -69,7 +73,8 @@ public record RewardTrainingSettings(
                 c.getInt("patience"),
                 c.getDouble("held-out-fraction"),
                 (float) c.getDouble("margin-per-strength"),
-                c.getInt("score-batch-size"));
+                c.getInt("score-batch-size"),
+                LearnerReplicas.from(config));
     }
 
     /** The optimiser settings these imply. */

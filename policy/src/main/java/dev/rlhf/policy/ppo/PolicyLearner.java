@@ -6,6 +6,7 @@ import dev.rlhf.policy.generate.Completion;
 import dev.rlhf.policy.model.GptModel;
 import dev.rlhf.policy.model.GptWeights;
 import dev.rlhf.policy.model.WeightsSnapshot;
+import dev.rlhf.policy.train.Replicas;
 import java.util.List;
 import java.util.Map;
 
@@ -15,6 +16,7 @@ import java.util.Map;
  */
 public final class PolicyLearner implements AutoCloseable {
     private final GptModel policy;
+    private final Replicas<GptModel> replicas;
     private final GptModel reference;
     private final RolloutScorer scorer;
     private final PpoUpdater updater;
@@ -28,18 +30,21 @@ public final class PolicyLearner implements AutoCloseable {
      * A learner at the start of a run.
      *
      * @param sft the SFT weights: copied into the trainable policy (plus a fresh value head) and the reference
+     * @param replicas data-parallel replicas of the policy the updates and scoring passes run on (1: the caller's
+     *     thread alone)
      */
-    public PolicyLearner(GptWeights sft, NDManager parent, PpoSettings settings) {
-        this(sft, sft.copyWithValueHead(parent), parent, settings, KlController.create(settings.kl()), 0);
+    public PolicyLearner(GptWeights sft, NDManager parent, PpoSettings settings, int replicas) {
+        this(sft, sft.copyWithValueHead(parent), parent, settings, KlController.create(settings.kl()), 0, replicas);
     }
 
     private PolicyLearner(GptWeights sft, GptWeights trainable, NDManager parent, PpoSettings settings,
-            KlController klController, long version) {
+            KlController klController, long version, int replicas) {
         this.policy = new GptModel(trainable);
+        this.replicas = Replicas.of(policy, GptModel::weights, GptModel::new, replicas);
         this.reference = new GptModel(sft.copy(parent));
-        this.scorer = new RolloutScorer(policy, reference, settings.forwardBatchSize());
+        this.scorer = new RolloutScorer(this.replicas, reference, settings.forwardBatchSize());
         // one update per published version, so the version is also the count of updates made
-        this.updater = new PpoUpdater(policy, settings, klController, version);
+        this.updater = new PpoUpdater(this.replicas, settings, klController, version);
         this.padTokenId = Math.max(0, sft.config().eosTokenId());
         this.version = version;
     }
@@ -52,13 +57,13 @@ public final class PolicyLearner implements AutoCloseable {
      * @throws IllegalArgumentException if {@code trained} has no value head or the optimiser state does not fit
      */
     public static PolicyLearner resume(GptWeights sft, GptWeights trained, NDManager parent, PpoSettings settings,
-            Saved saved) {
+            int replicas, Saved saved) {
         if (!trained.hasValueHead()) {
             trained.close();
             throw new IllegalArgumentException("a checkpoint to resume from must hold the value head");
         }
         PolicyLearner learner = new PolicyLearner(sft, trained, parent, settings,
-                KlController.create(settings.kl(), saved.klCoefficient()), saved.version());
+                KlController.create(settings.kl(), saved.klCoefficient()), saved.version(), replicas);
         try {
             learner.updater.optimizer().restore(saved.optimizerState(), saved.optimizerSteps());
         } catch (RuntimeException e) {
@@ -117,6 +122,7 @@ public final class PolicyLearner implements AutoCloseable {
     @Override
     public void close() {
         updater.close();
+        replicas.close();
         policy.close();
         reference.close();
     }

@@ -7,6 +7,8 @@ import dev.rlhf.policy.model.TorchOps;
 /**
  * The PPO objective over a minibatch's response tokens, as TRL's {@code PPOTrainer.loss} and OpenRLHF's
  * {@code PolicyLoss}/{@code ValueLoss}; every mean is over masked (real response) tokens of the whole minibatch.
+ * A replica that computes one share of a split minibatch divides by the whole minibatch's token count, so the
+ * shares' terms and gradients add up to the minibatch's.
  * <ul>
  *   <li>policy: {@code mean(max(-A r, -A clip(r, 1 - ε, 1 + ε)))} with {@code r = exp(log π - log π_old)};
  *   <li>value: {@code 0.5 mean(max((V - R)², (V_clip - R)²))} with
@@ -31,8 +33,10 @@ public record PpoLoss(double clipRange, double valueClipRange, double valueCoef,
      * @param advantages (whitened) advantages
      * @param returns GAE returns
      * @param mask 1 for real response tokens
+     * @param tokens what the means divide by: the real response tokens of the whole minibatch (at least 1)
      */
-    public record Targets(NDArray oldLogprobs, NDArray oldValues, NDArray advantages, NDArray returns, NDArray mask) {}
+    public record Targets(
+            NDArray oldLogprobs, NDArray oldValues, NDArray advantages, NDArray returns, NDArray mask, float tokens) {}
 
     /**
      * Scalars of one minibatch; {@code total} carries the gradient, the others are for reporting.
@@ -87,7 +91,7 @@ public record PpoLoss(double clipRange, double valueClipRange, double valueCoef,
      */
     public Terms compute(NDArray logprobs, NDArray values, NDArray entropy, Targets targets) {
         NDArray mask = targets.mask();
-        NDArray tokens = mask.sum().maximum(1f);
+        NDArray tokens = TorchOps.scalar(mask, targets.tokens());
 
         NDArray logRatio = logprobs.sub(targets.oldLogprobs());
         NDArray ratio = logRatio.exp();

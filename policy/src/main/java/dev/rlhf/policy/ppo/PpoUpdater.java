@@ -9,6 +9,9 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.rlhf.policy.model.GptModel;
 import dev.rlhf.policy.train.AdamW;
+import dev.rlhf.policy.train.Replicas;
+import java.util.List;
+import java.util.stream.IntStream;
 import java.util.SplittableRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,7 +27,7 @@ public final class PpoUpdater implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PpoUpdater.class);
     private static final int STAT_COUNT = 5;
 
-    private final GptModel policy;
+    private final Replicas<GptModel> replicas;
     private final PpoSettings settings;
     private final KlController klController;
     private final AdamW optimizer;
@@ -33,27 +36,32 @@ public final class PpoUpdater implements AutoCloseable {
     private long updates;
 
     /**
+     * An updater of {@code policy} alone, on the caller's thread.
+     *
      * @param policy the trainable policy; must have a value head. Its tensors are trained in place.
      * @throws IllegalArgumentException if the policy has no value head
      */
     public PpoUpdater(GptModel policy, PpoSettings settings, KlController klController) {
-        this(policy, settings, klController, 0);
+        this(Replicas.of(policy, GptModel::weights, GptModel::new, 1), settings, klController, 0);
     }
 
     /**
      * An updater continuing a run that has already made {@code updatesDone} updates (its minibatch order
-     * derives from the seed and the update's number, so a resumed run shuffles as the uninterrupted one did).
+     * derives from the seed and the update's number, so a resumed run shuffles as the uninterrupted one did). Each
+     * minibatch is split across the replicas in row order; the caller keeps the replicas.
      *
+     * @param replicas the trainable policy (the master, trained in place) and its copies; must have a value head
      * @throws IllegalArgumentException if the policy has no value head
      */
-    public PpoUpdater(GptModel policy, PpoSettings settings, KlController klController, long updatesDone) {
-        if (!policy.weights().hasValueHead()) {
+    public PpoUpdater(Replicas<GptModel> replicas, PpoSettings settings, KlController klController,
+            long updatesDone) {
+        if (!replicas.master().weights().hasValueHead()) {
             throw new IllegalArgumentException("policy must have a value head");
         }
-        this.policy = policy;
+        this.replicas = replicas;
         this.settings = settings;
         this.klController = klController;
-        this.optimizer = new AdamW(policy.weights().tensors(), settings.optimizer());
+        this.optimizer = new AdamW(replicas.master().weights().tensors(), settings.optimizer());
         this.loss = PpoLoss.of(settings);
         this.gae = new GaeEstimator(settings.gamma(), settings.lambda());
         this.updates = updatesDone;
@@ -136,43 +144,88 @@ public final class PpoUpdater implements AutoCloseable {
         return optimizer;
     }
 
-    /** Forward, backward and one AdamW step on a minibatch; returns the five loss statistics and the grad norm. */
+    /**
+     * Forward, backward and one AdamW step on a minibatch; returns the five loss statistics and the grad norm. The
+     * rows are split into one contiguous share per replica, whose gradients add up to the minibatch's.
+     */
     private float[] step(MinibatchData mb) {
-        RolloutSequences sequences = mb.sequences();
+        int rows = mb.sequences().batch();
+        int shares = Math.min(rows, replicas.count());
+        float tokens = Math.max(1f, sum(mb.mask()));
+        List<Share> done = List.of();
+        try {
+            AdamW.StepReport report;
+            try (GradientCollector collector = Gradients.collect()) {
+                done = replicas.map(shares, (share, replica) -> {
+                    int[] range = IntStream.range(rows * share / shares, rows * (share + 1) / shares).toArray();
+                    return forwardBackward(replica, mb.rows(range), tokens, collector);
+                });
+                replicas.reduceGradients();
+                report = optimizer.step(settings.learningRate()); // inside the turn: see Gradients
+            }
+            replicas.broadcast();
+            float[] stats = new float[STAT_COUNT + 1];
+            for (Share share : done) {
+                if (!Double.isFinite(report.gradNorm())) {
+                    logSkippedStep(share.terms(), share.forward(), share.targets());
+                }
+                float[] terms = NDArrays.stack(new NDList(share.terms().policyLoss(), share.terms().valueLoss(),
+                        share.terms().approxKl(), share.terms().clipFraction(),
+                        share.terms().valueClipFraction())).toFloatArray();
+                for (int s = 0; s < STAT_COUNT; s++) {
+                    stats[s] += terms[s];
+                }
+            }
+            stats[STAT_COUNT] = (float) report.gradNorm();
+            return stats;
+        } finally {
+            done.forEach(share -> share.manager().close());
+        }
+    }
+
+    /**
+     * One replica's share of a minibatch after its backward pass, its tensors in {@code manager} (open until the
+     * step's statistics are read).
+     */
+    private record Share(NDManager manager, PpoLoss.Terms terms, ResponseForward forward, PpoLoss.Targets targets) {}
+
+    /** The forward pass and loss of a share of a minibatch on {@code replica}, and the backward pass. */
+    private Share forwardBackward(GptModel replica, MinibatchData share, float tokens, GradientCollector collector) {
+        RolloutSequences sequences = share.sequences();
         int rows = sequences.batch();
-        try (NDManager manager = policy.weights().manager().newSubManager()) {
+        NDManager manager = replica.weights().manager().newSubManager();
+        try {
             Shape full = new Shape(rows, sequences.length());
             Shape response = new Shape(rows, sequences.responseLength());
             NDArray ids = manager.create(sequences.tokenIds(), full);
             NDArray attention = manager.create(sequences.attentionMask(), full);
             PpoLoss.Targets targets = new PpoLoss.Targets(
-                    manager.create(mb.oldLogprobs(), response),
-                    manager.create(mb.oldValues(), response),
-                    manager.create(mb.advantages(), response),
-                    manager.create(mb.returns(), response),
-                    manager.create(mb.mask(), response));
-            PpoLoss.Terms terms;
-            ResponseForward forward;
-            AdamW.StepReport report;
-            try (GradientCollector collector = Gradients.collect()) {
-                forward = ResponseForward.run(policy, ids, attention, sequences.promptLength(), true);
-                // the entropy costs three passes over [rows, responseLength, vocab]: only a bonus pays for them
-                terms = settings.entropyCoef() > 0
-                        ? loss.compute(forward.logprobs(), forward.values(),
-                                ResponseForward.entropy(forward.logSoftmax()), targets)
-                        : loss.compute(forward.logprobs(), forward.values(), targets);
-                collector.backward(terms.total());
-                report = optimizer.step(settings.learningRate()); // inside the turn: see Gradients
-            }
-            if (!Double.isFinite(report.gradNorm())) {
-                logSkippedStep(terms, forward, targets);
-            }
-            float[] stats = NDArrays.stack(new NDList(terms.policyLoss(), terms.valueLoss(), terms.approxKl(),
-                    terms.clipFraction(), terms.valueClipFraction())).toFloatArray();
-            float[] withNorm = java.util.Arrays.copyOf(stats, STAT_COUNT + 1);
-            withNorm[STAT_COUNT] = (float) report.gradNorm();
-            return withNorm;
+                    manager.create(share.oldLogprobs(), response),
+                    manager.create(share.oldValues(), response),
+                    manager.create(share.advantages(), response),
+                    manager.create(share.returns(), response),
+                    manager.create(share.mask(), response),
+                    tokens);
+            ResponseForward forward = ResponseForward.run(replica, ids, attention, sequences.promptLength(), true);
+            // the entropy costs three passes over [rows, responseLength, vocab]: only a bonus pays for them
+            PpoLoss.Terms terms = settings.entropyCoef() > 0
+                    ? loss.compute(forward.logprobs(), forward.values(),
+                            ResponseForward.entropy(forward.logSoftmax()), targets)
+                    : loss.compute(forward.logprobs(), forward.values(), targets);
+            collector.backward(terms.total());
+            return new Share(manager, terms, forward, targets);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
         }
+    }
+
+    private static float sum(float[] values) {
+        float sum = 0;
+        for (float v : values) {
+            sum += v;
+        }
+        return sum;
     }
 
     /** What a minibatch whose gradient was not finite looked like, to tell an overflow from a numerical fault. */

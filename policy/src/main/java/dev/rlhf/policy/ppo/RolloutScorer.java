@@ -5,15 +5,18 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.rlhf.policy.model.GptModel;
+import dev.rlhf.policy.train.Replicas;
 
 /**
  * Turns a rollout batch into {@link Experience}: log π_old, its entropy and values from the policy that is about to
  * be updated, log π_ref from the frozen reference, in forward passes of at most {@code forwardBatchSize} sequences,
  * each in a sub-manager that is closed before the next. {@link #logprobs} gives the two log-probs alone, for
- * learners without a value head (GRPO, RLOO).
+ * learners without a value head (GRPO, RLOO). With several policy replicas the passes run on all of them at once,
+ * chunk {@code c} on replica {@code c % replicas}; every chunk is computed alone, so the results do not depend on
+ * the number of replicas. They share the frozen reference, which nothing writes.
  */
 public final class RolloutScorer {
-    private final GptModel policy;
+    private final Replicas<GptModel> policy;
     private final GptModel reference;
     private final int forwardBatchSize;
 
@@ -25,9 +28,18 @@ public final class RolloutScorer {
      * @throws IllegalArgumentException if the vocabularies differ, or {@code forwardBatchSize} is not positive
      */
     public RolloutScorer(GptModel policy, GptModel reference, int forwardBatchSize) {
-        if (policy.config().vocabSize() != reference.config().vocabSize()) {
+        this(Replicas.of(policy, GptModel::weights, GptModel::new, 1), reference, forwardBatchSize);
+    }
+
+    /**
+     * A scorer whose forward passes run on every replica of the policy; the caller keeps the replicas.
+     *
+     * @throws IllegalArgumentException if the vocabularies differ, or {@code forwardBatchSize} is not positive
+     */
+    public RolloutScorer(Replicas<GptModel> policy, GptModel reference, int forwardBatchSize) {
+        if (policy.master().config().vocabSize() != reference.config().vocabSize()) {
             throw new IllegalArgumentException("policy and reference vocabularies differ: "
-                    + policy.config().vocabSize() + " vs " + reference.config().vocabSize());
+                    + policy.master().config().vocabSize() + " vs " + reference.config().vocabSize());
         }
         if (forwardBatchSize <= 0) {
             throw new IllegalArgumentException("forwardBatchSize must be positive but was " + forwardBatchSize);
@@ -45,7 +57,7 @@ public final class RolloutScorer {
      *     per sequence
      */
     public Experience score(RolloutSequences sequences, float[] scores) {
-        if (!policy.weights().hasValueHead()) {
+        if (!policy.master().weights().hasValueHead()) {
             throw new IllegalArgumentException("policy must have a value head");
         }
         int tokens = sequences.batch() * sequences.responseLength();
@@ -108,24 +120,30 @@ public final class RolloutScorer {
         void read(ResponseForward own, ResponseForward ref, int offset, int count);
     }
 
-    /** The policy and reference forward passes, chunk by chunk, each chunk in a sub-manager closed after it. */
+    /**
+     * The policy and reference forward passes, chunk by chunk on the replicas, each chunk in a sub-manager closed
+     * after it; {@code reader} is called on the replica's thread, for disjoint ranges.
+     */
     private void forEachChunk(RolloutSequences sequences, boolean withValues, ChunkReader reader) {
         Gradients.inferenceOnly();
         int batch = sequences.batch();
         int responseLength = sequences.responseLength();
         int length = sequences.length();
-        for (int start = 0; start < batch; start += forwardBatchSize) {
+        int chunks = (batch + forwardBatchSize - 1) / forwardBatchSize;
+        policy.map(chunks, (c, replica) -> {
+            int start = c * forwardBatchSize;
             int rows = Math.min(forwardBatchSize, batch - start);
-            try (NDManager chunk = policy.weights().manager().newSubManager()) {
+            try (NDManager chunk = replica.weights().manager().newSubManager()) {
                 Shape shape = new Shape(rows, length);
                 NDArray ids = chunk.create(slice(sequences.tokenIds(), start, rows, length), shape);
                 NDArray attention = chunk.create(slice(sequences.attentionMask(), start, rows, length), shape);
                 ResponseForward own =
-                        ResponseForward.run(policy, ids, attention, sequences.promptLength(), withValues);
+                        ResponseForward.run(replica, ids, attention, sequences.promptLength(), withValues);
                 ResponseForward ref = ResponseForward.run(reference, ids, attention, sequences.promptLength(), false);
                 reader.read(own, ref, start * responseLength, rows * responseLength);
             }
-        }
+            return c;
+        });
     }
 
     private static long[] slice(long[] rowMajor, int startRow, int rows, int length) {

@@ -69,6 +69,6 @@ class PpoLossTest {
 
     private static PpoLoss.Targets targets(NDManager manager) {
         return new PpoLoss.Targets(manager.create(OLD_LOGPROBS), manager.create(OLD_VALUES),
-                manager.create(ADVANTAGES), manager.create(RETURNS), manager.create(MASK));
+                manager.create(ADVANTAGES), manager.create(RETURNS), manager.create(MASK), 3f);
     }
 }

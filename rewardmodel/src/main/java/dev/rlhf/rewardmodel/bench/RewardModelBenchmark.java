@@ -28,7 +28,7 @@ public final class RewardModelBenchmark {
     /** Runs {@code steps} timed steps after {@code warmup} untimed ones; returns the figures as a map. */
     public static Map<String, Object> run(BenchShape shape, int warmup, int steps) {
         RewardTrainingSettings settings =
-                new RewardTrainingSettings(1, 1e-4f, 0, 0.01f, 1f, shape.batch(), 1, 1, 0.1, 0f, 64);
+                new RewardTrainingSettings(1, 1e-4f, 0, 0.01f, 1f, shape.batch(), 1, 1, 0.1, 0f, 64, 1);
         try (NDManager manager = NDManager.newBaseManager();
                 RewardModel model = RewardModel.random(shape.modelConfig(), manager, 1);
                 RewardModelTrainer trainer = new RewardModelTrainer(model, settings)) {
