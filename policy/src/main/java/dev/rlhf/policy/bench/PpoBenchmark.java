@@ -12,8 +12,8 @@ import dev.rlhf.policy.ppo.PpoStats;
 import dev.rlhf.policy.ppo.PpoUpdater;
 import dev.rlhf.policy.ppo.RolloutScorer;
 import dev.rlhf.policy.ppo.RolloutSequences;
+import dev.rlhf.policy.train.Replicas;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,35 +29,47 @@ import java.util.SplittableRandom;
 public final class PpoBenchmark {
     private PpoBenchmark() {}
 
-    /** Runs {@code updates} timed updates after {@code warmup} untimed ones; returns the figures as a map. */
-    public static Map<String, Object> run(BenchShape shape, PpoSettings configured, int warmup, int updates) {
+    /**
+     * Runs {@code updates} timed updates on {@code replicas} data-parallel replicas after {@code warmup} untimed
+     * ones; returns the figures as a map. With more than one replica the same updates also run on one, alternating
+     * with them ({@link ReplicaScaling}), and the scaling is reported beside; the GEMM bound is then that of
+     * {@code replicas} cores, each running its share.
+     */
+    public static Map<String, Object> run(BenchShape shape, PpoSettings configured, int warmup, int updates,
+            int replicas) {
         PpoSettings settings = withoutEarlyStop(configured);
         try (NDManager manager = NDManager.newBaseManager();
-                GptModel policy = new GptModel(GptWeights.random(shape.modelConfig(), true, manager, 1));
-                GptModel reference = new GptModel(policy.weights().copy(manager));
-                PpoUpdater updater = new PpoUpdater(policy, settings, KlController.create(settings.kl()))) {
-            RolloutScorer scorer = new RolloutScorer(policy, reference, settings.forwardBatchSize());
+                Learner learner = new Learner(shape, settings, manager, replicas);
+                Learner single = replicas > 1 ? new Learner(shape, settings, manager, 1) : null) {
             SplittableRandom random = new SplittableRandom(7);
             for (int i = 0; i < warmup; i++) {
-                updater.update(scorer.score(batch(shape, random), scores(shape, random)));
-            }
-            double[] scoring = new double[updates];
-            double[] training = new double[updates];
-            PpoStats stats = null;
-            for (int i = 0; i < updates; i++) {
                 RolloutSequences sequences = batch(shape, random);
                 float[] scores = scores(shape, random);
-                long start = System.nanoTime();
-                Experience experience = scorer.score(sequences, scores);
-                long scored = System.nanoTime();
-                stats = updater.update(experience);
-                scoring[i] = (scored - start) / 1e9;
-                training[i] = (System.nanoTime() - scored) / 1e9;
+                learner.update(sequences, scores);
+                if (single != null) {
+                    single.update(sequences, scores);
+                }
             }
-            double total = Arrays.stream(scoring).sum() + Arrays.stream(training).sum();
+            learner.clearTimes();
+            List<RolloutSequences> batches = new ArrayList<>();
+            List<float[]> scores = new ArrayList<>();
+            for (int i = 0; i < updates; i++) {
+                batches.add(batch(shape, random));
+                scores.add(scores(shape, random));
+            }
+            ReplicaScaling scaling = single == null ? null : ReplicaScaling.measure(replicas, updates,
+                    i -> single.update(batches.get(i), scores.get(i)),
+                    i -> learner.update(batches.get(i), scores.get(i)));
+            if (single == null) {
+                for (int i = 0; i < updates; i++) {
+                    learner.update(batches.get(i), scores.get(i));
+                }
+            }
+            double total = learner.scoring.stream().mapToDouble(Double::doubleValue).sum()
+                    + learner.training.stream().mapToDouble(Double::doubleValue).sum();
             double best = Double.POSITIVE_INFINITY;
             for (int i = 0; i < updates; i++) {
-                best = Math.min(best, scoring[i] + training[i]);
+                best = Math.min(best, learner.scoring.get(i) + learner.training.get(i));
             }
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("benchmark", "ppo");
@@ -71,12 +83,64 @@ public final class PpoBenchmark {
             result.put("updates", updates);
             result.put("samples_per_s", shape.batch() * updates / total);
             result.put("best_samples_per_s", shape.batch() / best);
-            result.put("scoring_seconds_per_update", Arrays.stream(scoring).sum() / updates);
-            result.put("training_seconds_per_update", Arrays.stream(training).sum() / updates);
-            result.put("last_approx_kl", stats.approxKl());
-            roofline(shape, settings).report(result, "update", "samples", shape.batch(),
+            result.put("scoring_seconds_per_update", learner.scoring.stream().mapToDouble(Double::doubleValue).sum()
+                    / updates);
+            result.put("training_seconds_per_update", learner.training.stream().mapToDouble(Double::doubleValue)
+                    .sum() / updates);
+            result.put("last_approx_kl", learner.last.approxKl());
+            if (scaling != null) {
+                scaling.report(result, "samples", shape.batch());
+            }
+            roofline(shape, settings).report(result, "update", "samples", shape.batch() * replicas,
                     shape.batch() * updates / total, manager);
             return result;
+        }
+    }
+
+    /**
+     * A PPO learner on random weights (the same seed for every replica count) and the time each update's scoring
+     * and training took.
+     */
+    private static final class Learner implements AutoCloseable {
+        private final GptModel policy;
+        private final GptModel reference;
+        private final Replicas<GptModel> replicas;
+        private final PpoUpdater updater;
+        private final RolloutScorer scorer;
+        private final List<Double> scoring = new ArrayList<>();
+        private final List<Double> training = new ArrayList<>();
+        private PpoStats last;
+
+        Learner(BenchShape shape, PpoSettings settings, NDManager manager, int replicas) {
+            this.policy = new GptModel(GptWeights.random(shape.modelConfig(), true, manager, 1));
+            this.reference = new GptModel(policy.weights().copy(manager));
+            this.replicas = Replicas.of(policy, GptModel::weights, GptModel::new, replicas);
+            this.updater = new PpoUpdater(this.replicas, settings, KlController.create(settings.kl()), 0);
+            this.scorer = new RolloutScorer(this.replicas, reference, settings.forwardBatchSize());
+        }
+
+        /** One update, its scoring and training times recorded. */
+        void update(RolloutSequences sequences, float[] scores) {
+            long start = System.nanoTime();
+            Experience experience = scorer.score(sequences, scores);
+            long scored = System.nanoTime();
+            last = updater.update(experience);
+            scoring.add((scored - start) / 1e9);
+            training.add((System.nanoTime() - scored) / 1e9);
+        }
+
+        /** Forgets the times recorded so far (the warm-up's). */
+        void clearTimes() {
+            scoring.clear();
+            training.clear();
+        }
+
+        @Override
+        public void close() {
+            updater.close();
+            replicas.close();
+            reference.close();
+            policy.close();
         }
     }
 

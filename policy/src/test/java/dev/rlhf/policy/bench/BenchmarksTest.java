@@ -24,12 +24,23 @@ class BenchmarksTest {
 
     @Test
     void ppoReportsItsRateAndItsGemmBound() {
-        Map<String, Object> result = PpoBenchmark.run(TINY, PpoSettings.from(ConfigFactory.load()), 0, 1);
+        Map<String, Object> result = PpoBenchmark.run(TINY, PpoSettings.from(ConfigFactory.load()), 0, 1, 1);
 
         double rate = positive(result, "samples_per_s");
         double bound = positive(result, "gemm_bound_samples_per_s");
         positive(result, "gemm_gflop_per_update");
         assertEquals(rate / bound, (double) result.get("fraction_of_gemm_bound"), 1e-9 * rate / bound);
+    }
+
+    @Test
+    void ppoOnTwoReplicasReportsItsScalingMeasuredSideBySide() {
+        Map<String, Object> result = PpoBenchmark.run(TINY, PpoSettings.from(ConfigFactory.load()), 0, 2, 2);
+
+        positive(result, "samples_per_s");
+        positive(result, "samples_per_s_one_replica");
+        double speedup = positive(result, "speedup");
+        assertEquals(2, result.get("replicas"));
+        assertEquals(speedup / 2, (double) result.get("scaling_efficiency"), 1e-12);
     }
 
     private static double positive(Map<String, Object> result, String key) {

@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import dev.rlhf.policy.bench.BenchShape;
 import dev.rlhf.policy.bench.GemmRoofline;
+import dev.rlhf.policy.bench.ReplicaScaling;
 import dev.rlhf.rewardmodel.PreferenceExample;
 import dev.rlhf.rewardmodel.RewardModel;
 import dev.rlhf.rewardmodel.RewardModelTrainer;
@@ -25,23 +26,43 @@ import java.util.SplittableRandom;
 public final class RewardModelBenchmark {
     private RewardModelBenchmark() {}
 
-    /** Runs {@code steps} timed steps after {@code warmup} untimed ones; returns the figures as a map. */
-    public static Map<String, Object> run(BenchShape shape, int warmup, int steps) {
-        RewardTrainingSettings settings =
-                new RewardTrainingSettings(1, 1e-4f, 0, 0.01f, 1f, shape.batch(), 1, 1, 0.1, 0f, 64, 1);
+    /**
+     * Runs {@code steps} timed steps on {@code replicas} data-parallel replicas after {@code warmup} untimed ones;
+     * returns the figures as a map. With more than one replica the same steps also run on one, alternating with
+     * them ({@link ReplicaScaling}), and the scaling is reported beside; the GEMM bound is then that of
+     * {@code replicas} cores.
+     */
+    public static Map<String, Object> run(BenchShape shape, int warmup, int steps, int replicas) {
         try (NDManager manager = NDManager.newBaseManager();
                 RewardModel model = RewardModel.random(shape.modelConfig(), manager, 1);
-                RewardModelTrainer trainer = new RewardModelTrainer(model, settings)) {
+                RewardModel singleModel = RewardModel.random(shape.modelConfig(), manager, 1);
+                RewardModelTrainer trainer = new RewardModelTrainer(model, settings(shape, replicas));
+                RewardModelTrainer single = new RewardModelTrainer(singleModel, settings(shape, 1))) {
             SplittableRandom random = new SplittableRandom(7);
             for (int i = 0; i < warmup; i++) {
-                trainer.step(pairs(shape, random));
-            }
-            double[] seconds = new double[steps];
-            for (int i = 0; i < steps; i++) {
                 List<PreferenceExample> pairs = pairs(shape, random);
-                long start = System.nanoTime();
                 trainer.step(pairs);
-                seconds[i] = (System.nanoTime() - start) / 1e9;
+                if (replicas > 1) {
+                    single.step(pairs);
+                }
+            }
+            List<List<PreferenceExample>> batches = new ArrayList<>();
+            for (int i = 0; i < steps; i++) {
+                batches.add(pairs(shape, random));
+            }
+            double[] seconds;
+            ReplicaScaling scaling = null;
+            if (replicas > 1) {
+                scaling = ReplicaScaling.measure(replicas, steps, i -> single.step(batches.get(i)),
+                        i -> trainer.step(batches.get(i)));
+                seconds = scaling.replicated();
+            } else {
+                seconds = new double[steps];
+                for (int i = 0; i < steps; i++) {
+                    long start = System.nanoTime();
+                    trainer.step(batches.get(i));
+                    seconds[i] = (System.nanoTime() - start) / 1e9;
+                }
             }
             double total = Arrays.stream(seconds).sum();
             Map<String, Object> result = new LinkedHashMap<>();
@@ -54,13 +75,21 @@ public final class RewardModelBenchmark {
             result.put("pairs_per_s", (double) steps * shape.batch() / total);
             result.put("seconds_per_step", total / steps);
             result.put("best_seconds_per_step", Arrays.stream(seconds).min().orElse(Double.NaN));
+            if (scaling != null) {
+                scaling.report(result, "pairs", shape.batch());
+            }
             // one packed row per pair: the prompt once, both responses, the last block at the two scored tokens
             // (the scalar score head is too small to count)
             long packedRow = shape.promptLength() + 2L * shape.newTokens();
             new GemmRoofline().trunk(shape.modelConfig(), shape.batch(), packedRow, 2, true, 1)
-                    .report(result, "step", "pairs", shape.batch(), steps * shape.batch() / total, manager);
+                    .report(result, "step", "pairs", shape.batch() * replicas, steps * shape.batch() / total,
+                            manager);
             return result;
         }
+    }
+
+    private static RewardTrainingSettings settings(BenchShape shape, int replicas) {
+        return new RewardTrainingSettings(1, 1e-4f, 0, 0.01f, 1f, shape.batch(), 1, 1, 0.1, 0f, 64, replicas);
     }
 
     private static List<PreferenceExample> pairs(BenchShape shape, SplittableRandom random) {
