@@ -159,6 +159,7 @@ final class DpoCommand implements Runnable {
                 }
                 err.printf("dpo train: saving to %s%n", output);
                 Path written = save(learner.policy().weights(), context.config(), output);
+                // last, as rm train's reward_model.json: a directory with dpo.json holds a complete policy
                 Files.writeString(written.resolve(REPORT_FILE), report(settings, file, epochs), StandardCharsets.UTF_8);
 
                 PreferenceStats last = epochs.get(epochs.size() - 1).heldOut();
