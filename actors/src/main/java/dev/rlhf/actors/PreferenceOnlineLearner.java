@@ -24,7 +24,7 @@ import java.util.Map;
  * {@code kl/to_reference} of the policy that sampled it, measured before the epoch, as PPO's is. Every A or B
  * judgment is one pair (the preferred response chosen), so a comparison judged by several annotators weighs as
  * many pairs; ties and skips are none. The pairs are all trained on ({@code held-out-fraction} and {@code epochs}
- * of {@code rlhf.dpo}/{@code rlhf.ipo} are for the offline command; here the run's iterations are the epochs).
+ * of {@code rlhf.dpo}/{@code rlhf.ipo} are for {@code rlhf dpo train}; here the run's iterations are the epochs).
  */
 public final class PreferenceOnlineLearner implements OnlineLearner {
     private final PreferenceLearner learner;

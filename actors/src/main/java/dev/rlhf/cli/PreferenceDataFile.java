@@ -3,6 +3,7 @@ package dev.rlhf.cli;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import dev.rlhf.policy.tokenizer.TextTokenizer;
 import dev.rlhf.rewardmodel.PreferenceExample;
 import dev.rlhf.rewardmodel.SequenceEncoder;
 import dev.rlhf.store.PreferenceFormat;
@@ -18,8 +19,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A JSONL file of preference pairs that {@code rm train} and {@code rm eval} read, parsed by the store's
- * {@link PreferenceFormat}: every line is checked before any is used.
+ * A JSONL file of preference pairs that {@code rm train}, {@code rm eval} and {@code dpo train} read, parsed by the
+ * store's {@link PreferenceFormat}: every line is checked before any is used.
  *
  * @param file the file
  * @param format the format its lines were read in
@@ -46,6 +47,17 @@ record PreferenceDataFile(Path file, PreferenceFormat format, List<PreferencePai
      *     the last token the score is read at)
      */
     record Encoded(List<PreferenceExample> examples, int skipped) {}
+
+    /**
+     * Pairs encoded for the policy, and how many did not fit its context.
+     *
+     * @param pairs one token-level pair per pair that fits, in file order
+     * @param skipped pairs with an empty prompt or response, or a prompt longer than {@code promptTokens} or a
+     *     response longer than the rest of the context (cutting a response would train the policy on a text the
+     *     file does not hold)
+     * @param promptTokens the longest prompt kept; every kept response fits the context after it
+     */
+    record TokenPairs(List<dev.rlhf.policy.align.PreferencePair> pairs, int skipped, int promptTokens) {}
 
     PreferenceDataFile {
         pairs = List.copyOf(pairs);
@@ -91,6 +103,53 @@ record PreferenceDataFile(Path file, PreferenceFormat format, List<PreferencePai
                     + "context");
         }
         return new Encoded(examples, skipped);
+    }
+
+    /**
+     * The pairs as prompt, chosen and rejected tokens, each text encoded on its own as the policy samples it (as
+     * the experiments' DPO encodes judged comparisons), those that do not fit left out. The learner packs a batch
+     * with every prompt padded to the batch's longest and every response to its longest, so one pair fitting the
+     * context is not enough: the kept pairs share one split of the context into prompt and response tokens, the
+     * split that keeps the most pairs.
+     *
+     * @throws IllegalArgumentException naming the file if no pair fits
+     */
+    TokenPairs tokenPairs(TextTokenizer tokenizer, int contextLength) {
+        List<Sized> encoded = new ArrayList<>(pairs.size());
+        for (PreferencePair pair : pairs) {
+            int[] prompt = tokenizer.encode(pair.prompt());
+            int[] chosen = tokenizer.encode(pair.chosen());
+            int[] rejected = tokenizer.encode(pair.rejected());
+            if (prompt.length > 0 && chosen.length > 0 && rejected.length > 0) {
+                encoded.add(new Sized(new dev.rlhf.policy.align.PreferencePair(prompt, chosen, rejected),
+                        prompt.length, Math.max(chosen.length, rejected.length)));
+            }
+        }
+        int bestPrompt = 1;
+        long bestCount = 0;
+        for (int promptTokens = 1; promptTokens < contextLength; promptTokens++) {
+            int limit = promptTokens;
+            long count = encoded.stream().filter(pair -> pair.fits(limit, contextLength)).count();
+            if (count > bestCount) {
+                bestPrompt = promptTokens;
+                bestCount = count;
+            }
+        }
+        int promptTokens = bestPrompt;
+        List<dev.rlhf.policy.align.PreferencePair> kept = encoded.stream()
+                .filter(pair -> pair.fits(promptTokens, contextLength)).map(Sized::pair).toList();
+        if (kept.isEmpty()) {
+            throw new IllegalArgumentException("every pair of " + file + " is empty or longer than the model's "
+                    + "context of " + contextLength + " tokens");
+        }
+        return new TokenPairs(kept, pairs.size() - kept.size(), bestPrompt);
+    }
+
+    /** An encoded pair with its prompt's length and its longer response's. */
+    private record Sized(dev.rlhf.policy.align.PreferencePair pair, int promptTokens, int responseTokens) {
+        boolean fits(int promptLimit, int contextLength) {
+            return promptTokens <= promptLimit && responseTokens <= contextLength - promptLimit;
+        }
     }
 
     /** {@code trl} or {@code hh}, as {@code --format} spells it. */

@@ -1,12 +1,12 @@
 package dev.rlhf.cli;
 
+import static dev.rlhf.cli.OfflineTraining.requireOption;
+
 import ai.djl.ndarray.NDManager;
-import com.google.gson.GsonBuilder;
 import com.typesafe.config.Config;
 import dev.rlhf.policy.bootstrap.PromptResponse;
 import dev.rlhf.policy.checkpoint.GptCheckpoint;
 import dev.rlhf.policy.model.CheckpointException;
-import dev.rlhf.policy.model.GptConfig;
 import dev.rlhf.policy.tokenizer.TextTokenizer;
 import dev.rlhf.rewardmodel.EpochReport;
 import dev.rlhf.rewardmodel.PairEvaluation;
@@ -29,7 +29,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -42,9 +41,6 @@ import picocli.CommandLine.Option;
         description = "Train a reward model on preference pairs (TRL or HH-RLHF JSONL), or evaluate one.",
         subcommands = {RewardModelCommand.Train.class, RewardModelCommand.Eval.class})
 final class RewardModelCommand implements Runnable {
-    /** Files a directory needs to be a checkpoint {@code rm train} can start from. */
-    private static final List<String> CHECKPOINT_FILES =
-            List.of(GptConfig.FILE_NAME, GptCheckpoint.WEIGHTS_FILE, "tokenizer.json");
     /** Responses the score normaliser is fitted on, at most. */
     private static final int NORMALIZER_SAMPLE = 2048;
 
@@ -118,9 +114,9 @@ final class RewardModelCommand implements Runnable {
         public Integer call() throws Exception {
             CliContext context = CliContext.load();
             RewardTrainingSettings settings = settings(context.config());
-            requireCheckpoint(base);
-            Path output = out != null ? out : Path.of("reward-models", stem(data));
-            requireEmptyOrAbsent(output);
+            OfflineTraining.requireCheckpoint("--base", base);
+            Path output = out != null ? out : Path.of("reward-models", OfflineTraining.stem(data));
+            OfflineTraining.requireEmptyOrAbsent(output);
             PreferenceDataFile file = PreferenceDataFile.read(data, format);
             PrintWriter err = spec.commandLine().getErr();
             try (NDManager manager = context.newManager();
@@ -162,7 +158,7 @@ final class RewardModelCommand implements Runnable {
                 json.put("epochs", result.epochs().size());
                 json.put("format", file.formatName());
                 json.put("output", output.toAbsolutePath().toString());
-                printJson(spec, json);
+                OfflineTraining.printJson(spec, json);
             }
             return 0;
         }
@@ -186,12 +182,6 @@ final class RewardModelCommand implements Runnable {
                     d.marginPerStrength(), d.scoreBatchSize(), d.replicas());
         }
 
-        private static void requireOption(boolean valid, String rule, Object value) {
-            if (!valid) {
-                throw new IllegalArgumentException(rule + " but was " + value);
-            }
-        }
-
         private static void progress(PrintWriter err, EpochReport r, RewardTrainingSettings settings) {
             err.printf("rm train: epoch %d/%d train loss %.4f held-out loss %.4f accuracy %.4f (%.1f s)%n",
                     r.epoch(), settings.maxEpochs(), r.trainLoss(), r.heldOutLoss(), r.heldOutAccuracy(), r.seconds());
@@ -207,12 +197,6 @@ final class RewardModelCommand implements Runnable {
                 sample.add(new PromptResponse(pairs.get(i).prompt(), pairs.get(i).rejected()));
             }
             return sample;
-        }
-
-        private static String stem(Path file) {
-            String name = file.getFileName().toString();
-            int dot = name.lastIndexOf('.');
-            return dot > 0 ? name.substring(0, dot) : name;
         }
     }
 
@@ -258,7 +242,7 @@ final class RewardModelCommand implements Runnable {
                 json.put("pairs_skipped", encoded.skipped());
                 json.put("format", file.formatName());
                 json.put("reward_model", dir.toAbsolutePath().toString());
-                printJson(spec, json);
+                OfflineTraining.printJson(spec, json);
             }
             return 0;
         }
@@ -274,41 +258,5 @@ final class RewardModelCommand implements Runnable {
             return RewardModelCheckpoint.latest(dir).orElseThrow(() -> new CheckpointException(
                     "--reward-model " + dir + " is not a reward model: no " + RewardModelInfo.FILE_NAME));
         }
-    }
-
-    /**
-     * @throws CheckpointException naming the first file a checkpoint needs that {@code dir} lacks
-     */
-    static void requireCheckpoint(Path dir) {
-        for (String name : CHECKPOINT_FILES) {
-            if (!Files.isRegularFile(dir.resolve(name))) {
-                throw new CheckpointException("--base " + dir + " is not a checkpoint: it has no " + name);
-            }
-        }
-    }
-
-    /**
-     * @throws IllegalArgumentException if {@code dir} exists and is not an empty directory
-     */
-    static void requireEmptyOrAbsent(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        if (!Files.isDirectory(dir)) {
-            throw new IllegalArgumentException("--out " + dir + " exists and is not a directory");
-        }
-        try (Stream<Path> children = Files.list(dir)) {
-            if (children.findAny().isPresent()) {
-                throw new IllegalArgumentException("--out " + dir + " exists and is not empty; it is not"
-                        + " overwritten");
-            }
-        }
-    }
-
-    private static void printJson(CommandLine.Model.CommandSpec spec, Map<String, Object> json) {
-        PrintWriter out = spec.commandLine().getOut();
-        out.println(new GsonBuilder().disableHtmlEscaping().serializeSpecialFloatingPointValues().create()
-                .toJson(json));
-        out.flush();
     }
 }

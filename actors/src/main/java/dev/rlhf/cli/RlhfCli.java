@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
             AnnotatorsCommand.class,
             PreferencesCommand.class,
             RewardModelCommand.class,
+            DpoCommand.class,
             ExportCommand.class,
             BenchCommand.class,
         })
