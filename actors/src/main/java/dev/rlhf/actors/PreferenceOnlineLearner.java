@@ -67,25 +67,29 @@ public final class PreferenceOnlineLearner implements OnlineLearner {
 
     /**
      * One pair per A or B judgment, in the judgments' order: the prompt and both responses encoded with the policy's
-     * tokenizer (a response's trailing end-of-text token encodes to its id, as it was sampled). A response that would
-     * overflow the context is cut to fit; a judgment with an empty prompt or response is left out.
+     * tokenizer (a response's trailing end-of-text token encodes to its id, as it was sampled). A batch pads every
+     * pair to its longest prompt and its longest response, so responses are cut to the context less the longest
+     * prompt (a sampled response's text can re-encode longer than it was sampled); a judgment with an empty prompt
+     * or response is left out.
      */
     static List<PreferencePair> pairs(List<JudgedComparison> judged, TextTokenizer tokenizer, int contextLength) {
+        List<JudgedComparison> ordered = judged.stream()
+                .filter(j -> j.judgment().verdict() == Verdict.A || j.judgment().verdict() == Verdict.B)
+                .toList();
+        List<int[]> prompts = ordered.stream().map(j -> tokenizer.encode(j.comparison().prompt())).toList();
+        int room = contextLength - prompts.stream().mapToInt(p -> p.length).max().orElse(0);
         List<PreferencePair> pairs = new ArrayList<>();
-        for (JudgedComparison j : judged) {
-            Verdict verdict = j.judgment().verdict();
-            if (verdict != Verdict.A && verdict != Verdict.B) {
-                continue;
-            }
-            Comparison c = j.comparison();
-            int[] prompt = tokenizer.encode(c.prompt());
-            int room = contextLength - prompt.length;
+        for (int i = 0; i < ordered.size(); i++) {
+            Comparison c = ordered.get(i).comparison();
+            int[] prompt = prompts.get(i);
             int[] a = fit(tokenizer.encode(c.responseA()), room);
             int[] b = fit(tokenizer.encode(c.responseB()), room);
             if (prompt.length == 0 || a.length == 0 || b.length == 0) {
                 continue;
             }
-            pairs.add(verdict == Verdict.A ? new PreferencePair(prompt, a, b) : new PreferencePair(prompt, b, a));
+            pairs.add(ordered.get(i).judgment().verdict() == Verdict.A
+                    ? new PreferencePair(prompt, a, b)
+                    : new PreferencePair(prompt, b, a));
         }
         return pairs;
     }
