@@ -61,9 +61,9 @@ final class DpoCommand implements Runnable {
                     + " tokenizer.json tokenizes; a pair whose prompt or longer response does not fit the context is"
                     + " skipped (a batch pads prompts and responses to its longest, so all pairs share one split of"
                     + " the context, the one that keeps the most). Every line is checked first: a malformed one is"
-                    + " reported by file, line and field and nothing is trained. Progress goes to stderr, one line per epoch (epoch 0: the"
-                    + " held-out pairs before training); the last line on stdout is one JSON object"
-                    + " (held_out_loss, held_out_reward_accuracy, pairs_train, output, ...). The output is a"
+                    + " reported by file, line and field and nothing is trained. Progress goes to stderr, one line"
+                    + " per epoch (epoch 0: the held-out pairs before training); the last line on stdout is one JSON"
+                    + " object (held_out_loss, held_out_reward_accuracy, pairs_train, output, ...). The output is a"
                     + " policy in the Hugging Face layout `export` writes, which `generate --checkpoint` and an"
                     + " experiment's rlhf.experiment.policy-checkpoint read, with dpo.json: the figures of every"
                     + " epoch.")

@@ -35,7 +35,8 @@ class DataParallelRewardModelTest {
             // no warm-up and no clipping: after the first AdamW step the first moment is 0.1 × gradient
             Map<String, NDArray> momentsOne = onOne.optimizer().state();
             Map<String, NDArray> momentsTwo = onTwo.optimizer().state();
-            double largest = momentsOne.values().stream().mapToDouble(m -> maxAbs(m.toFloatArray())).max().orElseThrow();
+            double largest =
+                    momentsOne.values().stream().mapToDouble(m -> maxAbs(m.toFloatArray())).max().orElseThrow();
             assertTrue(largest > 0, "the step has a gradient");
             for (String name : one.weights().tensors().keySet()) {
                 float[] expected = momentsOne.get("m." + name).toFloatArray();
