@@ -74,7 +74,7 @@ public final class RewardModelTrainer implements AutoCloseable {
                 }
             });
             replicas.reduceGradients();
-            optimizer.step(rate); // inside the turn: see Gradients
+            optimizer.step(rate, replicas); // inside the turn: see Gradients
         }
         replicas.broadcast();
         float loss = 0;

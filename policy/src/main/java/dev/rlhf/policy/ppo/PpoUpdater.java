@@ -161,7 +161,7 @@ public final class PpoUpdater implements AutoCloseable {
                     return forwardBackward(replica, mb.rows(range), tokens, collector);
                 });
                 replicas.reduceGradients();
-                report = optimizer.step(settings.learningRate()); // inside the turn: see Gradients
+                report = optimizer.step(settings.learningRate(), replicas); // inside the turn: see Gradients
             }
             replicas.broadcast();
             float[] stats = new float[STAT_COUNT + 1];

@@ -14,6 +14,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
 
 /**
@@ -130,6 +132,19 @@ public final class AdamW implements AutoCloseable {
 
     /** Applies one update at {@code learningRate} from the gradients of the last backward pass, then zeroes them. */
     public StepReport step(float learningRate) {
+        return step(learningRate, 1, part -> part.accept(0));
+    }
+
+    /**
+     * {@link #step(float)} with the update's kernels shared out among the replicas' threads, each tensor updated by
+     * one of them (the update is elementwise, so the result is the same as on one thread).
+     */
+    public StepReport step(float learningRate, Replicas<?> replicas) {
+        return step(learningRate, replicas.count(), replicas::forEachReplica);
+    }
+
+    /** The step with the tensors of each group split into {@code parts} parts, run by {@code runner}. */
+    private StepReport step(float learningRate, int parts, Consumer<IntConsumer> runner) {
         try (NDManager scratch = stateManager.newSubManager()) {
             List<NDArray> gradients = parameters.values().stream().map(p -> {
                 NDArray g = p.getGradient();
@@ -147,11 +162,17 @@ public final class AdamW implements AutoCloseable {
             steps++;
             boolean clip = settings.maxGradNorm() > 0 && norm > settings.maxGradNorm();
             float scale = clip ? (float) (settings.maxGradNorm() / norm) : 1f;
-            for (Group group : groups) {
-                FusedOps.get().adamW(group.weights(), group.gradientsOf(gradients), group.means(), group.variances(),
-                        steps, new FusedOps.AdamWStep(learningRate, settings.beta1(), settings.beta2(),
-                                group.decay(), settings.epsilon(), scale), scratch);
-            }
+            int step = steps;
+            runner.accept(part -> {
+                for (Group group : groups) {
+                    Group share = group.part(part, parts);
+                    if (share.members().length > 0) {
+                        FusedOps.get().adamW(share.weights(), share.gradientsOf(gradients), share.means(),
+                                share.variances(), step, new FusedOps.AdamWStep(learningRate, settings.beta1(),
+                                        settings.beta2(), share.decay(), settings.epsilon(), scale), scratch);
+                    }
+                }
+            });
             return new StepReport(norm, clip);
         }
     }
@@ -179,6 +200,20 @@ public final class AdamW implements AutoCloseable {
                 }
             }
             return List.copyOf(groups);
+        }
+
+        /** Every {@code parts}-th of this group's parameters from its {@code part}-th on. */
+        Group part(int part, int parts) {
+            if (parts == 1) {
+                return this;
+            }
+            int[] positions = IntStream.range(0, members.length).filter(i -> i % parts == part).toArray();
+            return new Group(decay, Arrays.stream(positions).map(i -> members[i]).toArray(),
+                    pick(weights, positions), pick(means, positions), pick(variances, positions));
+        }
+
+        private static List<NDArray> pick(List<NDArray> tensors, int[] positions) {
+            return Arrays.stream(positions).mapToObj(tensors::get).toList();
         }
 
         /** This group's gradients out of all of them, in parameter order. */

@@ -15,14 +15,16 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.IntConsumer;
 
 /**
  * Data parallelism on one machine: a model (replica 0, the master, whose tensors the optimiser steps) and
  * {@code count - 1} copies of its weights, each replica with a thread of its own. A training step hands each replica
  * its share of a minibatch ({@link #map}), the shares' forward and backward passes run side by side (PyTorch runs a
  * backward on the thread that calls it, and the replicas' graphs share no tensor), then {@link #reduceGradients}
- * adds the copies' gradients into the master's in replica order, the optimiser steps the master, and
- * {@link #broadcast} copies its new weights into every copy, tensor to tensor in native memory.
+ * adds the copies' gradients into the master's in replica order, the optimiser steps the master (its parts on all
+ * threads, {@link #forEachReplica}), and after {@link #broadcast} every copy takes the master's new weights, tensor
+ * to tensor in native memory, on its own thread as its next task begins (while the master starts its own).
  *
  * <p>Nothing depends on which thread finishes first: the split is the caller's, each replica computes its share
  * alone, and the sum's order is fixed, so a run with {@code count} replicas gives the same floats every time. With
@@ -38,6 +40,9 @@ public final class Replicas<M extends AutoCloseable> implements AutoCloseable {
     private final List<GptWeights> weights;
     /** The thread of each replica after the first (the first runs on the caller's). */
     private final List<ExecutorService> threads;
+    /** Bumped by {@link #broadcast}; a copy whose {@link #copiedVersion} lags takes the master's weights. */
+    private volatile long masterVersion;
+    private final long[] copiedVersion;
 
     /** Work a replica does on its thread: the task's number and the replica's model. */
     @FunctionalInterface
@@ -58,6 +63,7 @@ public final class Replicas<M extends AutoCloseable> implements AutoCloseable {
         this.models = List.copyOf(models);
         this.weights = List.copyOf(weights);
         this.threads = List.copyOf(threads);
+        this.copiedVersion = new long[models.size()];
     }
 
     /**
@@ -115,8 +121,9 @@ public final class Replicas<M extends AutoCloseable> implements AutoCloseable {
         for (int k = 1; k < count(); k++) {
             int replica = k;
             others.add(threads.get(k - 1).submit(() -> {
-                JniUtils.setGradMode(recording);
                 try {
+                    takeMasterWeights(replica);
+                    JniUtils.setGradMode(recording);
                     return runShare(replica, tasks, task);
                 } finally {
                     JniUtils.setGradMode(false);
@@ -150,6 +157,19 @@ public final class Replicas<M extends AutoCloseable> implements AutoCloseable {
         return results;
     }
 
+    /**
+     * Runs {@code work(k)} on replica {@code k}'s thread for every replica at once: one part each of a piece of
+     * work that the caller splits (the reduction, the optimiser's update).
+     *
+     * @throws ReplicaFailedException for the first replica whose part threw
+     */
+    public void forEachReplica(IntConsumer work) {
+        map(count(), (k, replica) -> {
+            work.accept(k);
+            return k;
+        });
+    }
+
     private <T> List<T> runShare(int replica, int tasks, Task<M, T> task) {
         List<T> results = new ArrayList<>();
         for (int i = replica; i < tasks; i += count()) {
@@ -159,23 +179,27 @@ public final class Replicas<M extends AutoCloseable> implements AutoCloseable {
     }
 
     /**
-     * Adds every copy's gradient into the master's, copies in replica order, and zeroes the copies' gradients. Call
-     * after the backward passes of {@link #map}, before the optimiser steps the master.
+     * Adds every copy's gradient into the master's, copies in replica order, and zeroes the copies' gradients: the
+     * tensors shared out among the replicas' threads, each tensor summed by one. Call after the backward passes of
+     * {@link #map}, before the optimiser steps the master.
      */
     public void reduceGradients() {
         if (count() == 1) {
             return;
         }
         GptWeights master = weights.get(0);
+        List<String> names = List.copyOf(master.tensors().keySet());
         try (NDManager scratch = master.manager().newSubManager()) {
-            for (Map.Entry<String, NDArray> entry : master.tensors().entrySet()) {
-                NDArray sum = gradientOf(entry.getValue(), scratch);
-                for (int k = 1; k < count(); k++) {
-                    NDArray parameter = weights.get(k).get(entry.getKey());
-                    sum.addi(gradientOf(parameter, scratch));
-                    JniUtils.zeroGrad((PtNDArray) parameter);
+            forEachReplica(part -> {
+                for (int i = part; i < names.size(); i += count()) {
+                    NDArray sum = gradientOf(master.get(names.get(i)), scratch);
+                    for (int k = 1; k < count(); k++) {
+                        NDArray parameter = weights.get(k).get(names.get(i));
+                        sum.addi(gradientOf(parameter, scratch));
+                        JniUtils.zeroGrad((PtNDArray) parameter);
+                    }
                 }
-            }
+            });
         }
     }
 
@@ -186,17 +210,24 @@ public final class Replicas<M extends AutoCloseable> implements AutoCloseable {
         return gradient;
     }
 
-    /** Copies the master's weights into every copy, without recording gradients. */
+    /**
+     * Marks the master's weights as changed: every copy takes them, without recording gradients, on its own thread
+     * before its next task of {@link #map} or {@link #forEachReplica}.
+     */
     public void broadcast() {
-        if (count() == 1) {
+        masterVersion++;
+    }
+
+    /** Copies the master's weights into copy {@code k} if they changed since it last did. */
+    private void takeMasterWeights(int k) {
+        long version = masterVersion;
+        if (copiedVersion[k] == version) {
             return;
         }
         Gradients.inferenceOnly();
-        GptWeights master = weights.get(0);
-        for (int k = 1; k < count(); k++) {
-            GptWeights copy = weights.get(k);
-            master.tensors().forEach((name, tensor) -> TorchOps.copyInto(copy.get(name), tensor));
-        }
+        GptWeights copy = weights.get(k);
+        weights.get(0).tensors().forEach((name, tensor) -> TorchOps.copyInto(copy.get(name), tensor));
+        copiedVersion[k] = version;
     }
 
     /** Stops the replicas' threads and closes the copies; the master stays open. */

@@ -81,7 +81,10 @@ class DataParallelPpoTest {
         assertArrayEquals(first, second, "two runs on two replicas");
     }
 
-    /** Three updates on two replicas; returns the master's weights, after checking the copy holds the same. */
+    /**
+     * Three updates on two replicas; returns the master's weights, after checking the copy takes the same before its
+     * next task.
+     */
     private static float[] trainOnTwoReplicas(PpoSettings settings, List<GptModel> copies) {
         try (NDManager manager = NDManager.newBaseManager();
                 GptModel policy = TinyPolicies.withValueHead(manager, 61);
@@ -95,7 +98,8 @@ class DataParallelPpoTest {
                 updater.update(scorer.score(batch, scores(batch.batch(), update)));
             }
             float[] master = flatten(policy.weights());
-            assertArrayEquals(master, flatten(copies.get(0).weights()), "the copy holds the master's weights");
+            scorer.score(TinyPolicies.randomBatch(8, 4, 6, random), new float[8]); // the copy's next task
+            assertArrayEquals(master, flatten(copies.get(0).weights()), "the copy took the master's weights");
             return master;
         }
     }
