@@ -7,7 +7,8 @@ import java.util.Locale;
  * The algorithm that updates the policy ({@code rlhf.algorithm}); each is a learner behind the same role. Every one
  * rolls out through the rollout workers, is scored by the reward scorer and keeps checkpoints, resume and metrics.
  * The offline ones ({@link #offline()}: DPO, IPO) learn from the judged initial comparisons instead of the rollout,
- * one epoch of them per iteration; their rollouts only measure the policy.
+ * one epoch of them per iteration, for at most their {@code epochs} iterations; their rollouts only measure the
+ * policy.
  */
 public enum Algorithm {
     /** PPO with a value head, GAE and an adaptive KL penalty in the reward ({@code rlhf.ppo}). */

@@ -139,7 +139,7 @@ public record ExperimentSettings(
                 c.getString("reward-model"),
                 Path.of(c.getString("run-dir")),
                 c.getLong("seed"),
-                c.getInt("iterations"),
+                iterations(algorithm, config),
                 c.getInt("prompts-per-iteration"),
                 c.getInt("rollout-workers"),
                 c.getInt("intra-op-threads"),
@@ -157,6 +157,18 @@ public record ExperimentSettings(
                 algorithm,
                 OnlineLearners.groupSize(algorithm, config),
                 c.getDouble("budget-seconds"));
+    }
+
+    /**
+     * The run's iterations: {@code rlhf.experiment.iterations}, but for DPO and IPO at most their {@code epochs}. Each
+     * of their iterations is one more epoch over the same judged comparisons, which overfits them: on the
+     * quickstart a fourth epoch already lost gold reward (see rlhf.dpo.learning-rate in reference.conf).
+     */
+    private static int iterations(Algorithm algorithm, Config config) {
+        int iterations = config.getInt("rlhf.experiment.iterations");
+        return algorithm.offline()
+                ? Math.min(iterations, OnlineLearners.preferenceSettings(algorithm, config).epochs())
+                : iterations;
     }
 
     /**

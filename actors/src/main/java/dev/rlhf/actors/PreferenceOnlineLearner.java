@@ -23,8 +23,8 @@ import java.util.Map;
  * {@link #learn} is one epoch of those pairs, not an update on the rollout: the rollout only gives the
  * {@code kl/to_reference} of the policy that sampled it, measured before the epoch, as PPO's is. Every A or B
  * judgment is one pair (the preferred response chosen), so a comparison judged by several annotators weighs as
- * many pairs; ties and skips are none. The pairs are all trained on ({@code held-out-fraction} and {@code epochs}
- * of {@code rlhf.dpo}/{@code rlhf.ipo} are for {@code rlhf dpo train}; here the run's iterations are the epochs).
+ * many pairs; ties and skips are none. The pairs are all trained on ({@code held-out-fraction} of
+ * {@code rlhf.dpo}/{@code rlhf.ipo} is for {@code rlhf dpo train}); their {@code epochs} caps the run's iterations.
  */
 public final class PreferenceOnlineLearner implements OnlineLearner {
     private final PreferenceLearner learner;

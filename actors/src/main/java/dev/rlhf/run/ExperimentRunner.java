@@ -53,6 +53,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -157,6 +158,19 @@ public final class ExperimentRunner {
         return handle;
     }
 
+    /** Says so when DPO's or IPO's epochs cap the configured iterations (see {@link ExperimentSettings}). */
+    private void reportCappedIterations() {
+        int configured = config.getInt("rlhf.experiment.iterations");
+        if (settings.iterations() < configured) {
+            String key = settings.algorithm().key();
+            String capped = String.format(Locale.ROOT, "%s runs %d iterations, one epoch of the judged initial"
+                    + " comparisons each: rlhf.%s.epochs caps rlhf.experiment.iterations (%d)", key,
+                    settings.iterations(), key, configured);
+            console.println(capped);
+            LOG.info(capped);
+        }
+    }
+
     private Outcome execute(boolean resume, ExperimentHandle handle) throws Exception {
         long start = System.nanoTime();
         // rollout workers and the learner share the cores: one intra-op thread each keeps OpenMP from spinning
@@ -204,6 +218,7 @@ public final class ExperimentRunner {
                         ? RunMetrics.resume(runDir, progress, iterationsDone)
                         : RunMetrics.open(runDir, progress)) {
             handle.storeOpened(store);
+            reportCappedIterations();
             filePrompts.ifPresent(prompts -> LOG.info("prompts of {}: {}", settings.prompts(), prompts.describe()));
             SequenceEncoder encoder = new SequenceEncoder(sft.tokenizer(), contextLength);
             ExperimentPlan plan = plan(sft, filePrompts);

@@ -31,6 +31,7 @@ class AlgorithmResumeTest {
         Map<String, Object> keys = new HashMap<>(TinyExperiments.keys(run, ITERATIONS));
         keys.put("rlhf.algorithm", algorithm);
         keys.put("rlhf.grpo.group-size", 4);
+        keys.put("rlhf.dpo.epochs", ITERATIONS); // the epochs cap a DPO run's iterations
         return ConfigFactory.parseMap(keys).withFallback(ConfigFactory.load());
     }
 

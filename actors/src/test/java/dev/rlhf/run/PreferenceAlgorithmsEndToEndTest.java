@@ -27,7 +27,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * <p>The configuration below (6 epochs of the ~1000 on-policy pairs, β 0.5, lr 3e-5, batch 32) measured paired gold
  * gains of +0.091 ± 0.057 (DPO, KL 0.6) and +0.090 ± 0.067 (IPO, KL 1.6), 95% CIs, just past 2 SE; the run is
  * deterministic. Longer or stronger training did worse on this tiny policy (paired gain ± 95% CI on 256 held-out
- * prompts): DPO β 0.1, lr 3e-4 (the defaults), 20 epochs: -0.42 ± 0.07 at KL 56 (the policy
+ * prompts): DPO β 0.1, lr 3e-4 (the former defaults), 20 epochs: -0.42 ± 0.07 at KL 56 (the policy
  * degenerates); lr 3e-5, batch 32, 20 epochs: -0.35 ± 0.07 at KL 21; β 0.5, lr 3e-5, 10 epochs of the on-policy
  * comparisons alone: +0.08 ± 0.06 (KL 1.0), at lr 5e-5: +0.00 ± 0.06; β 0.5, lr 3e-5, 8 epochs with the dataset
  * comparisons: +0.07 ± 0.07 (KL 1.8). IPO (mean, β 0.5 or 1.0, lr 3e-5): +0.02, +0.02 and -0.00, each ± 0.07.
@@ -57,6 +57,7 @@ class PreferenceAlgorithmsEndToEndTest {
                         Map.entry("rlhf.algorithm", algorithm),
                         Map.entry("rlhf.experiment.run-dir", run.toString()),
                         Map.entry("rlhf.experiment.iterations", ITERATIONS),
+                        Map.entry("rlhf." + algorithm + ".epochs", ITERATIONS), // which cap the iterations
                         // the rollout only measures the policy: a small batch keeps the run short
                         Map.entry("rlhf.experiment.prompts-per-iteration", 16),
                         Map.entry("rlhf.experiment.evaluation.prompts", 256),
@@ -64,8 +65,8 @@ class PreferenceAlgorithmsEndToEndTest {
                         Map.entry("rlhf.experiment.reward.dataset-comparisons", 0),
                         Map.entry("rlhf.experiment.checkpoint-every", 10),
                         Map.entry("rlhf.reward-model.max-epochs", 4),
-                        // at the defaults (β 0.1, lr 3e-4) an epoch of ~1000 pairs per iteration degenerates this
-                        // tiny policy within a few iterations (KL > 50, see above)
+                        // at β 0.1, lr 3e-4 (the former defaults) an epoch of ~1000 pairs per iteration degenerates
+                        // this tiny policy within a few iterations (KL > 50, see above)
                         Map.entry("rlhf." + algorithm + ".beta", 0.5),
                         Map.entry("rlhf." + algorithm + ".learning-rate", 3e-5),
                         Map.entry("rlhf." + algorithm + ".batch-size", 32)))

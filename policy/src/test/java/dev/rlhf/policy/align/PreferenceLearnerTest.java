@@ -256,7 +256,7 @@ class PreferenceLearnerTest {
 
         // verify
         assertEquals(DpoSettings.Objective.DPO, dpo.objective());
-        assertEquals(0.1, dpo.beta());
+        assertEquals(0.5, dpo.beta());
         assertEquals(SequenceLogprobs.Reduction.SUM, dpo.reduction());
         assertEquals(DpoSettings.Objective.IPO, ipo.objective());
         assertEquals(SequenceLogprobs.Reduction.MEAN, ipo.reduction());
