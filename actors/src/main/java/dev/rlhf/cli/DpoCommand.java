@@ -28,6 +28,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code rlhf dpo}: a policy tuned offline on a team's own preference data. */
@@ -78,13 +79,7 @@ final class DpoCommand implements Runnable {
                         + " tuned and the reference.")
         private Path policy;
 
-        @Option(names = "--data", required = true, paramLabel = "FILE", description = "Preference pairs, JSONL.")
-        private Path data;
-
-        @Option(names = "--format", paramLabel = "trl|hh", description = "trl ({\"prompt\", \"chosen\","
-                + " \"rejected\"}) or hh (HH-RLHF {\"chosen\", \"rejected\"} transcripts); default: trl when the"
-                + " first line has a \"prompt\" key, hh otherwise.")
-        private PreferenceDataFile.Format format;
+        @Mixin private PreferenceFileOptions preferences;
 
         @Option(names = "--algorithm", paramLabel = "dpo|ipo", defaultValue = "dpo",
                 description = "dpo (-log sigmoid of the margin, rlhf.dpo) or ipo (the margin regressed onto"
@@ -121,9 +116,11 @@ final class DpoCommand implements Runnable {
             CliContext context = CliContext.load();
             DpoSettings settings = settings(context.config());
             OfflineTraining.requireCheckpoint("--policy", policy);
-            Path output = out != null ? out : Path.of("policies", OfflineTraining.stem(data) + "-" + algorithm);
+            Path output = out != null
+                    ? out
+                    : Path.of("policies", OfflineTraining.stem(preferences.data()) + "-" + algorithm);
             OfflineTraining.requireEmptyOrAbsent(output);
-            PreferenceDataFile file = PreferenceDataFile.read(data, format);
+            PreferenceDataFile file = preferences.read();
             PrintWriter err = spec.commandLine().getErr();
             try (NDManager manager = context.newManager();
                     TextTokenizer tokenizer = TextTokenizer.load(policy);
@@ -133,16 +130,16 @@ final class DpoCommand implements Runnable {
                 if (encoded.skipped() > 0) {
                     err.printf("dpo train: skipped %d of %d pairs of %s: empty, or longer than the context of %d"
                             + " tokens as %d prompt + %d response tokens%n", encoded.skipped(), file.pairs().size(),
-                            data, contextLength, encoded.promptTokens(), contextLength - encoded.promptTokens());
+                            file.file(), contextLength, encoded.promptTokens(), contextLength - encoded.promptTokens());
                 }
                 PreferenceLearner.Split split = learner.split(encoded.pairs());
                 if (split.train().isEmpty() || split.heldOut().isEmpty()) {
                     throw new IllegalArgumentException("--held-out " + settings.heldOutFraction() + " of the "
-                            + encoded.pairs().size() + " pairs of " + data + " leaves " + split.train().size()
+                            + encoded.pairs().size() + " pairs of " + file.file() + " leaves " + split.train().size()
                             + " to train on and " + split.heldOut().size() + " held out; each needs one");
                 }
                 err.printf("dpo train: %d pairs of %s (%s), %d held out, policy %s, %s for %d epochs%n",
-                        split.train().size(), data, file.formatName(), split.heldOut().size(), policy, algorithm,
+                        split.train().size(), file.file(), file.formatName(), split.heldOut().size(), policy, algorithm,
                         settings.epochs());
                 List<EpochFigures> epochs = new ArrayList<>();
                 boolean verbose = CliErrors.verbose(spec.commandLine().getParseResult());
@@ -235,7 +232,7 @@ final class DpoCommand implements Runnable {
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("algorithm", algorithm.name());
             json.put("policy", policy.toAbsolutePath().toString());
-            json.put("data", data.toAbsolutePath().toString());
+            json.put("data", file.file().toAbsolutePath().toString());
             json.put("format", file.formatName());
             Map<String, Object> used = new LinkedHashMap<>();
             used.put("beta", settings.beta());

@@ -31,6 +31,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code rlhf rm}: reward models from a team's own preference data. */
@@ -73,13 +74,7 @@ final class RewardModelCommand implements Runnable {
                         + " starts the reward model.")
         private Path base;
 
-        @Option(names = "--data", required = true, paramLabel = "FILE", description = "Preference pairs, JSONL.")
-        private Path data;
-
-        @Option(names = "--format", paramLabel = "trl|hh", description = "trl ({\"prompt\", \"chosen\","
-                + " \"rejected\"}) or hh (HH-RLHF {\"chosen\", \"rejected\"} transcripts); default: trl when the"
-                + " first line has a \"prompt\" key, hh otherwise.")
-        private PreferenceDataFile.Format format;
+        @Mixin private PreferenceFileOptions preferences;
 
         @Option(names = "--out", paramLabel = "DIR",
                 description = "Where the reward model goes; must not exist or be empty (default:"
@@ -115,9 +110,9 @@ final class RewardModelCommand implements Runnable {
             CliContext context = CliContext.load();
             RewardTrainingSettings settings = settings(context.config());
             OfflineTraining.requireCheckpoint("--base", base);
-            Path output = out != null ? out : Path.of("reward-models", OfflineTraining.stem(data));
+            Path output = out != null ? out : Path.of("reward-models", OfflineTraining.stem(preferences.data()));
             OfflineTraining.requireEmptyOrAbsent(output);
-            PreferenceDataFile file = PreferenceDataFile.read(data, format);
+            PreferenceDataFile file = preferences.read();
             PrintWriter err = spec.commandLine().getErr();
             try (NDManager manager = context.newManager();
                     TextTokenizer tokenizer = TextTokenizer.load(base);
@@ -126,10 +121,11 @@ final class RewardModelCommand implements Runnable {
                 PreferenceDataFile.Encoded encoded = file.encode(encoder);
                 if (encoded.skipped() > 0) {
                     err.printf("rm train: skipped %d of %d pairs of %s: empty or longer than the context of %d"
-                            + " tokens%n", encoded.skipped(), file.pairs().size(), data, model.config().contextLength());
+                            + " tokens%n", encoded.skipped(), file.pairs().size(), file.file(),
+                            model.config().contextLength());
                 }
                 err.printf("rm train: %d pairs of %s (%s), base %s, up to %d epochs%n", encoded.examples().size(),
-                        data, file.formatName(), base, settings.maxEpochs());
+                        file.file(), file.formatName(), base, settings.maxEpochs());
                 TrainingResult result;
                 try (AutoCloseable quiet = ConsoleLogFilter.quiet(CliErrors.verbose(spec.commandLine().getParseResult()));
                         RewardModelTrainer trainer = new RewardModelTrainer(model, settings)) {
@@ -216,19 +212,14 @@ final class RewardModelCommand implements Runnable {
                 description = "A reward-model checkpoint, or a directory of versions.")
         private Path rewardModel;
 
-        @Option(names = "--data", required = true, paramLabel = "FILE", description = "Preference pairs, JSONL.")
-        private Path data;
-
-        @Option(names = "--format", paramLabel = "trl|hh",
-                description = "trl or hh; default: trl when the first line has a \"prompt\" key, hh otherwise.")
-        private PreferenceDataFile.Format format;
+        @Mixin private PreferenceFileOptions preferences;
 
         @Override
         public Integer call() throws Exception {
             CliContext context = CliContext.load();
             RewardTrainingSettings settings = RewardTrainingSettings.from(context.config());
             Path dir = checkpoint(rewardModel);
-            PreferenceDataFile file = PreferenceDataFile.read(data, format);
+            PreferenceDataFile file = preferences.read();
             try (NDManager manager = context.newManager();
                     RewardModelCheckpoint.Loaded loaded = RewardModelCheckpoint.load(dir, manager)) {
                 SequenceEncoder encoder = new SequenceEncoder(loaded.tokenizer(), loaded.model().config()

@@ -21,16 +21,16 @@ public final class LearnerReplicas {
         if (config.getString(KEY).equals("auto")) {
             return Runtime.getRuntime().availableProcessors();
         }
-        int replicas;
         try {
-            replicas = config.getInt(KEY);
+            // getDouble, not getInt, which would take 1.5 for 1; a -D system property arrives as a string
+            double replicas = config.getDouble(KEY);
+            if (replicas >= 1 && replicas <= Integer.MAX_VALUE && replicas == Math.rint(replicas)) {
+                return (int) replicas;
+            }
         } catch (ConfigException.WrongType e) {
-            replicas = 0;
+            // not a number: refused below
         }
-        if (replicas < 1) {
-            throw new IllegalArgumentException(KEY + " must be auto or a positive number of replicas but was "
-                    + config.getValue(KEY).render());
-        }
-        return replicas;
+        throw new IllegalArgumentException(KEY + " must be auto or a positive number of replicas but was "
+                + config.getValue(KEY).render());
     }
 }
