@@ -109,7 +109,7 @@ public final class PreferenceOnlineLearner implements OnlineLearner {
             throw new IllegalStateException(algorithm().key() + " has no preference pairs: the judged initial "
                     + "comparisons were not handed to the learner");
         }
-        double kl = mean(klToReference(prompts, completions));
+        double kl = Arrays.stream(klToReference(prompts, completions)).average().orElse(0);
         Map<String, Double> scalars = new LinkedHashMap<>();
         scalars.put("kl/to_reference", kl);
         scalars.putAll(learner.trainEpoch(pairs, learner.version()).scalars());
@@ -144,13 +144,5 @@ public final class PreferenceOnlineLearner implements OnlineLearner {
     @Override
     public void close() {
         learner.close();
-    }
-
-    private static double mean(double[] values) {
-        double sum = 0;
-        for (double v : values) {
-            sum += v;
-        }
-        return values.length == 0 ? 0 : sum / values.length;
     }
 }

@@ -4,12 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonObject;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import dev.rlhf.policy.bootstrap.Bootstrap;
-import dev.rlhf.policy.bootstrap.BootstrapSettings;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -30,11 +27,7 @@ class GroupAlgorithmsEndToEndTest {
 
     @BeforeAll
     static void bootstrap() throws IOException {
-        sft = shared.resolve("sft");
-        try (NDManager manager = NDManager.newBaseManager()) {
-            new Bootstrap(new BootstrapSettings(3, 600, 64, 64, 2, 4, 32, 6000, 400, 3e-3f, 1000, 80, 1e-3f))
-                    .run(sft, manager);
-        }
+        sft = TinyExperiments.bootstrapLearningPolicy(shared.resolve("sft"));
     }
 
     @ParameterizedTest

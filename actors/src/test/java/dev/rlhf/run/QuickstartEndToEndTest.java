@@ -3,12 +3,9 @@ package dev.rlhf.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.rlhf.actors.RunCheckpoint;
-import dev.rlhf.policy.bootstrap.Bootstrap;
-import dev.rlhf.policy.bootstrap.BootstrapSettings;
 import dev.rlhf.rewardmodel.RewardModelCheckpoint;
 import dev.rlhf.rewardmodel.RewardModelInfo;
 import java.io.ByteArrayOutputStream;
@@ -29,11 +26,7 @@ class QuickstartEndToEndTest {
 
     @Test
     void tunedPolicyGainsGoldRewardOverTheSftPolicy(@TempDir Path dir) throws Exception {
-        Path sft = dir.resolve("sft");
-        try (NDManager manager = NDManager.newBaseManager()) {
-            new Bootstrap(new BootstrapSettings(3, 600, 64, 64, 2, 4, 32, 6000, 400, 3e-3f, 1000, 80, 1e-3f))
-                    .run(sft, manager);
-        }
+        Path sft = TinyExperiments.bootstrapLearningPolicy(dir.resolve("sft"));
         Config config = ConfigFactory.parseMap(Map.ofEntries(
                         Map.entry("rlhf.experiment.run-dir", dir.resolve("run").toString()),
                         Map.entry("rlhf.experiment.iterations", 40),

@@ -35,6 +35,18 @@ public final class TinyExperiments {
     }
 
     /**
+     * Builds into {@code dir} the two-layer SFT policy the end-to-end tests judge learning on: large enough that its
+     * gold reward moves clear of noise within 30 iterations.
+     */
+    public static Path bootstrapLearningPolicy(Path dir) throws IOException {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            new Bootstrap(new BootstrapSettings(3, 600, 64, 64, 2, 4, 32, 6000, 400, 3e-3f, 1000, 80, 1e-3f))
+                    .run(dir, manager);
+        }
+        return dir;
+    }
+
+    /**
      * The experiment keys of a tiny run in {@code runDir}: 16 prompts per iteration, 4 pairs judged per iteration
      * (so a reward model retrains after iteration 1 and takes over at 3), a checkpoint every 4 iterations.
      */

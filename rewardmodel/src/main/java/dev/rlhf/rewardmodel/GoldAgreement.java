@@ -4,6 +4,7 @@ import dev.rlhf.policy.bootstrap.GoldScore;
 import dev.rlhf.policy.bootstrap.PromptResponse;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntToDoubleFunction;
 
 /**
  * How often a reward model orders two responses as the hidden gold preference does: the accuracy against gold
@@ -24,6 +25,17 @@ public record GoldAgreement(double accuracy, int pairs, int goldTies) {
             sides.add(new PromptResponse(c.prompt(), c.responseB()));
         }
         float[] scores = scorer.rawScores(sides);
+        return count(comparisons, gold, i -> scores[2 * i] - scores[2 * i + 1]);
+    }
+
+    /**
+     * Counts the comparisons whose {@code preferenceForA} (positive: A preferred, negative: B, zero: no order, a miss)
+     * orders them as gold does; those gold scores alike are left out.
+     *
+     * @param preferenceForA the judge's preference of comparison {@code i}
+     */
+    public static GoldAgreement count(List<Comparison> comparisons, GoldScore gold,
+            IntToDoubleFunction preferenceForA) {
         int counted = 0;
         int agreed = 0;
         for (int i = 0; i < comparisons.size(); i++) {
@@ -33,8 +45,7 @@ public record GoldAgreement(double accuracy, int pairs, int goldTies) {
                 continue;
             }
             counted++;
-            float modelDelta = scores[2 * i] - scores[2 * i + 1];
-            if (Math.signum(modelDelta) == Math.signum(goldDelta)) {
+            if (Math.signum(preferenceForA.applyAsDouble(i)) == Math.signum(goldDelta)) {
                 agreed++;
             }
         }

@@ -11,6 +11,8 @@ import dev.rlhf.policy.model.GptModel;
 import dev.rlhf.policy.train.AdamW;
 import dev.rlhf.policy.train.Replicas;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.IntStream;
 import java.util.SplittableRandom;
 import org.slf4j.Logger;
@@ -152,13 +154,17 @@ public final class PpoUpdater implements AutoCloseable {
         int rows = mb.sequences().batch();
         int shares = Math.min(rows, replicas.count());
         float tokens = Math.max(1f, sum(mb.mask()));
-        List<Share> done = List.of();
+        // every share's tensors stay open until the statistics are read, and are closed even when a replica fails
+        Queue<NDManager> opened = new ConcurrentLinkedQueue<>();
         try {
             AdamW.StepReport report;
+            List<Share> done;
             try (GradientCollector collector = Gradients.collect()) {
                 done = replicas.map(shares, (share, replica) -> {
                     int[] range = IntStream.range(rows * share / shares, rows * (share + 1) / shares).toArray();
-                    return forwardBackward(replica, mb.rows(range), tokens, collector);
+                    NDManager manager = replica.weights().manager().newSubManager();
+                    opened.add(manager);
+                    return forwardBackward(replica, mb.rows(range), tokens, collector, manager);
                 });
                 replicas.reduceGradients();
                 report = optimizer.step(settings.learningRate(), replicas); // inside the turn: see Gradients
@@ -179,45 +185,40 @@ public final class PpoUpdater implements AutoCloseable {
             stats[STAT_COUNT] = (float) report.gradNorm();
             return stats;
         } finally {
-            done.forEach(share -> share.manager().close());
+            opened.forEach(NDManager::close);
         }
     }
 
-    /**
-     * One replica's share of a minibatch after its backward pass, its tensors in {@code manager} (open until the
-     * step's statistics are read).
-     */
-    private record Share(NDManager manager, PpoLoss.Terms terms, ResponseForward forward, PpoLoss.Targets targets) {}
+    /** One replica's share of a minibatch after its backward pass. */
+    private record Share(PpoLoss.Terms terms, ResponseForward forward, PpoLoss.Targets targets) {}
 
-    /** The forward pass and loss of a share of a minibatch on {@code replica}, and the backward pass. */
-    private Share forwardBackward(GptModel replica, MinibatchData share, float tokens, GradientCollector collector) {
+    /**
+     * The forward pass and loss of a share of a minibatch on {@code replica}, and the backward pass; the tensors go
+     * to {@code manager}.
+     */
+    private Share forwardBackward(GptModel replica, MinibatchData share, float tokens, GradientCollector collector,
+            NDManager manager) {
         RolloutSequences sequences = share.sequences();
         int rows = sequences.batch();
-        NDManager manager = replica.weights().manager().newSubManager();
-        try {
-            Shape full = new Shape(rows, sequences.length());
-            Shape response = new Shape(rows, sequences.responseLength());
-            NDArray ids = manager.create(sequences.tokenIds(), full);
-            NDArray attention = manager.create(sequences.attentionMask(), full);
-            PpoLoss.Targets targets = new PpoLoss.Targets(
-                    manager.create(share.oldLogprobs(), response),
-                    manager.create(share.oldValues(), response),
-                    manager.create(share.advantages(), response),
-                    manager.create(share.returns(), response),
-                    manager.create(share.mask(), response),
-                    tokens);
-            ResponseForward forward = ResponseForward.run(replica, ids, attention, sequences.promptLength(), true);
-            // the entropy costs three passes over [rows, responseLength, vocab]: only a bonus pays for them
-            PpoLoss.Terms terms = settings.entropyCoef() > 0
-                    ? loss.compute(forward.logprobs(), forward.values(),
-                            ResponseForward.entropy(forward.logSoftmax()), targets)
-                    : loss.compute(forward.logprobs(), forward.values(), targets);
-            collector.backward(terms.total());
-            return new Share(manager, terms, forward, targets);
-        } catch (RuntimeException e) {
-            manager.close();
-            throw e;
-        }
+        Shape full = new Shape(rows, sequences.length());
+        Shape response = new Shape(rows, sequences.responseLength());
+        NDArray ids = manager.create(sequences.tokenIds(), full);
+        NDArray attention = manager.create(sequences.attentionMask(), full);
+        PpoLoss.Targets targets = new PpoLoss.Targets(
+                manager.create(share.oldLogprobs(), response),
+                manager.create(share.oldValues(), response),
+                manager.create(share.advantages(), response),
+                manager.create(share.returns(), response),
+                manager.create(share.mask(), response),
+                tokens);
+        ResponseForward forward = ResponseForward.run(replica, ids, attention, sequences.promptLength(), true);
+        // the entropy costs three passes over [rows, responseLength, vocab]: only a bonus pays for them
+        PpoLoss.Terms terms = settings.entropyCoef() > 0
+                ? loss.compute(forward.logprobs(), forward.values(),
+                        ResponseForward.entropy(forward.logSoftmax()), targets)
+                : loss.compute(forward.logprobs(), forward.values(), targets);
+        collector.backward(terms.total());
+        return new Share(terms, forward, targets);
     }
 
     private static float sum(float[] values) {

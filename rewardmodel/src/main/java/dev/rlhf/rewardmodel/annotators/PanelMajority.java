@@ -22,25 +22,13 @@ public final class PanelMajority {
      */
     public static GoldAgreement accuracyAgainstGold(SimulatedAnnotatorPanel panel, List<Comparison> comparisons,
             GoldScore gold) {
-        int counted = 0;
-        int agreed = 0;
-        for (int i = 0; i < comparisons.size(); i++) {
-            Comparison c = comparisons.get(i);
-            double goldDelta = gold.score(c.prompt(), c.responseA()) - gold.score(c.prompt(), c.responseB());
-            if (goldDelta == 0) {
-                continue;
-            }
-            counted++;
+        return GoldAgreement.count(comparisons, gold, i -> {
             int votesForA = 0;
             for (SimulatedAnnotator member : panel.annotators()) {
-                Judgment judgment = member.judge(c, "ceiling-" + i);
+                Judgment judgment = member.judge(comparisons.get(i), "ceiling-" + i);
                 votesForA += judgment.verdict() == Verdict.A ? 1 : judgment.verdict() == Verdict.B ? -1 : 0;
             }
-            if (votesForA != 0 && Math.signum(votesForA) == Math.signum(goldDelta)) {
-                agreed++;
-            }
-        }
-        return new GoldAgreement(counted == 0 ? Double.NaN : (double) agreed / counted, counted,
-                comparisons.size() - counted);
+            return votesForA;
+        });
     }
 }

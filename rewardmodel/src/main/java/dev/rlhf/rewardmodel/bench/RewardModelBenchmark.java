@@ -35,14 +35,16 @@ public final class RewardModelBenchmark {
     public static Map<String, Object> run(BenchShape shape, int warmup, int steps, int replicas) {
         try (NDManager manager = NDManager.newBaseManager();
                 RewardModel model = RewardModel.random(shape.modelConfig(), manager, 1);
-                RewardModel singleModel = RewardModel.random(shape.modelConfig(), manager, 1);
                 RewardModelTrainer trainer = new RewardModelTrainer(model, settings(shape, replicas));
-                RewardModelTrainer single = new RewardModelTrainer(singleModel, settings(shape, 1))) {
+                // the one-replica twin, only to measure the scaling against
+                RewardModel singleModel = replicas > 1 ? RewardModel.random(shape.modelConfig(), manager, 1) : null;
+                RewardModelTrainer single =
+                        replicas > 1 ? new RewardModelTrainer(singleModel, settings(shape, 1)) : null) {
             SplittableRandom random = new SplittableRandom(7);
             for (int i = 0; i < warmup; i++) {
                 List<PreferenceExample> pairs = pairs(shape, random);
                 trainer.step(pairs);
-                if (replicas > 1) {
+                if (single != null) {
                     single.step(pairs);
                 }
             }
@@ -52,7 +54,7 @@ public final class RewardModelBenchmark {
             }
             double[] seconds;
             ReplicaScaling scaling = null;
-            if (replicas > 1) {
+            if (single != null) {
                 scaling = ReplicaScaling.measure(replicas, steps, i -> single.step(batches.get(i)),
                         i -> trainer.step(batches.get(i)));
                 seconds = scaling.replicated();
