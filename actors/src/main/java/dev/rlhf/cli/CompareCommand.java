@@ -130,6 +130,8 @@ final class CompareCommand implements Callable<Integer> {
         Path csv = results.writeCsv(dir.resolve(CSV_FILE));
         List<Path> figures = ComparisonCharts.draw(results, dir);
         console.println();
+        results.printRuns(console);
+        console.println();
         results.printTable(console);
         console.println();
         for (Path figure : figures) {

@@ -37,8 +37,15 @@ final class ComparisonResults {
      */
     record Point(String point, int iteration, double seconds, double kl, double gold, double rm) {}
 
-    /** A run's points and the figures of its summary the table needs. */
-    record RunResult(Run run, List<Point> points, double goldGain, double goldGainLow, double goldGainHigh) {
+    /**
+     * A run's points and the figures of its summary the tables need.
+     *
+     * @param gapClosed share of the gold gap between the SFT policy and the best reachable gold reward closed
+     * @param rmAccuracy the last reward model's accuracy against gold on the run's held-out comparisons
+     * @param panelMajority the annotator panel's majority on the same comparisons: the reward model's ceiling
+     */
+    record RunResult(Run run, List<Point> points, double goldGain, double goldGainLow, double goldGainHigh,
+            double gapClosed, double klLow, double klHigh, double rmAccuracy, double panelMajority) {
         Point last() {
             return points.get(points.size() - 1);
         }
@@ -102,8 +109,11 @@ final class ComparisonResults {
         }
         points.add(new Point("final", summary.get("iterations").getAsInt(), number(summary, "seconds_total"),
                 number(summary, "kl_final"), number(summary, "gold_reward_tuned"), number(summary, "rm_score_tuned")));
-        double[] ci = interval(summary, "gold_gain_paired_ci95");
-        return new RunResult(run, points, number(summary, "gold_gain_paired"), ci[0], ci[1]);
+        double[] gain = interval(summary, "gold_gain_paired_ci95");
+        double[] kl = interval(summary, "kl_final_ci95");
+        return new RunResult(run, points, number(summary, "gold_gain_paired"), gain[0], gain[1],
+                number(summary, "gap_closed"), kl[0], kl[1], number(summary, "rm_accuracy_gold"),
+                number(summary, "panel_majority_accuracy_gold"));
     }
 
     private static double number(JsonObject json, String key) {
@@ -135,6 +145,22 @@ final class ComparisonResults {
 
     private static String format(double value) {
         return Double.isNaN(value) ? "" : String.format(Locale.ROOT, "%.6g", value);
+    }
+
+    /**
+     * The table per run, so no seed hides in a mean: gap closed, paired gold gain and final KL with their 95%
+     * intervals over the evaluation prompts, the last reward model's accuracy against gold beside its ceiling (the
+     * annotator panel's majority on the same held-out comparisons), seconds.
+     */
+    void printRuns(PrintWriter out) {
+        out.println("algorithm  seed  gap closed  gold gain  95% CI              final KL  95% CI          rm acc"
+                + "  ceiling  seconds");
+        for (RunResult r : results) {
+            out.printf(Locale.ROOT, "%-9s  %4d  %9.1f%%  %+9.3f  [%+.3f, %+.3f]  %8.2f  [%5.2f, %5.2f]  %6.3f  %7.3f"
+                    + "  %7.0f%n", r.run().algorithm(), r.run().seed(), 100 * r.gapClosed(), r.goldGain(),
+                    r.goldGainLow(), r.goldGainHigh(), r.last().kl(), r.klLow(), r.klHigh(), r.rmAccuracy(),
+                    r.panelMajority(), r.last().seconds());
+        }
     }
 
     /** The table per algorithm: gold gain (tuned - SFT) with its 95% CI, final KL, final rm score, seconds. */

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
@@ -20,7 +22,9 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -91,6 +95,23 @@ class CompareCommandTest {
         }
         assertTrue(outcome.stdout().contains("gold gain"), "the table: " + outcome.stdout());
         assertTrue(outcome.lines().stream().anyMatch(line -> line.startsWith("grpo ")), outcome.stdout());
+        for (String algorithm : List.of("ppo", "grpo")) {
+            for (int seed = 1; seed <= 2; seed++) {
+                assertEquals(1, perRunLines(outcome, algorithm, seed, out).size(), "one table line per run, its"
+                        + " gap closed from the run's summary: " + outcome.stdout());
+            }
+        }
+    }
+
+    /** The lines of the per-run table for {@code algorithm} and {@code seed} that quote its summary's gap closed. */
+    private static List<String> perRunLines(CommandRun outcome, String algorithm, int seed, Path out)
+            throws IOException {
+        JsonObject summary = JsonParser.parseString(Files.readString(
+                out.resolve(algorithm + "-seed" + seed).resolve(RunSummary.FILE_NAME))).getAsJsonObject();
+        String gap = String.format(Locale.ROOT, "%.1f%%", 100 * summary.get("gap_closed").getAsDouble());
+        return outcome.lines().stream()
+                .filter(line -> line.matches(algorithm + " +" + seed + " +" + Pattern.quote(gap) + " .*"))
+                .toList();
     }
 
     @Test

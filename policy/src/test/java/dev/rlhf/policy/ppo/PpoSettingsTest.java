@@ -23,7 +23,7 @@ class PpoSettingsTest {
         assertEquals(0.0, settings.entropyCoef());
         assertTrue(settings.whitenAdvantages());
         // the KL controller's start, budget and horizon are scaled to our small runs (see reference.conf)
-        assertEquals(new PpoSettings.KlSettings(PpoSettings.KlControl.ADAPTIVE, 0.05, 8, 0.75, 250), settings.kl());
+        assertEquals(new PpoSettings.KlSettings(PpoSettings.KlControl.ADAPTIVE, 0.05, 8, 0.85, 250), settings.kl());
     }
 
     @Test
