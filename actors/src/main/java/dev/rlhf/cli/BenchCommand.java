@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
             "  ./rlhf bench store"},
         description = "Run a benchmark; prints one JSON object.",
         subcommands = {GenerateBenchCommand.class, StoreBenchCommand.class, CollectorBenchCommand.class,
-            PpoBenchCommand.class, RewardModelBenchCommand.class, ServeBenchCommand.class, LabelBenchCommand.class})
+            PpoBenchCommand.class, RewardModelBenchCommand.class, ServeBenchCommand.class, LabelBenchCommand.class,
+            SyncBenchCommand.class})
 public final class BenchCommand implements Runnable {
 
     @CommandLine.Spec private CommandLine.Model.CommandSpec spec;

@@ -1,5 +1,6 @@
 package dev.rlhf.cluster;
 
+import com.google.protobuf.ByteString;
 import dev.rlhf.policy.generate.GenerationRequest;
 import dev.rlhf.policy.generate.SamplingParams;
 import dev.rlhf.policy.model.GptConfig;
@@ -7,7 +8,6 @@ import dev.rlhf.policy.model.GptWeights;
 import dev.rlhf.policy.model.TensorSpec;
 import dev.rlhf.policy.model.WeightsSnapshot;
 import dev.rlhf.proto.v1.GenerateChunkRequest;
-import dev.rlhf.proto.v1.LoadWeightsRequest;
 import dev.rlhf.proto.v1.RolloutRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -21,12 +21,10 @@ import java.util.Set;
  * field answers {@code INVALID_ARGUMENT} whose description starts with the field's name.
  */
 final class ChunkRequestReader {
-    private static final int SHA256_BYTES = 32;
-
     private final GptConfig config;
     private final int maxWeightsHeaderBytes;
 
-    /** @param maxWeightsHeaderBytes the longest safetensors JSON header read from a LoadWeights */
+    /** @param maxWeightsHeaderBytes the longest safetensors JSON header read from a synced version */
     ChunkRequestReader(GptConfig config, int maxWeightsHeaderBytes) {
         this.config = config;
         this.maxWeightsHeaderBytes = maxWeightsHeaderBytes;
@@ -54,36 +52,22 @@ final class ChunkRequestReader {
     }
 
     /**
-     * The snapshot a LoadWeights carries, checked to hash to its sha256 (before it is decoded) and to hold every
-     * tensor of the worker's policy with its size.
+     * The policy weights of a synced version's file, checked to hold every tensor of the worker's policy with its
+     * size.
      */
-    WeightsSnapshot weights(LoadWeightsRequest request) {
-        if (request.getVersion() < 0) {
-            throw invalid("version must not be negative but was " + request.getVersion());
-        }
-        if (request.getSafetensors().isEmpty()) {
-            throw invalid("safetensors must hold the policy's tensors");
-        }
-        if (request.getSha256().size() != SHA256_BYTES) {
-            throw invalid("sha256 must be the " + SHA256_BYTES + "-byte SHA-256 of safetensors but has "
-                    + request.getSha256().size() + " bytes");
-        }
-        if (!SnapshotSafetensors.sha256(request.getSafetensors()).equals(request.getSha256())) {
-            throw invalid("sha256 does not match safetensors: the weights were altered or damaged on the way");
-        }
+    WeightsSnapshot weights(long version, ByteString file) {
         WeightsSnapshot snapshot;
         try {
-            snapshot = SnapshotSafetensors.decode(request.getSafetensors(), request.getVersion(),
-                    maxWeightsHeaderBytes);
+            snapshot = SnapshotSafetensors.decode(file, version, maxWeightsHeaderBytes);
         } catch (IllegalArgumentException e) {
-            throw invalid("safetensors " + e.getMessage());
+            throw invalid("data: the version's safetensors file " + e.getMessage());
         }
         for (TensorSpec spec : GptWeights.specs(config, false)) {
             float[] values = snapshot.tensors().get(spec.name());
             long size = spec.memoryShape().size();
             if (values == null || values.length != size) {
-                throw invalid("safetensors must hold tensor " + spec.name() + " with " + size + " values but "
-                        + (values == null ? "has none" : "has " + values.length));
+                throw invalid("data: the version's safetensors file must hold tensor " + spec.name() + " with " + size
+                        + " values but " + (values == null ? "has none" : "has " + values.length));
             }
         }
         return snapshot;

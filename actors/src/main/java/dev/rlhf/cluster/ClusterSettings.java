@@ -14,7 +14,10 @@ import java.util.Objects;
 /**
  * Cluster mode, read from {@code rlhf.cluster} (see reference.conf for every key and its default).
  *
- * @param maxWeightsHeaderBytes longest safetensors JSON header a worker node reads from a LoadWeights call
+ * @param maxWeightsBytes the largest weight version a node takes in
+ * @param weightChunkBytes the size of the chunks weight versions travel in
+ * @param weightSyncAttempts the most SyncWeights calls that send one version to one node
+ * @param maxWeightsHeaderBytes longest safetensors JSON header a node reads from a weight version
  * @param workerBindHost where a worker node's RolloutService binds; empty binds the cluster hostname
  * @param workerPort TCP port of a worker node's RolloutService; 0 picks a free one
  * @param workerPolicyCheckpoint the SFT policy a worker node loads; empty takes the experiment's
@@ -29,7 +32,9 @@ public record ClusterSettings(
         Duration workerWaitTimeout,
         Duration endpointTimeout,
         Duration callTimeout,
-        int maxWeightsMessageBytes,
+        int maxWeightsBytes,
+        int weightChunkBytes,
+        int weightSyncAttempts,
         int maxWeightsHeaderBytes,
         String workerBindHost,
         int workerPort,
@@ -41,6 +46,11 @@ public record ClusterSettings(
     public static final String SYSTEM_NAME = "rlhf";
     /** Cluster role of the experiment JVM. */
     public static final String COORDINATOR_ROLE = "coordinator";
+    /** The largest weight chunk: a chunk is one gRPC message, and gRPC refuses messages of 2 GiB. */
+    private static final int MAX_WEIGHT_CHUNK_BYTES = 256 << 20;
+    /** Room in a gRPC message for everything but a weight chunk's data, and for the other calls' messages. */
+    private static final int MESSAGE_HEADROOM_BYTES = 4 << 20;
+
     /** Cluster role of a rollout worker node. */
     public static final String ROLLOUT_ROLE = "rollout";
 
@@ -52,9 +62,17 @@ public record ClusterSettings(
         requirePositive(workerWaitTimeout, "worker-wait-timeout");
         requirePositive(endpointTimeout, "endpoint-timeout");
         requirePositive(callTimeout, "call-timeout");
-        if (maxWeightsMessageBytes <= 0) {
-            throw new IllegalArgumentException("rlhf.cluster.max-weights-message-bytes must be positive but was "
-                    + maxWeightsMessageBytes);
+        if (maxWeightsBytes <= 0) {
+            throw new IllegalArgumentException("rlhf.cluster.max-weights-bytes must be positive but was "
+                    + maxWeightsBytes);
+        }
+        if (weightChunkBytes <= 0 || weightChunkBytes > MAX_WEIGHT_CHUNK_BYTES) {
+            throw new IllegalArgumentException("rlhf.cluster.weight-chunk-bytes must be in [1, "
+                    + MAX_WEIGHT_CHUNK_BYTES + "] but was " + weightChunkBytes);
+        }
+        if (weightSyncAttempts <= 0) {
+            throw new IllegalArgumentException("rlhf.cluster.weight-sync-attempts must be positive but was "
+                    + weightSyncAttempts);
         }
         if (maxWeightsHeaderBytes <= 0) {
             throw new IllegalArgumentException("rlhf.cluster.max-weights-header-bytes must be positive but was "
@@ -78,7 +96,9 @@ public record ClusterSettings(
                 c.getDuration("worker-wait-timeout"),
                 c.getDuration("endpoint-timeout"),
                 c.getDuration("call-timeout"),
-                messageBytes(c.getBytes("max-weights-message-bytes"), "max-weights-message-bytes"),
+                messageBytes(c.getBytes("max-weights-bytes"), "max-weights-bytes"),
+                messageBytes(c.getBytes("weight-chunk-bytes"), "weight-chunk-bytes"),
+                c.getInt("weight-sync-attempts"),
                 messageBytes(c.getBytes("max-weights-header-bytes"), "max-weights-header-bytes"),
                 c.getString("worker.bind-host"),
                 c.getInt("worker.port"),
@@ -150,7 +170,12 @@ public record ClusterSettings(
                 .withFallback(config);
     }
 
-    /** gRPC caps a message, and so whatever is in it, at what an int counts. */
+    /** The largest gRPC message a node or the coordinator takes in: a weight chunk with room around it. */
+    public int grpcMessageBytes() {
+        return weightChunkBytes + MESSAGE_HEADROOM_BYTES;
+    }
+
+    /** gRPC caps a message, and Java an array, at what an int counts. */
     private static int messageBytes(long bytes, String key) {
         if (bytes > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("rlhf.cluster." + key + " must be at most "

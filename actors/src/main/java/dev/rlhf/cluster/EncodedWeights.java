@@ -1,33 +1,28 @@
 package dev.rlhf.cluster;
 
-import com.google.protobuf.ByteString;
 import dev.rlhf.policy.model.WeightsSnapshot;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
 /**
- * Encodes each published snapshot once, however many rollout worker proxies send it, off the caller's thread.
- * Thread-safe.
+ * Encodes each published snapshot once, however many node proxies send it, off the caller's thread: as safetensors
+ * ({@link SnapshotSafetensors}) cut into the chunks it travels in. Thread-safe.
  */
 final class EncodedWeights {
+    private final int chunkBytes;
     private WeightsSnapshot snapshot;
-    private CompletableFuture<Encoded> encoded;
+    private CompletableFuture<VersionChunks> encoded;
 
-    /**
-     * A snapshot as it travels.
-     *
-     * @param safetensors the tensors (see {@link SnapshotSafetensors})
-     * @param sha256 the SHA-256 of {@code safetensors}
-     */
-    record Encoded(ByteString safetensors, ByteString sha256) {}
+    /** @param chunkBytes the length of every chunk but a version's last (rlhf.cluster.weight-chunk-bytes) */
+    EncodedWeights(int chunkBytes) {
+        this.chunkBytes = chunkBytes;
+    }
 
-    /** {@code next} as safetensors bytes and their digest, encoded on {@code executor}. */
-    synchronized CompletableFuture<Encoded> of(WeightsSnapshot next, Executor executor) {
+    /** {@code next} in chunks, encoded on {@code executor}. */
+    synchronized CompletableFuture<VersionChunks> of(WeightsSnapshot next, Executor executor) {
         if (next != snapshot) {
-            encoded = CompletableFuture.supplyAsync(() -> {
-                ByteString bytes = SnapshotSafetensors.encode(next);
-                return new Encoded(bytes, SnapshotSafetensors.sha256(bytes));
-            }, executor);
+            encoded = CompletableFuture.supplyAsync(
+                    () -> VersionChunks.of(next.version(), SnapshotSafetensors.encode(next), chunkBytes), executor);
             snapshot = next;
         }
         return encoded;

@@ -2,11 +2,9 @@ package dev.rlhf.cluster;
 
 import dev.rlhf.actors.RolloutWorker;
 import dev.rlhf.proto.v1.GenerateChunkResponse;
-import dev.rlhf.proto.v1.LoadWeightsRequest;
-import dev.rlhf.proto.v1.LoadWeightsResponse;
 import dev.rlhf.proto.v1.RolloutServiceGrpc;
+import dev.rlhf.proto.v1.WeightSyncStatus;
 import io.grpc.ManagedChannel;
-import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -30,7 +28,7 @@ import org.apache.pekko.pattern.StatusReply;
  * (later ones wait in a stash), so weight versions load in order, as in a local worker's mailbox. The channel
  * carries the cluster's credentials ({@link ClusterCredentials}: mutual TLS, a bearer token) and is closed when the
  * proxy stops. Weights are encoded for the wire on Pekko's blocking dispatcher, once per version
- * however many proxies send them ({@link EncodedWeights}).
+ * however many proxies send them ({@link EncodedWeights}), and travel in chunks ({@link WeightsSender}).
  */
 final class RemoteRolloutWorker extends AbstractBehavior<RolloutWorker.Command> {
     /** More waiting messages than a coordinator ever sends one worker (a chunk and a weight version or two). */
@@ -45,11 +43,13 @@ final class RemoteRolloutWorker extends AbstractBehavior<RolloutWorker.Command> 
     private final Duration callTimeout;
     private final Executor encoding;
     private final int vocabSize;
+    private final int syncAttempts;
+    private final int readyThreshold;
 
     private record Generated(RolloutWorker.Generate request, GenerateChunkResponse response, Throwable failure)
             implements RolloutWorker.Internal {}
 
-    private record Loaded(RolloutWorker.LoadWeights request, LoadWeightsResponse response, Throwable failure)
+    private record Loaded(RolloutWorker.LoadWeights request, WeightSyncStatus response, Throwable failure)
             implements RolloutWorker.Internal {}
 
     private RemoteRolloutWorker(ActorContext<RolloutWorker.Command> context,
@@ -62,9 +62,11 @@ final class RemoteRolloutWorker extends AbstractBehavior<RolloutWorker.Command> 
         this.address = address;
         this.weights = weights;
         this.callTimeout = settings.callTimeout();
+        this.syncAttempts = settings.weightSyncAttempts();
+        this.readyThreshold = WeightsSender.readyThreshold(settings.weightChunkBytes());
         this.encoding = context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
         this.channel = settings.credentials().channelBuilder(address.host(), address.port())
-                .maxInboundMessageSize(settings.maxWeightsMessageBytes())
+                .maxInboundMessageSize(settings.grpcMessageBytes())
                 .build();
     }
 
@@ -98,7 +100,7 @@ final class RemoteRolloutWorker extends AbstractBehavior<RolloutWorker.Command> 
         calling = true;
         UnaryAnswer<GenerateChunkResponse> answer = new UnaryAnswer<>();
         stub().generateChunk(RolloutMessages.chunkRequest(message.chunk(), message.requests()), answer);
-        getContext().pipeToSelf(answer.future, (response, failure) -> new Generated(message, response, failure));
+        getContext().pipeToSelf(answer.future(), (response, failure) -> new Generated(message, response, failure));
         return this;
     }
 
@@ -129,16 +131,10 @@ final class RemoteRolloutWorker extends AbstractBehavior<RolloutWorker.Command> 
             return this;
         }
         calling = true;
-        CompletableFuture<LoadWeightsResponse> answered = weights.of(message.snapshot(), encoding)
-                .thenCompose(encoded -> {
-                    UnaryAnswer<LoadWeightsResponse> answer = new UnaryAnswer<>();
-                    stub().loadWeights(LoadWeightsRequest.newBuilder()
-                            .setVersion(message.snapshot().version())
-                            .setSafetensors(encoded.safetensors())
-                            .setSha256(encoded.sha256())
-                            .build(), answer);
-                    return answer.future;
-                });
+        CompletableFuture<WeightSyncStatus> answered = weights.of(message.snapshot(), encoding)
+                .thenCompose(chunks -> WeightsSender.sync(
+                        answer -> stub().withOnReadyThreshold(readyThreshold).syncWeights(answer), chunks,
+                        syncAttempts, "rollout worker " + id));
         getContext().pipeToSelf(answered, (response, failure) -> new Loaded(message, response, failure));
         return this;
     }
@@ -173,25 +169,5 @@ final class RemoteRolloutWorker extends AbstractBehavior<RolloutWorker.Command> 
     private Behavior<RolloutWorker.Command> onStop() {
         channel.shutdownNow();
         return this;
-    }
-
-    /** A unary call's answer as a future, for pipeToSelf. */
-    private static final class UnaryAnswer<T> implements StreamObserver<T> {
-        final CompletableFuture<T> future = new CompletableFuture<>();
-
-        @Override
-        public void onNext(T value) {
-            future.complete(value);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            future.completeExceptionally(t);
-        }
-
-        @Override
-        public void onCompleted() {
-            future.completeExceptionally(new IllegalStateException("the call completed without an answer"));
-        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.rlhf.cluster;
 
+import com.google.protobuf.ByteString;
 import dev.rlhf.actors.RolloutWorker;
 import dev.rlhf.actors.WeightsBoard;
 import dev.rlhf.policy.generate.GenerationRequest;
@@ -7,14 +8,16 @@ import dev.rlhf.policy.model.GptConfig;
 import dev.rlhf.policy.model.WeightsSnapshot;
 import dev.rlhf.proto.v1.GenerateChunkRequest;
 import dev.rlhf.proto.v1.GenerateChunkResponse;
-import dev.rlhf.proto.v1.LoadWeightsRequest;
-import dev.rlhf.proto.v1.LoadWeightsResponse;
+import dev.rlhf.proto.v1.HeldWeightsRequest;
 import dev.rlhf.proto.v1.RolloutServiceGrpc;
+import dev.rlhf.proto.v1.WeightChunk;
+import dev.rlhf.proto.v1.WeightSyncStatus;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -33,59 +36,51 @@ final class RolloutGrpcService extends RolloutServiceGrpc.RolloutServiceImplBase
     private final ChunkRequestReader reader;
     private final Scheduler scheduler;
     private final Duration timeout;
-    /**
-     * The highest version loaded, -1 before the first. Versions must not go backwards within one coordinator's
-     * run, yet a worker process serves run after run and each new run starts again from version 0. The floor
-     * therefore lives as long as this service, which lives as long as its node: a node leaves the cluster when
-     * its coordinator has gone ({@link CoordinatorWatch}) and the worker process starts a fresh node, with a fresh
-     * service holding no version, for the next coordinator. (The {@link WeightsBoard} starts at the SFT weights,
-     * version 0, but that is the node's own copy, not a version any coordinator loaded.) Two coordinators in one
-     * cluster at once are not supported: the second's version 0 would be refused while the first's floor holds.
-     */
-    private long highestVersion = -1;
+    /** The versions synced to this node; lives as long as the node (see {@link WeightsAssembly} on why). */
+    private final WeightsAssembly assembly;
 
     /**
      * @param board where a restarted worker rebuilds its replica from; every loaded version is put there
-     * @param maxWeightsHeaderBytes the longest safetensors JSON header read from a LoadWeights
+     * @param maxWeightsBytes the largest weight version taken in
+     * @param maxWeightsHeaderBytes the longest safetensors JSON header read from a weight version
      * @param timeout longest a call waits for the worker
      */
     RolloutGrpcService(ActorRef<RolloutWorker.Command> worker, WeightsBoard board, GptConfig config,
-            int maxWeightsHeaderBytes, Scheduler scheduler, Duration timeout) {
+            long maxWeightsBytes, int maxWeightsHeaderBytes, Scheduler scheduler, Duration timeout) {
         this.worker = worker;
         this.board = board;
+        this.assembly = new WeightsAssembly(maxWeightsBytes);
         this.reader = new ChunkRequestReader(config, maxWeightsHeaderBytes);
         this.scheduler = scheduler;
         this.timeout = timeout;
     }
 
     /**
-     * Loads a weight version; answers once the worker generates with it. A version lower than the highest this
-     * service has accepted answers FAILED_PRECONDITION; the same version again is loaded again.
+     * Takes a weight version in chunks; once it is complete and matches its digest, loads it and answers when the
+     * worker generates with it.
      */
     @Override
-    public void loadWeights(LoadWeightsRequest request, StreamObserver<LoadWeightsResponse> observer) {
-        WeightsSnapshot snapshot;
-        try {
-            if (request.getVersion() >= 0) { // a negative one is the reader's INVALID_ARGUMENT
-                requireNotOlder(request.getVersion()); // before hashing and decoding the bytes of stale weights
-            }
-            snapshot = reader.weights(request);
-            admit(snapshot.version());
-        } catch (StatusRuntimeException e) {
-            observer.onError(e);
-            return;
-        }
+    public StreamObserver<WeightChunk> syncWeights(StreamObserver<WeightSyncStatus> observer) {
+        return new WeightSyncCall(assembly, this::load, observer);
+    }
+
+    /** The version the worker holds. */
+    @Override
+    public void heldWeights(HeldWeightsRequest request, StreamObserver<WeightSyncStatus> observer) {
+        observer.onNext(assembly.status(0));
+        observer.onCompleted();
+    }
+
+    private CompletableFuture<RolloutWorker.WeightsLoaded> load(long version, ByteString file) {
+        WeightsSnapshot snapshot = reader.weights(version, file);
         board.replace(snapshot);
-        AskPattern.<RolloutWorker.Command, RolloutWorker.WeightsLoaded>askWithStatus(worker,
+        return AskPattern.<RolloutWorker.Command, RolloutWorker.WeightsLoaded>askWithStatus(worker,
                         replyTo -> new RolloutWorker.LoadWeights(snapshot, replyTo), timeout, scheduler)
+                .toCompletableFuture()
                 .whenComplete((loaded, failure) -> {
-                    if (failure != null) {
-                        observer.onError(internal("loading weights v" + snapshot.version(), failure));
-                        return;
+                    if (failure == null) {
+                        LOG.info("loaded weights v{}", loaded.weightVersion());
                     }
-                    LOG.info("loaded weights v{}", loaded.weightVersion());
-                    observer.onNext(LoadWeightsResponse.newBuilder().setVersion(loaded.weightVersion()).build());
-                    observer.onCompleted();
                 });
     }
 
@@ -113,20 +108,6 @@ final class RolloutGrpcService extends RolloutServiceGrpc.RolloutServiceImplBase
                     observer.onNext(RolloutMessages.chunkResponse(rollout));
                     observer.onCompleted();
                 });
-    }
-
-    private synchronized void requireNotOlder(long version) {
-        if (version < highestVersion) {
-            throw Status.FAILED_PRECONDITION.withDescription("version " + version + " is older than the version "
-                    + highestVersion + " this worker already holds; weight versions must not go backwards")
-                    .asRuntimeException();
-        }
-    }
-
-    /** Records {@code version} as accepted, unless a newer one was accepted meanwhile. */
-    private synchronized void admit(long version) {
-        requireNotOlder(version);
-        highestVersion = version;
     }
 
     private static StatusRuntimeException internal(String what, Throwable failure) {

@@ -38,7 +38,7 @@ public final class RolloutWorkerDiscovery extends AbstractBehavior<RolloutWorker
     private final ActorRef<ExperimentCoordinator.Command> coordinator;
     private final ClusterSettings settings;
     private final int vocabSize;
-    private final EncodedWeights weights = new EncodedWeights();
+    private final EncodedWeights weights;
     private final Map<ActorRef<RolloutEndpoint.GetAddress>, ActorRef<RolloutWorker.Command>> proxies =
             new HashMap<>();
     private final Set<ActorRef<RolloutEndpoint.GetAddress>> asked = new HashSet<>();
@@ -52,6 +52,7 @@ public final class RolloutWorkerDiscovery extends AbstractBehavior<RolloutWorker
         this.vocabSize = vocabSize;
         this.coordinator = coordinator;
         this.settings = settings;
+        this.weights = new EncodedWeights(settings.weightChunkBytes());
         this.nextId = firstId;
         context.getSystem().receptionist().tell(Receptionist.subscribe(RolloutEndpoint.KEY,
                 context.messageAdapter(Receptionist.Listing.class, Listed::new)));

@@ -83,7 +83,7 @@ public final class RolloutWorkerNode implements AutoCloseable {
             system.systemActorOf(CoordinatorWatch.create(), "coordinator-watch", Props.empty());
             ClusterJoin.joinSelfWithoutSeeds(system, cluster);
             Server server = serve(cluster, new RolloutGrpcService(worker, board, policy.model().config(),
-                    cluster.maxWeightsHeaderBytes(), system.scheduler(), cluster.callTimeout()));
+                    cluster.maxWeightsBytes(), cluster.maxWeightsHeaderBytes(), system.scheduler(), cluster.callTimeout()));
             RolloutEndpoint.Address address = new RolloutEndpoint.Address(cluster.hostname(), server.getPort(),
                     system.address().toString());
             ActorRef<RolloutEndpoint.GetAddress> endpoint = system.systemActorOf(RolloutEndpoint.create(address),
@@ -116,7 +116,7 @@ public final class RolloutWorkerNode implements AutoCloseable {
                 .orElseGet(service::bindService);
         return NettyServerBuilder.forAddress(new InetSocketAddress(bindHost, cluster.workerPort()),
                         credentials.serverCredentials())
-                .maxInboundMessageSize(cluster.maxWeightsMessageBytes())
+                .maxInboundMessageSize(cluster.grpcMessageBytes())
                 .addService(definition)
                 .build()
                 .start();

@@ -10,8 +10,6 @@ import dev.rlhf.policy.model.WeightsSnapshot;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,7 +18,7 @@ import java.util.Map;
 /**
  * A {@link WeightsSnapshot}'s tensors as one safetensors file in memory, the way weights travel to a rollout worker
  * node: float32, little-endian, each tensor flattened to one dimension under its memory-layout name, data aligned to
- * 8 bytes after the header. The version travels beside it.
+ * 8 bytes after the header. The version travels beside it, the file in chunks ({@link VersionChunks}).
  */
 final class SnapshotSafetensors {
     private static final String F32 = "F32";
@@ -45,18 +43,6 @@ final class SnapshotSafetensors {
         }
         out.flip();
         return ByteString.copyFrom(out);
-    }
-
-    /** The SHA-256 digest of {@code bytes}, 32 bytes. */
-    static ByteString sha256(ByteString bytes) {
-        MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java platform has SHA-256", e);
-        }
-        digest.update(bytes.asReadOnlyByteBuffer());
-        return ByteString.copyFrom(digest.digest());
     }
 
     /**

@@ -3,10 +3,10 @@ package dev.rlhf.cluster;
 import dev.rlhf.proto.v1.FinishReason;
 import dev.rlhf.proto.v1.GenerateChunkRequest;
 import dev.rlhf.proto.v1.GenerateChunkResponse;
-import dev.rlhf.proto.v1.LoadWeightsRequest;
-import dev.rlhf.proto.v1.LoadWeightsResponse;
 import dev.rlhf.proto.v1.RolloutCompletion;
 import dev.rlhf.proto.v1.RolloutServiceGrpc;
+import dev.rlhf.proto.v1.WeightChunk;
+import dev.rlhf.proto.v1.WeightSyncStatus;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -27,11 +27,27 @@ final class RecordingRolloutService extends RolloutServiceGrpc.RolloutServiceImp
         observer.onCompleted();
     }
 
-    /** Takes any weights without reading them. */
+    /** Takes any weights without reading them: answers that it holds the version of the last chunk. */
     @Override
-    public void loadWeights(LoadWeightsRequest request, StreamObserver<LoadWeightsResponse> observer) {
+    public StreamObserver<WeightChunk> syncWeights(StreamObserver<WeightSyncStatus> observer) {
         calls.incrementAndGet();
-        observer.onNext(LoadWeightsResponse.newBuilder().setVersion(request.getVersion()).build());
-        observer.onCompleted();
+        return new StreamObserver<>() {
+            private WeightChunk last;
+
+            @Override
+            public void onNext(WeightChunk chunk) {
+                last = chunk;
+            }
+
+            @Override
+            public void onError(Throwable t) {}
+
+            @Override
+            public void onCompleted() {
+                observer.onNext(WeightSyncStatus.newBuilder().setVersion(last.getVersion())
+                        .setSha256(last.getVersionSha256()).setPendingVersion(-1).build());
+                observer.onCompleted();
+            }
+        };
     }
 }

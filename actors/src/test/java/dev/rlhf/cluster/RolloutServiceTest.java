@@ -22,24 +22,38 @@ import dev.rlhf.policy.tokenizer.ByteLevelBpeTrainer;
 import dev.rlhf.policy.tokenizer.TextTokenizer;
 import dev.rlhf.proto.v1.GenerateChunkRequest;
 import dev.rlhf.proto.v1.GenerateChunkResponse;
-import dev.rlhf.proto.v1.LoadWeightsRequest;
+import dev.rlhf.proto.v1.HeldWeightsRequest;
 import dev.rlhf.proto.v1.RolloutRequest;
 import dev.rlhf.proto.v1.RolloutServiceGrpc;
+import dev.rlhf.proto.v1.WeightChunk;
+import dev.rlhf.proto.v1.WeightSyncStatus;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ForwardingClientCall;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.StreamObserver;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -52,21 +66,30 @@ import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * RolloutService in front of a real rollout worker: every bad field answers INVALID_ARGUMENT naming it, and a
- * loaded weight version generates exactly what the same weights generate in this JVM.
+ * RolloutService in front of a real rollout worker: every bad field answers INVALID_ARGUMENT naming it, a weight
+ * chunk damaged on the way is rejected and sent again, a synced version is bit-identical to the one sent and
+ * generates exactly what the same weights generate in this JVM.
  */
 class RolloutServiceTest {
     private static final ActorTestKit TESTKIT = ActorTestKit.create();
     /** Room for the test policy's header (about 100 bytes a tensor), far below the default 1 MiB. */
     private static final int MAX_HEADER_BYTES = 16 * 1024;
+    /** Small chunks, so the test policy's weights travel in several. */
+    private static final int CHUNK_BYTES = 4096;
+    private static final long MAX_WEIGHTS_BYTES = 1 << 20;
+    /** The digest of a file that is not the test's weights. */
+    private static final ByteString OTHER_DIGEST = VersionChunks.sha256(ByteString.copyFromUtf8("other weights"));
     @TempDir static Path dir;
     private static NDManager manager;
     private static TextTokenizer tokenizer;
     private static GptWeights base;
 
     private Server server;
+    private String serverName;
+    private WeightsBoard board;
     private ManagedChannel channel;
     private RolloutServiceGrpc.RolloutServiceBlockingStub stub;
+    private RolloutServiceGrpc.RolloutServiceStub asyncStub;
 
     @BeforeAll
     static void buildPolicy() throws Exception {
@@ -86,16 +109,17 @@ class RolloutServiceTest {
 
     @BeforeEach
     void startService() throws Exception {
-        WeightsBoard board = new WeightsBoard(WeightsSnapshot.of(base, 0));
+        board = new WeightsBoard(WeightsSnapshot.of(base, 0));
         ActorRef<RolloutWorker.Command> worker = TESTKIT.spawn(
                 RolloutWorker.create(0, LocalPolicyReplica.factory(base, tokenizer, board, manager)));
-        String name = InProcessServerBuilder.generateName();
-        server = InProcessServerBuilder.forName(name).directExecutor()
-                .addService(new RolloutGrpcService(worker, board, base.config(), MAX_HEADER_BYTES,
+        serverName = InProcessServerBuilder.generateName();
+        server = InProcessServerBuilder.forName(serverName).directExecutor()
+                .addService(new RolloutGrpcService(worker, board, base.config(), MAX_WEIGHTS_BYTES, MAX_HEADER_BYTES,
                         TESTKIT.scheduler(), Duration.ofSeconds(30)))
                 .build().start();
-        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+        channel = InProcessChannelBuilder.forName(serverName).directExecutor().build();
         stub = RolloutServiceGrpc.newBlockingStub(channel);
+        asyncStub = RolloutServiceGrpc.newStub(channel);
     }
 
     @AfterEach
@@ -136,40 +160,123 @@ class RolloutServiceTest {
     }
 
     @Test
-    void badWeightsAnswerInvalidArgumentNamingTheField() {
-        WeightsSnapshot snapshot = shifted(1);
-        Map<String, float[]> missing = new LinkedHashMap<>(snapshot.tensors());
-        missing.remove("ln_f.bias");
-        Map<String, float[]> resized = new LinkedHashMap<>(snapshot.tensors());
-        resized.put("ln_f.bias", new float[3]);
+    void badWeightChunksAnswerInvalidArgumentNamingTheField() {
+        List<WeightChunk> chunks = chunks(shifted(1)).chunks();
+        WeightChunk first = chunks.get(0);
+        WeightChunk last = chunks.get(chunks.size() - 1);
 
-        assertInvalid("version", () -> stub.loadWeights(load(snapshot).toBuilder().setVersion(-1).build()));
-        assertInvalid("safetensors", () -> stub.loadWeights(load(snapshot).toBuilder()
-                .setSafetensors(ByteString.EMPTY).build()));
+        assertInvalid("version", () -> send(first.toBuilder().setVersion(-1).build()));
+        assertInvalid("version_sha256", () -> send(first.toBuilder().setVersionSha256(ByteString.EMPTY).build()));
+        assertInvalid("total_bytes", () -> send(first.toBuilder().setTotalBytes(0).build()));
+        assertInvalid("total_bytes", () -> send(first.toBuilder().setTotalBytes(MAX_WEIGHTS_BYTES + 1).build()));
+        assertInvalid("chunk_bytes", () -> send(first.toBuilder().setChunkBytes(0).build()));
+        assertInvalid("index", () -> send(first.toBuilder().setIndex(chunks.size()).build()));
+        assertInvalid("index", () -> send(first.toBuilder().setIndex(-1).build()));
+        assertInvalid("data", () -> send(last.toBuilder().setData(first.getData()).build()));
+        assertInvalid("sha256", () -> send(first.toBuilder().setSha256(first.getSha256().substring(0, 31)).build()));
+        assertInvalid("version", () -> send(first, chunks.get(1).toBuilder().setVersion(2).build()));
+        assertInvalid("version_sha256", () -> send(first, chunks.get(1).toBuilder()
+                .setVersionSha256(OTHER_DIGEST).build()));
+        assertInvalid("chunks", () -> send());
+
+        assertEquals(0, stub.generateChunk(chunk(r -> r)).getWeightVersion(), "no weights were loaded");
+    }
+
+    @Test
+    void aVersionWhoseFileIsNotThePolicysAnswersInvalidArgumentNamingData() {
+        Map<String, float[]> missing = new LinkedHashMap<>(shifted(1).tensors());
+        missing.remove("ln_f.bias");
+        Map<String, float[]> resized = new LinkedHashMap<>(shifted(1).tensors());
+        resized.put("ln_f.bias", new float[3]);
         ByteString garbage = ByteString.copyFromUtf8("not a safetensors file");
-        assertInvalid("safetensors", () -> stub.loadWeights(load(snapshot).toBuilder()
-                .setSafetensors(garbage).setSha256(SnapshotSafetensors.sha256(garbage)).build()));
-        assertInvalid("safetensors must hold tensor ln_f.bias",
-                () -> stub.loadWeights(load(new WeightsSnapshot(1, missing))));
-        assertInvalid("safetensors must hold tensor ln_f.bias",
-                () -> stub.loadWeights(load(new WeightsSnapshot(1, resized))));
+
+        assertInvalid("data: the version's safetensors file must hold tensor ln_f.bias",
+                () -> sync(chunks(new WeightsSnapshot(1, missing))));
+        assertInvalid("data: the version's safetensors file must hold tensor ln_f.bias",
+                () -> sync(chunks(new WeightsSnapshot(1, resized))));
+        assertInvalid("data: the version's safetensors file", () -> sync(VersionChunks.of(1, garbage, CHUNK_BYTES)));
 
         assertEquals(0, stub.generateChunk(chunk(r -> r)).getWeightVersion(), "the bad weights were not loaded");
     }
 
     @Test
-    void weightsWhoseBytesDoNotMatchTheirDigestAnswerInvalidArgumentNamingSha256() {
-        LoadWeightsRequest valid = load(shifted(1));
-        byte[] tampered = valid.getSafetensors().toByteArray();
-        tampered[tampered.length - 1] ^= 0x01; // one bit of the last value, the header still intact
+    void aChunkWhoseBytesDoNotMatchItsDigestIsRejectedAndTheOthersAreKept() {
+        VersionChunks version = chunks(shifted(1));
+        List<WeightChunk> sent = new ArrayList<>(version.chunks());
+        WeightChunk damaged = sent.get(1);
+        byte[] bytes = damaged.getData().toByteArray();
+        bytes[bytes.length - 1] ^= 0x01;
+        sent.set(1, damaged.toBuilder().setData(ByteString.copyFrom(bytes)).build());
 
-        assertInvalid("sha256", () -> stub.loadWeights(valid.toBuilder()
-                .setSafetensors(ByteString.copyFrom(tampered)).build()));
-        assertInvalid("sha256", () -> stub.loadWeights(valid.toBuilder().clearSha256().build()));
-        assertInvalid("sha256", () -> stub.loadWeights(valid.toBuilder()
-                .setSha256(valid.getSha256().substring(0, 31)).build()));
+        WeightSyncStatus afterDamage = send(sent.toArray(WeightChunk[]::new));
+        long meanwhile = stub.generateChunk(chunk(r -> r)).getWeightVersion();
+        WeightSyncStatus afterResend = send(version.chunks().get(1));
 
-        assertEquals(0, stub.generateChunk(chunk(r -> r)).getWeightVersion(), "the tampered weights were not loaded");
+        assertEquals(1, afterDamage.getRejectedChunks());
+        assertEquals(List.of(1), afterDamage.getMissingChunksList(), "only the damaged chunk is missing");
+        assertEquals(1, afterDamage.getPendingVersion());
+        assertEquals(-1, afterDamage.getVersion(), "nothing applied yet");
+        assertEquals(0, meanwhile, "the worker kept its weights meanwhile");
+        assertEquals(1, afterResend.getVersion(), "the missing chunk alone completed the version");
+        assertEquals(version.sha256(), afterResend.getSha256());
+        assertEquals(-1, afterResend.getPendingVersion());
+        assertBitIdentical(shifted(1), board.latest());
+    }
+
+    @Test
+    void aChunkDamagedOnTheWayIsFetchedAgainAndTheWorkerHoldsTheVersionBitForBit() throws Exception {
+        AtomicInteger damaged = new AtomicInteger();
+        ManagedChannel damaging = InProcessChannelBuilder.forName(serverName).directExecutor()
+                .intercept(damagingChunkOnce(2, damaged)).build();
+        try {
+            VersionChunks version = chunks(shifted(4));
+            WeightSyncStatus status = WeightsSender.sync(RolloutServiceGrpc.newStub(damaging)::syncWeights,
+                    version, 3, "test worker").get(30, TimeUnit.SECONDS);
+
+            assertEquals(1, damaged.get(), "the interceptor damaged one chunk in flight");
+            assertEquals(4, status.getVersion());
+            assertEquals(version.sha256(), status.getSha256());
+            assertBitIdentical(shifted(4), board.latest());
+            WeightSyncStatus held = stub.heldWeights(HeldWeightsRequest.getDefaultInstance());
+            assertEquals(4, held.getVersion(), "the worker answers the version it holds");
+            assertEquals(version.sha256(), held.getSha256());
+            assertEquals(4, stub.generateChunk(chunk(r -> r)).getWeightVersion());
+        } finally {
+            damaging.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aFileThatDoesNotMatchTheVersionsDigestIsNotAppliedAndEveryChunkIsMissingAgain() {
+        VersionChunks version = chunks(shifted(1));
+        WeightChunk[] relabelled = version.chunks().stream()
+                .map(c -> c.toBuilder().setVersionSha256(OTHER_DIGEST).build()).toArray(WeightChunk[]::new);
+
+        WeightSyncStatus status = send(relabelled);
+
+        assertEquals(-1, status.getVersion(), "not applied");
+        assertEquals(version.chunks().size(), status.getMissingChunksCount(), "every chunk is to be sent again");
+        assertEquals(0, status.getRejectedChunks(), "each chunk matched its own digest");
+        assertEquals(0, stub.generateChunk(chunk(r -> r)).getWeightVersion());
+    }
+
+    @Test
+    void senderGivesUpNamingTheMissingChunksWhenEveryAttemptIsDamaged() throws Exception {
+        AtomicInteger damaged = new AtomicInteger();
+        ManagedChannel damaging = InProcessChannelBuilder.forName(serverName).directExecutor()
+                .intercept(damagingChunkAlways(0, damaged)).build();
+        try {
+            ExecutionException e = assertThrows(ExecutionException.class, () -> WeightsSender.sync(
+                    RolloutServiceGrpc.newStub(damaging)::syncWeights, chunks(shifted(1)), 3, "test worker")
+                    .get(30, TimeUnit.SECONDS));
+
+            assertEquals(3, damaged.get(), "three calls, each damaging chunk 0");
+            assertTrue(e.getCause().getMessage().contains("test worker still misses 1 of the"),
+                    e.getCause().getMessage());
+            assertEquals(0, stub.generateChunk(chunk(r -> r)).getWeightVersion());
+        } finally {
+            damaging.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
     }
 
     @Test
@@ -183,12 +290,11 @@ class RolloutServiceTest {
         ByteString real = SnapshotSafetensors.encode(new WeightsSnapshot(1, tensors));
 
         for (ByteString bytes : List.of(declared, real)) {
-            StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> stub.loadWeights(
-                    LoadWeightsRequest.newBuilder().setVersion(1).setSafetensors(bytes)
-                            .setSha256(SnapshotSafetensors.sha256(bytes)).build()));
+            StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+                    () -> sync(VersionChunks.of(1, bytes, CHUNK_BYTES)));
             assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.getStatus().toString());
-            assertTrue(e.getStatus().getDescription().startsWith("safetensors declares a header of"),
-                    "description names safetensors and the header: " + e.getStatus().getDescription());
+            assertTrue(e.getStatus().getDescription().startsWith("data: the version's safetensors file declares a "
+                    + "header of"), "description names data and the header: " + e.getStatus().getDescription());
             assertTrue(e.getStatus().getDescription().contains("more than the " + MAX_HEADER_BYTES),
                     "description gives the bound: " + e.getStatus().getDescription());
         }
@@ -197,12 +303,10 @@ class RolloutServiceTest {
 
     @Test
     void aLowerVersionAfterAHigherOneAnswersFailedPreconditionAndTheSameVersionLoadsAgain() {
-        stub.loadWeights(load(shifted(3)));
+        sync(chunks(shifted(3)));
 
-        StatusRuntimeException older = assertThrows(StatusRuntimeException.class,
-                () -> stub.loadWeights(load(shifted(2))));
-        long again = stub.loadWeights(load(shifted(3))).getVersion();
-        assertInvalid("version", () -> stub.loadWeights(load(shifted(3)).toBuilder().setVersion(-1).build()));
+        StatusRuntimeException older = assertThrows(StatusRuntimeException.class, () -> sync(chunks(shifted(2))));
+        long again = sync(chunks(shifted(3))).getVersion();
 
         assertEquals(Status.Code.FAILED_PRECONDITION, older.getStatus().getCode(), older.getStatus().toString());
         assertTrue(older.getStatus().getDescription().startsWith("version"), "description names version: "
@@ -212,12 +316,25 @@ class RolloutServiceTest {
     }
 
     @Test
+    void chunksOfAnOlderVersionThanTheOneBeingGatheredAreStaleAndRefused() {
+        send(chunks(shifted(5)).chunks().get(0)); // v5 partly gathered
+
+        StatusRuntimeException stale = assertThrows(StatusRuntimeException.class,
+                () -> send(chunks(shifted(4)).chunks().get(1)));
+        WeightSyncStatus held = stub.heldWeights(HeldWeightsRequest.getDefaultInstance());
+
+        assertEquals(Status.Code.FAILED_PRECONDITION, stale.getStatus().getCode(), stale.getStatus().toString());
+        assertEquals(5, held.getPendingVersion(), "the newer version's chunks are kept");
+        assertEquals(chunks(shifted(5)).chunks().size() - 1, held.getMissingChunksCount());
+    }
+
+    @Test
     void aFreshServiceAcceptsVersionZeroAfterAnotherServiceHeldAHigherOne() throws Exception {
-        stub.loadWeights(load(shifted(5)));
+        sync(chunks(shifted(5)));
         stopService();
         startService(); // as a worker process does for the next coordinator: a fresh node, a fresh service
 
-        assertEquals(0, stub.loadWeights(load(shifted(0))).getVersion(), "a new run starts again from version 0");
+        assertEquals(0, sync(chunks(shifted(0))).getVersion(), "a new run starts again from version 0");
     }
 
     @Test
@@ -227,7 +344,7 @@ class RolloutServiceTest {
                 new GenerationRequest(tokenizer.encode("The room"), SamplingParams.sample(6, 11)),
                 new GenerationRequest(tokenizer.encode("The staff was"), SamplingParams.sample(4, 12)));
 
-        long loaded = stub.loadWeights(load(snapshot)).getVersion();
+        long loaded = sync(chunks(snapshot)).getVersion();
         GenerateChunkResponse response = stub.generateChunk(RolloutMessages.chunkRequest(3, requests));
         RolloutWorker.Rollout remote =
                 RolloutMessages.rollout(response, 3, requests, 0, base.config().vocabSize());
@@ -255,13 +372,79 @@ class RolloutServiceTest {
         return valid.toBuilder().setRequests(0, edit.apply(valid.getRequests(0).toBuilder())).build();
     }
 
-    private static LoadWeightsRequest load(WeightsSnapshot snapshot) {
-        ByteString bytes = SnapshotSafetensors.encode(snapshot);
-        return LoadWeightsRequest.newBuilder()
-                .setVersion(snapshot.version())
-                .setSafetensors(bytes)
-                .setSha256(SnapshotSafetensors.sha256(bytes))
-                .build();
+    private static VersionChunks chunks(WeightsSnapshot snapshot) {
+        return VersionChunks.of(snapshot.version(), SnapshotSafetensors.encode(snapshot), CHUNK_BYTES);
+    }
+
+    /** Sends every chunk of {@code version}, and again those missing, as the coordinator does. */
+    private WeightSyncStatus sync(VersionChunks version) {
+        return answer(WeightsSender.sync(asyncStub::syncWeights, version, 3, "test worker"));
+    }
+
+    /** One SyncWeights call with exactly {@code chunks}. */
+    private WeightSyncStatus send(WeightChunk... chunks) {
+        UnaryAnswer<WeightSyncStatus> answered = new UnaryAnswer<>();
+        StreamObserver<WeightChunk> requests = asyncStub.syncWeights(answered);
+        for (WeightChunk chunk : chunks) {
+            requests.onNext(chunk);
+        }
+        requests.onCompleted();
+        return answer(answered.future());
+    }
+
+    private static WeightSyncStatus answer(CompletableFuture<WeightSyncStatus> call) {
+        try {
+            return call.get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (InterruptedException | TimeoutException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Flips a bit of the chunk with {@code index} in the first call that sends it; counts what it damaged. */
+    private static ClientInterceptor damagingChunkOnce(int index, AtomicInteger damaged) {
+        return damaging(index, damaged, true);
+    }
+
+    /** Flips a bit of the chunk with {@code index} whenever it is sent. */
+    private static ClientInterceptor damagingChunkAlways(int index, AtomicInteger damaged) {
+        return damaging(index, damaged, false);
+    }
+
+    private static ClientInterceptor damaging(int index, AtomicInteger damaged, boolean once) {
+        return new ClientInterceptor() {
+            @Override
+            public <Q, A> ClientCall<Q, A> interceptCall(MethodDescriptor<Q, A> method, CallOptions options,
+                    Channel next) {
+                return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+                    @Override
+                    @SuppressWarnings("unchecked")
+                    public void sendMessage(Q message) {
+                        if (message instanceof WeightChunk chunk && chunk.getIndex() == index
+                                && (!once || damaged.get() == 0)) {
+                            damaged.incrementAndGet();
+                            byte[] bytes = chunk.getData().toByteArray();
+                            bytes[0] ^= 0x40;
+                            message = (Q) chunk.toBuilder().setData(ByteString.copyFrom(bytes)).build();
+                        }
+                        super.sendMessage(message);
+                    }
+                };
+            }
+        };
+    }
+
+    private static void assertBitIdentical(WeightsSnapshot expected, WeightsSnapshot actual) {
+        assertEquals(expected.version(), actual.version());
+        assertEquals(expected.tensors().keySet(), actual.tensors().keySet());
+        expected.tensors().forEach((name, values) -> {
+            float[] got = actual.tensors().get(name);
+            assertEquals(values.length, got.length, name);
+            for (int i = 0; i < values.length; i++) {
+                assertEquals(Float.floatToRawIntBits(values[i]), Float.floatToRawIntBits(got[i]), name + "[" + i + "]");
+            }
+        });
     }
 
     private static void assertInvalid(String field, Executable call) {
