@@ -1,23 +1,30 @@
 #!/usr/bin/env bash
-# Starts a local cluster on 127.0.0.1 and runs one experiment on it: N rollout worker nodes (`rlhf worker`, in the
-# background) and the coordinator (`rlhf train`, in the foreground), all reading one config. The workers are
-# stopped (SIGTERM: they leave the cluster) when the run ends or the script is interrupted.
+# Starts a local cluster on 127.0.0.1 and runs one experiment on it: N rollout worker nodes (`rlhf node --role
+# rollout`) and M reward nodes (`rlhf node --role reward`), in the background, and the coordinator (`rlhf train`, in
+# the foreground), all reading one config. The nodes are stopped (SIGTERM: they leave the cluster) when the run ends
+# or the script is interrupted.
 #
-#   infra/local-cluster.sh [--tls] [N_WORKERS] [CONFIG] [-- extra `rlhf train` arguments, e.g. --resume]
+#   infra/local-cluster.sh [--tls] [--reward M] [N_WORKERS] [CONFIG] [-- extra `rlhf train` arguments, e.g. --resume]
 #
+# --reward M (default 1) starts M reward nodes and has the coordinator score on them (rlhf.cluster.reward-scoring =
+# remote); --reward 0 scores in the coordinator's JVM.
 # --tls secures the cluster as it would be across machines: infra/cluster/make-test-certs.sh makes a test CA and a
 # key store per node in $LOGS/certs, with a fresh random password the nodes read from the environment
 # (RLHF_CLUSTER_TLS_PASSWORD), and every node runs Artery tls-tcp and gRPC with mutual TLS (rlhf.cluster.tls).
 # N_WORKERS defaults to 2, CONFIG to infra/cluster/local.conf. Relative paths (the config's run directory, the
-# embedded policy) are taken from the repository root. Worker logs go to $LOGS (default runs/local-cluster-logs).
-# $RLHF names the launcher (default ./rlhf); $WORKER_JAVA_OPTS the workers' JVM options (default -Xmx2g).
+# embedded policy) are taken from the repository root. Node logs go to $LOGS (default runs/local-cluster-logs).
+# $RLHF names the launcher (default ./rlhf); $WORKER_JAVA_OPTS the nodes' JVM options (default -Xmx2g).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tls=false
-if [ "${1:-}" = "--tls" ]; then
-  tls=true
-  shift
-fi
+reward=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --tls) tls=true; shift ;;
+    --reward) reward="$2"; shift 2 ;;
+    *) break ;;
+  esac
+done
 workers="${1:-2}"
 config="$(realpath "${2:-$root/infra/cluster/local.conf}")"
 shift $(( $# < 2 ? $# : 2 ))
@@ -29,7 +36,7 @@ mkdir -p "$logs"
 
 # Each node's config: the run's; the workers on a free Artery port each (only the coordinator holds the seed port);
 # with --tls, each node's own key store and the CA's trust store, the password from the environment.
-node_config() { # NAME PORT_LINE
+node_config() { # NAME EXTRA_LINE
   local file="$logs/$1.conf"
   printf 'include file("%s")\n%s\n' "$config" "$2" >"$file"
   if $tls; then
@@ -45,17 +52,18 @@ if $tls; then
   export RLHF_CLUSTER_TLS_PASSWORD
   names=(coordinator)
   for i in $(seq 1 "$workers"); do names+=("worker-$i"); done
+  for i in $(seq 1 "$reward"); do names+=("reward-$i"); done
   CERT_PASSWORD="$RLHF_CLUSTER_TLS_PASSWORD" "$root/infra/cluster/make-test-certs.sh" "$logs/certs" "${names[@]}" >&2
-  coordinator_config="$(node_config coordinator "")"
-else
-  coordinator_config="$config"
 fi
+scoring=local
+[ "$reward" -gt 0 ] && scoring=remote
+coordinator_config="$(node_config coordinator "rlhf.cluster.reward-scoring = $scoring")"
 
 # Builds the project and the embedded policy once, so the nodes do not race to build them.
 $rlhf bootstrap
 
 pids=()
-stop_workers() {
+stop_nodes() {
   for pid in ${pids[@]+"${pids[@]}"}; do
     kill "$pid" 2>/dev/null || true
   done
@@ -63,14 +71,17 @@ stop_workers() {
     wait "$pid" 2>/dev/null || true
   done
 }
-trap stop_workers EXIT
+trap stop_nodes EXIT
 
-for i in $(seq 1 "$workers"); do
-  worker_config="$(node_config "worker-$i" "rlhf.cluster.port = 0")"
+start_node() { # ROLE NAME
+  local node_conf
+  node_conf="$(node_config "$2" "rlhf.cluster.port = 0")"
   RLHF_JAVA_OPTS="${WORKER_JAVA_OPTS:--Xmx2g}" \
-    $rlhf worker --config "$worker_config" >"$logs/worker-$i.out" 2>"$logs/worker-$i.log" &
+    $rlhf node --role "$1" --config "$node_conf" >"$logs/$2.out" 2>"$logs/$2.log" &
   pids+=("$!")
-  echo "rollout worker node $i: pid $!, log $logs/worker-$i.log" >&2
-done
+  echo "$1 node $2: pid $!, log $logs/$2.log" >&2
+}
+for i in $(seq 1 "$workers"); do start_node rollout "worker-$i"; done
+for i in $(seq 1 "$reward"); do start_node reward "reward-$i"; done
 
 $rlhf train --config "$coordinator_config" "$@"

@@ -18,8 +18,14 @@ import org.apache.pekko.pattern.StatusReply;
  */
 public final class RewardScorerActor extends AbstractBehavior<RewardScorerActor.Command> {
 
-    /** What the scorer handles. */
-    public sealed interface Command permits Score, UseVersion {}
+    /** What the scorer handles: {@link Score} and {@link UseVersion}, from any implementation of it. */
+    public sealed interface Command permits Score, UseVersion, Internal {}
+
+    /**
+     * An implementation's own messages (the proxy of remote reward nodes gets its gRPC answers as these); callers
+     * send only {@link Score} and {@link UseVersion}.
+     */
+    public non-sealed interface Internal extends Command {}
 
     /** Scores one chunk of (prompt, response) pairs. */
     public record Score(int chunk, List<PromptResponse> pairs, ActorRef<StatusReply<Scored>> replyTo)

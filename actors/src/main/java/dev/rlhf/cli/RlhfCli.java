@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
             CompareCommand.class,
             ServeCommand.class,
             WorkerCommand.class,
+            NodeCommand.class,
             LabelCommand.class,
             AnnotatorsCommand.class,
             PreferencesCommand.class,

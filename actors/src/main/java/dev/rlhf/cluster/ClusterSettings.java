@@ -14,6 +14,7 @@ import java.util.Objects;
 /**
  * Cluster mode, read from {@code rlhf.cluster} (see reference.conf for every key and its default).
  *
+ * @param remoteRewardScoring whether the coordinator scores on reward nodes rather than in its own JVM
  * @param maxWeightsBytes the largest weight version a node takes in
  * @param weightChunkBytes the size of the chunks weight versions travel in
  * @param weightSyncAttempts the most SyncWeights calls that send one version to one node
@@ -29,6 +30,7 @@ public record ClusterSettings(
         int port,
         List<String> seedNodes,
         int localRolloutWorkers,
+        boolean remoteRewardScoring,
         Duration workerWaitTimeout,
         Duration endpointTimeout,
         Duration callTimeout,
@@ -53,6 +55,8 @@ public record ClusterSettings(
 
     /** Cluster role of a rollout worker node. */
     public static final String ROLLOUT_ROLE = "rollout";
+    /** Cluster role of a reward node. */
+    public static final String REWARD_ROLE = "reward";
 
     public ClusterSettings {
         seedNodes = List.copyOf(seedNodes);
@@ -93,6 +97,7 @@ public record ClusterSettings(
                 c.getInt("port"),
                 c.getStringList("seed-nodes"),
                 c.getInt("local-rollout-workers"),
+                rewardScoring(c.getString("reward-scoring")),
                 c.getDuration("worker-wait-timeout"),
                 c.getDuration("endpoint-timeout"),
                 c.getDuration("call-timeout"),
@@ -127,7 +132,7 @@ public record ClusterSettings(
         if (config.hasPath(arteryBind) && !config.getString(arteryBind).isEmpty()) {
             addresses.put(arteryBind, config.getString(arteryBind));
         }
-        if (role.equals(ROLLOUT_ROLE) && !workerBindHost.isEmpty()) {
+        if (!role.equals(COORDINATOR_ROLE) && !workerBindHost.isEmpty()) {
             addresses.put("rlhf.cluster.worker.bind-host", workerBindHost);
         }
         for (Map.Entry<String, String> address : addresses.entrySet()) {
@@ -173,6 +178,15 @@ public record ClusterSettings(
     /** The largest gRPC message a node or the coordinator takes in: a weight chunk with room around it. */
     public int grpcMessageBytes() {
         return weightChunkBytes + MESSAGE_HEADROOM_BYTES;
+    }
+
+    private static boolean rewardScoring(String value) {
+        return switch (value) {
+            case "local" -> false;
+            case "remote" -> true;
+            default -> throw new IllegalArgumentException(
+                    "rlhf.cluster.reward-scoring must be local or remote but was \"" + value + "\"");
+        };
     }
 
     /** gRPC caps a message, and Java an array, at what an int counts. */

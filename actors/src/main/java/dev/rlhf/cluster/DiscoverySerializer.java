@@ -10,7 +10,7 @@ import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.serialization.SerializerWithStringManifest;
 
 /**
- * Serialises {@link RolloutEndpoint}'s messages as the protobuf messages of {@code cluster_discovery.proto}, actor
+ * Serialises {@link NodeEndpoint}'s messages as the protobuf messages of {@code cluster_discovery.proto}, actor
  * references in {@link ActorRefResolver}'s format. Pekko's own protobuf serializer binds only Pekko's shaded
  * protobuf and the protobuf 2 message base class, and cannot carry a typed {@code replyTo}.
  */
@@ -32,10 +32,10 @@ public final class DiscoverySerializer extends SerializerWithStringManifest {
 
     @Override
     public String manifest(Object message) {
-        if (message instanceof RolloutEndpoint.GetAddress) {
+        if (message instanceof NodeEndpoint.GetAddress) {
             return GET_ADDRESS;
         }
-        if (message instanceof RolloutEndpoint.Address) {
+        if (message instanceof NodeEndpoint.Address) {
             return ADDRESS;
         }
         throw new IllegalArgumentException("cannot serialise " + message.getClass().getName());
@@ -43,12 +43,12 @@ public final class DiscoverySerializer extends SerializerWithStringManifest {
 
     @Override
     public byte[] toBinary(Object message) {
-        if (message instanceof RolloutEndpoint.GetAddress get) {
+        if (message instanceof NodeEndpoint.GetAddress get) {
             return RolloutEndpointQuery.newBuilder()
                     .setReplyTo(resolver().toSerializationFormat(get.replyTo()))
                     .build().toByteArray();
         }
-        if (message instanceof RolloutEndpoint.Address address) {
+        if (message instanceof NodeEndpoint.Address address) {
             return RolloutEndpointAddress.newBuilder()
                     .setHost(address.host())
                     .setPort(address.port())
@@ -64,11 +64,11 @@ public final class DiscoverySerializer extends SerializerWithStringManifest {
             switch (manifest) {
                 case GET_ADDRESS -> {
                     RolloutEndpointQuery query = RolloutEndpointQuery.parseFrom(bytes);
-                    return new RolloutEndpoint.GetAddress(resolver().resolveActorRef(query.getReplyTo()));
+                    return new NodeEndpoint.GetAddress(resolver().resolveActorRef(query.getReplyTo()));
                 }
                 case ADDRESS -> {
                     RolloutEndpointAddress address = RolloutEndpointAddress.parseFrom(bytes);
-                    return new RolloutEndpoint.Address(address.getHost(), address.getPort(), address.getNode());
+                    return new NodeEndpoint.Address(address.getHost(), address.getPort(), address.getNode());
                 }
                 default -> throw new NotSerializableException("unknown manifest " + manifest);
             }

@@ -37,7 +37,7 @@ final class RemoteRolloutWorker extends AbstractBehavior<RolloutWorker.Command> 
     private final StashBuffer<RolloutWorker.Command> waiting;
     private boolean calling;
     private final int id;
-    private final RolloutEndpoint.Address address;
+    private final NodeEndpoint.Address address;
     private final ManagedChannel channel;
     private final EncodedWeights weights;
     private final Duration callTimeout;
@@ -54,7 +54,7 @@ final class RemoteRolloutWorker extends AbstractBehavior<RolloutWorker.Command> 
 
     private RemoteRolloutWorker(ActorContext<RolloutWorker.Command> context,
             StashBuffer<RolloutWorker.Command> waiting, int id,
-            RolloutEndpoint.Address address, EncodedWeights weights, ClusterSettings settings, int vocabSize) {
+            NodeEndpoint.Address address, EncodedWeights weights, ClusterSettings settings, int vocabSize) {
         super(context);
         this.vocabSize = vocabSize;
         this.waiting = waiting;
@@ -75,7 +75,7 @@ final class RemoteRolloutWorker extends AbstractBehavior<RolloutWorker.Command> 
      * @param weights the encoding of published weights, shared by every proxy
      * @param vocabSize the size of the policy's vocabulary, which every generated token id must be within
      */
-    static Behavior<RolloutWorker.Command> create(int id, RolloutEndpoint.Address address, EncodedWeights weights,
+    static Behavior<RolloutWorker.Command> create(int id, NodeEndpoint.Address address, EncodedWeights weights,
             ClusterSettings settings, int vocabSize) {
         return Behaviors.setup(context -> Behaviors.withStash(STASH_CAPACITY,
                 waiting -> new RemoteRolloutWorker(context, waiting, id, address, weights, settings, vocabSize)));

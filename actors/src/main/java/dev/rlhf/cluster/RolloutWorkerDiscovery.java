@@ -28,22 +28,22 @@ public final class RolloutWorkerDiscovery extends AbstractBehavior<RolloutWorker
 
     private record Listed(Receptionist.Listing listing) implements Command {}
 
-    private record Resolved(ActorRef<RolloutEndpoint.GetAddress> node, RolloutEndpoint.Address address)
+    private record Resolved(ActorRef<NodeEndpoint.GetAddress> node, NodeEndpoint.Address address)
             implements Command {}
 
-    private record Unresolved(ActorRef<RolloutEndpoint.GetAddress> node, Throwable cause) implements Command {}
+    private record Unresolved(ActorRef<NodeEndpoint.GetAddress> node, Throwable cause) implements Command {}
 
-    private record ProxyStopped(ActorRef<RolloutEndpoint.GetAddress> node) implements Command {}
+    private record ProxyStopped(ActorRef<NodeEndpoint.GetAddress> node) implements Command {}
 
     private final ActorRef<ExperimentCoordinator.Command> coordinator;
     private final ClusterSettings settings;
     private final int vocabSize;
     private final EncodedWeights weights;
-    private final Map<ActorRef<RolloutEndpoint.GetAddress>, ActorRef<RolloutWorker.Command>> proxies =
+    private final Map<ActorRef<NodeEndpoint.GetAddress>, ActorRef<RolloutWorker.Command>> proxies =
             new HashMap<>();
-    private final Set<ActorRef<RolloutEndpoint.GetAddress>> asked = new HashSet<>();
-    private final Set<ActorRef<RolloutEndpoint.GetAddress>> dropped = new HashSet<>();
-    private Set<ActorRef<RolloutEndpoint.GetAddress>> listed = Set.of();
+    private final Set<ActorRef<NodeEndpoint.GetAddress>> asked = new HashSet<>();
+    private final Set<ActorRef<NodeEndpoint.GetAddress>> dropped = new HashSet<>();
+    private Set<ActorRef<NodeEndpoint.GetAddress>> listed = Set.of();
     private int nextId;
 
     private RolloutWorkerDiscovery(ActorContext<Command> context, ActorRef<ExperimentCoordinator.Command> coordinator,
@@ -54,7 +54,7 @@ public final class RolloutWorkerDiscovery extends AbstractBehavior<RolloutWorker
         this.settings = settings;
         this.weights = new EncodedWeights(settings.weightChunkBytes());
         this.nextId = firstId;
-        context.getSystem().receptionist().tell(Receptionist.subscribe(RolloutEndpoint.KEY,
+        context.getSystem().receptionist().tell(Receptionist.subscribe(NodeEndpoint.ROLLOUT_KEY,
                 context.messageAdapter(Receptionist.Listing.class, Listed::new)));
     }
 
@@ -80,11 +80,11 @@ public final class RolloutWorkerDiscovery extends AbstractBehavior<RolloutWorker
 
     private Behavior<Command> onListed(Listed message) {
         // reachable nodes only: an unreachable one is as good as gone until it is reachable again
-        listed = Set.copyOf(message.listing().getServiceInstances(RolloutEndpoint.KEY));
-        for (ActorRef<RolloutEndpoint.GetAddress> node : listed) {
+        listed = Set.copyOf(message.listing().getServiceInstances(NodeEndpoint.ROLLOUT_KEY));
+        for (ActorRef<NodeEndpoint.GetAddress> node : listed) {
             if (!proxies.containsKey(node) && !dropped.contains(node) && asked.add(node)) {
-                getContext().ask(RolloutEndpoint.Address.class, node, settings.endpointTimeout(),
-                        RolloutEndpoint.GetAddress::new,
+                getContext().ask(NodeEndpoint.Address.class, node, settings.endpointTimeout(),
+                        NodeEndpoint.GetAddress::new,
                         (address, failure) -> address != null
                                 ? new Resolved(node, address) : new Unresolved(node, failure));
             }
@@ -107,7 +107,7 @@ public final class RolloutWorkerDiscovery extends AbstractBehavior<RolloutWorker
         if (!listed.contains(message.node())) {
             return this; // it left while it was being asked
         }
-        RolloutEndpoint.Address address = message.address();
+        NodeEndpoint.Address address = message.address();
         int id = nextId++;
         ActorRef<RolloutWorker.Command> proxy = getContext().spawn(
                 RemoteRolloutWorker.create(id, address, weights, settings, vocabSize), "remote-rollout-worker-" + id);

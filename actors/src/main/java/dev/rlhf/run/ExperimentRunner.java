@@ -22,6 +22,7 @@ import dev.rlhf.actors.RunCheckpoint;
 import dev.rlhf.actors.WeightsBoard;
 import dev.rlhf.cluster.ClusterJoin;
 import dev.rlhf.cluster.ClusterSettings;
+import dev.rlhf.cluster.RemoteRewardScorers;
 import dev.rlhf.cluster.RolloutWorkerDiscovery;
 import dev.rlhf.cluster.UnreachableWorkerDowning;
 import dev.rlhf.experiment.FilePrompts;
@@ -74,7 +75,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>In cluster mode ({@code rlhf.cluster.enabled}) the actor system joins the Pekko cluster with the coordinator
  * role, runs {@code rlhf.cluster.local-rollout-workers} rollout workers of its own, and uses every rollout worker
- * node the Receptionist lists as well, through a gRPC proxy per node.
+ * node the Receptionist lists as well, through a gRPC proxy per node; with {@code rlhf.cluster.reward-scoring =
+ * remote} the reward scorer is {@link RemoteRewardScorers}, which scores on the reward nodes it lists.
  */
 public final class ExperimentRunner {
     /** Where in a run directory the reward-model versions are saved. */
@@ -183,6 +185,11 @@ public final class ExperimentRunner {
                 ? Optional.of(GivenRewardModel.check(settings.rewardModel(), policyDir, policyConfig,
                         settings.annotators()))
                 : Optional.empty();
+        if (remoteScoring() && given.isPresent() && !given.get().sharesTokenizer()) {
+            throw new IllegalArgumentException("rlhf.cluster.reward-scoring = remote needs a reward model that shares "
+                    + "the policy's tokenizer (reward nodes read the policy checkpoint's), but "
+                    + settings.rewardModel() + " has its own");
+        }
         // a reward model reading the policy's tokens reads at most its own context of them
         int contextLength = Math.min(policyConfig.contextLength(), given.filter(GivenRewardModel::sharesTokenizer)
                 .map(g -> g.config().contextLength()).orElse(Integer.MAX_VALUE));
@@ -262,7 +269,7 @@ public final class ExperimentRunner {
                         LocalPolicyReplica.factory(sft.model().weights(), sft.tokenizer(), board, manager))));
             }
             ExperimentCoordinator.Roles roles = roleWrapper.apply(new ExperimentCoordinator.Roles(workers,
-                    RewardScorerActor.create(),
+                    remoteScoring() ? RemoteRewardScorers.create(cluster) : RewardScorerActor.create(),
                     LearnerActor.create(learner, new RunCheckpoint(runDir)),
                     PreferenceCollector.create(new PreferenceLoop(store,
                             new SimulatedAnnotatorPanel(AnnotatorPanelSettings.from(config)))),
@@ -286,8 +293,9 @@ public final class ExperimentRunner {
                     ? cluster.nodeConfig(config, ClusterSettings.COORDINATOR_ROLE) : config);
             if (cluster.enabled()) {
                 ClusterJoin.joinSelfWithoutSeeds(system, cluster);
-                LOG.info("cluster mode: node {} with {} local rollout workers; rollout worker nodes join through "
-                        + "the Receptionist", system.address(), localWorkers());
+                LOG.info("cluster mode: node {} with {} local rollout workers, scoring {}; rollout worker and reward "
+                        + "nodes join through the Receptionist", system.address(), localWorkers(),
+                        remoteScoring() ? "on reward nodes" : "in this JVM");
             }
             try {
                 Event end;
@@ -366,6 +374,11 @@ public final class ExperimentRunner {
         } catch (ExecutionException e) {
             throw e.getCause() instanceof Exception cause ? cause : e;
         }
+    }
+
+    /** Whether reward nodes score the run's completions (cluster mode with rlhf.cluster.reward-scoring = remote). */
+    private boolean remoteScoring() {
+        return cluster.enabled() && cluster.remoteRewardScoring();
     }
 
     /** Rollout workers in this JVM: {@code rlhf.experiment.rollout-workers}, or the cluster-mode count. */

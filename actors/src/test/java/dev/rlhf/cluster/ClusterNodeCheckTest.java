@@ -23,7 +23,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * What a node checks as it starts: one the network can reach (an address other than loopback) needs TLS or a token;
  * TLS is all four keys or none; a key store that cannot be read fails the node at once, without its password in the
- * message; and no secret shows in the settings' {@code toString}.
+ * message; no secret shows in the settings' {@code toString}; and every role's node runs Pekko's split-brain
+ * resolver, keeping the coordinator's side.
  */
 class ClusterNodeCheckTest {
     private static final String SECRET = "secret-that-must-not-show";
@@ -35,6 +36,8 @@ class ClusterNodeCheckTest {
             rlhf.cluster.hostname             | no-such-host.invalid | rollout | - | rlhf.cluster.hostname
             pekko.remote.artery.bind.hostname | 0.0.0.0  | coordinator | -      | pekko.remote.artery.bind.hostname
             rlhf.cluster.worker.bind-host     | 0.0.0.0  | rollout     | -      | rlhf.cluster.worker.bind-host
+            rlhf.cluster.worker.bind-host     | 0.0.0.0  | reward      | -      | rlhf.cluster.worker.bind-host
+            rlhf.cluster.hostname             | 10.1.2.3 | reward      | -      | rlhf.cluster.hostname
             rlhf.cluster.worker.bind-host     | 0.0.0.0  | coordinator | -      | -
             rlhf.cluster.hostname             | 0.0.0.0  | rollout     | SECRET | -
             rlhf.cluster.hostname             | localhost | rollout    | -      | -
@@ -61,6 +64,23 @@ class ClusterNodeCheckTest {
         assertTrue(message.contains("rlhf.cluster.tls") && message.contains("rlhf.cluster.token"),
                 "names the keys to set: " + message);
         assertFalse(message.contains("\n"), "one line: " + message);
+    }
+
+    @Test
+    void everyRoleDownsWithTheSplitBrainResolverKeepingTheCoordinatorsSide() {
+        Config base = ConfigFactory.load();
+        ClusterSettings settings = ClusterSettings.from(base);
+
+        for (String role : new String[] {ClusterSettings.COORDINATOR_ROLE, ClusterSettings.ROLLOUT_ROLE,
+            ClusterSettings.REWARD_ROLE}) {
+            Config node = settings.nodeConfig(base, role);
+            assertEquals("org.apache.pekko.cluster.sbr.SplitBrainResolverProvider",
+                    node.getString("pekko.cluster.downing-provider-class"), role);
+            assertEquals("keep-oldest", node.getString("pekko.cluster.split-brain-resolver.active-strategy"), role);
+            assertEquals(ClusterSettings.COORDINATOR_ROLE,
+                    node.getString("pekko.cluster.split-brain-resolver.keep-oldest.role"), role);
+            assertFalse(node.getBoolean("pekko.cluster.split-brain-resolver.keep-oldest.down-if-alone"), role);
+        }
     }
 
     @Test

@@ -226,16 +226,16 @@ class ClusterTlsTest {
                 return next.startCall(call, headers);
             }
         };
-        Server server = RolloutWorkerNode.serve(settings, () -> ServerInterceptors.intercept(service, noteCaller));
+        Server server = ClusterNode.serve(settings, () -> ServerInterceptors.intercept(service, noteCaller));
         servers.add(server);
         return server;
     }
 
     /** Registers the node's RolloutService with the Receptionist, as a worker node does. */
     private static void register(ActorTestKit node, Server server) {
-        ActorRef<RolloutEndpoint.GetAddress> endpoint = node.spawn(RolloutEndpoint.create(
-                new RolloutEndpoint.Address("127.0.0.1", server.getPort(), node.system().address().toString())));
-        node.system().receptionist().tell(Receptionist.register(RolloutEndpoint.KEY, endpoint));
+        ActorRef<NodeEndpoint.GetAddress> endpoint = node.spawn(NodeEndpoint.create(
+                new NodeEndpoint.Address("127.0.0.1", server.getPort(), node.system().address().toString())));
+        node.system().receptionist().tell(Receptionist.register(NodeEndpoint.ROLLOUT_KEY, endpoint));
     }
 
     private ManagedChannel channel(ManagedChannel channel) {

@@ -43,7 +43,7 @@ class ClusterTokenTest {
                         "rlhf.cluster.token", TOKEN))
                 .withFallback(ConfigFactory.load()));
         service = new RecordingRolloutService();
-        server = RolloutWorkerNode.serve(settings, service);
+        server = ClusterNode.serve(settings, service);
         plain = Grpc.newChannelBuilderForAddress("127.0.0.1", server.getPort(), InsecureChannelCredentials.create())
                 .build();
         coordinator = settings.credentials().channelBuilder("127.0.0.1", server.getPort()).build();

@@ -24,9 +24,9 @@ class DiscoverySerializerTest {
 
     @Test
     void discoveryMessagesRoundTripAsProtobuf() {
-        TestProbe<RolloutEndpoint.Address> probe = TESTKIT.createTestProbe();
-        RolloutEndpoint.GetAddress query = new RolloutEndpoint.GetAddress(probe.getRef());
-        RolloutEndpoint.Address address = new RolloutEndpoint.Address("10.0.0.7", 50061, "pekko://rlhf@10.0.0.7:25520");
+        TestProbe<NodeEndpoint.Address> probe = TESTKIT.createTestProbe();
+        NodeEndpoint.GetAddress query = new NodeEndpoint.GetAddress(probe.getRef());
+        NodeEndpoint.Address address = new NodeEndpoint.Address("10.0.0.7", 50061, "pekko://rlhf@10.0.0.7:25520");
 
         TESTKIT.serializationTestKit().verifySerialization(query, true);
         TESTKIT.serializationTestKit().verifySerialization(address, true);

@@ -66,7 +66,7 @@ class RemoteRolloutWorkerTest {
                 })
                 .build().start();
         ActorRef<RolloutWorker.Command> proxy = TESTKIT.spawn(RemoteRolloutWorker.create(0,
-                new RolloutEndpoint.Address("127.0.0.1", server.getPort(), "test-node"), new EncodedWeights(1 << 20),
+                new NodeEndpoint.Address("127.0.0.1", server.getPort(), "test-node"), new EncodedWeights(1 << 20),
                 ClusterSettings.from(ConfigFactory.load()), VOCAB));
         TestProbe<StatusReply<RolloutWorker.Rollout>> caller = TESTKIT.createTestProbe();
 

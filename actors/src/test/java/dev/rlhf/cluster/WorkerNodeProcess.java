@@ -8,6 +8,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -17,13 +18,14 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * {@code rlhf worker} in a child JVM on 127.0.0.1, every port picked by the system: started with {@link #start},
+ * {@code rlhf worker} (or {@code rlhf node --role reward}: {@link #startReward}) in a child JVM on 127.0.0.1, every
+ * port picked by the system: started with {@link #start},
  * ready once it has printed its RolloutService and cluster addresses (again each time it starts a fresh node),
  * killed by {@link #close}.
  */
 final class WorkerNodeProcess implements AutoCloseable {
-    private static final Pattern CLUSTER_NODE = Pattern.compile("cluster node (\\S+) with role rollout");
-    private static final Pattern GRPC = Pattern.compile("rollout worker grpc listening on ([^:]+):(\\d+)");
+    private static final Pattern CLUSTER_NODE = Pattern.compile("cluster node (\\S+) with role (rollout|reward)");
+    private static final Pattern GRPC = Pattern.compile("(rollout worker|reward node) grpc listening on ([^:]+):(\\d+)");
 
     private static final String ENDED = "";
 
@@ -52,6 +54,22 @@ final class WorkerNodeProcess implements AutoCloseable {
     /** Like {@link #start(Path, String, Path, List)}, with {@code extraConfig} (HOCON) in its config file. */
     static WorkerNodeProcess start(Path dir, String name, Path policy, List<String> seeds, String extraConfig)
             throws Exception {
+        return start(dir, name, policy, seeds, extraConfig, List.of("worker"));
+    }
+
+    /** A reward node ({@code rlhf node --role reward}) that reads {@code policy}'s tokenizer and joins {@code seeds}. */
+    static WorkerNodeProcess startReward(Path dir, String name, Path policy, List<String> seeds) throws Exception {
+        return startReward(dir, name, policy, seeds, "");
+    }
+
+    /** Like {@link #startReward(Path, String, Path, List)}, with {@code extraConfig} (HOCON) in its config file. */
+    static WorkerNodeProcess startReward(Path dir, String name, Path policy, List<String> seeds, String extraConfig)
+            throws Exception {
+        return start(dir, name, policy, seeds, extraConfig, List.of("node", "--role", "reward"));
+    }
+
+    private static WorkerNodeProcess start(Path dir, String name, Path policy, List<String> seeds, String extraConfig,
+            List<String> command) throws Exception {
         Path config = dir.resolve(name + ".conf");
         Files.writeString(config, "rlhf.cluster {\n"
                 + "  hostname = \"127.0.0.1\"\n"
@@ -61,10 +79,12 @@ final class WorkerNodeProcess implements AutoCloseable {
                 + "  worker.policy-checkpoint = \"" + policy.toAbsolutePath() + "\"\n"
                 + "}\n" + extraConfig);
         Path log = dir.resolve(name + "-stderr.log");
+        List<String> arguments = new ArrayList<>(command);
+        arguments.addAll(List.of("--config", config.toString()));
         Process process = new ProcessBuilder(ChildJvm.command(
                         List.of("-Xmx512m", "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
                                 "-Dai.djl.pytorch.num_interop_threads=1"),
-                        RlhfCli.class, "worker", "--config", config.toString()))
+                        RlhfCli.class, arguments.toArray(String[]::new)))
                 .redirectError(log.toFile())
                 .start();
         try {

@@ -36,6 +36,19 @@ public final class RewardScorer {
         return normalizer;
     }
 
+    public RewardModel model() {
+        return model;
+    }
+
+    public SequenceEncoder encoder() {
+        return encoder;
+    }
+
+    /** Sequences per forward pass. */
+    public int batchSize() {
+        return batchSize;
+    }
+
     /**
      * The model's raw scores of the pairs, in order; a pair longer than the context is scored on its last tokens
      * (see {@link SequenceEncoder#encodeKeepingEnd}), since these are the policy's samples.

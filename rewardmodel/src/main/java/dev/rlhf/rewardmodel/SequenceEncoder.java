@@ -26,6 +26,15 @@ public final class SequenceEncoder {
         this.contextLength = contextLength;
     }
 
+    /** The most tokens of an encoded pair. */
+    public int contextLength() {
+        return contextLength;
+    }
+
+    public TextTokenizer tokenizer() {
+        return tokenizer;
+    }
+
     /**
      * Tokens of prompt + response.
      *

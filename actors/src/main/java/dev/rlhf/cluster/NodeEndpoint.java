@@ -6,28 +6,31 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
- * The actor a rollout worker node registers with the Receptionist under {@link #KEY}: it tells whoever asks where
- * the node's RolloutService listens. Its messages cross JVMs, so they are serialised as protobuf by
- * {@link DiscoverySerializer}.
+ * The actor a role's node registers with the Receptionist under its role's key: it tells whoever asks where the
+ * node's gRPC service (RolloutService, RewardScorerService) listens. Its messages cross JVMs, so they are serialised
+ * as protobuf by {@link DiscoverySerializer}.
  */
-public final class RolloutEndpoint {
+public final class NodeEndpoint {
     /** The Receptionist key rollout worker nodes register under. */
-    public static final ServiceKey<GetAddress> KEY = ServiceKey.create(GetAddress.class, "rlhf-rollout-worker");
+    public static final ServiceKey<GetAddress> ROLLOUT_KEY =
+            ServiceKey.create(GetAddress.class, "rlhf-rollout-worker");
+    /** The Receptionist key reward nodes register under. */
+    public static final ServiceKey<GetAddress> REWARD_KEY = ServiceKey.create(GetAddress.class, "rlhf-reward-scorer");
 
     /** The messages of discovery, bound to {@link DiscoverySerializer} in reference.conf. */
     public sealed interface Message permits GetAddress, Address {}
 
-    /** Asks for the RolloutService address. */
+    /** Asks for the gRPC service's address. */
     public record GetAddress(ActorRef<Address> replyTo) implements Message {}
 
     /**
-     * Where a worker node's RolloutService listens.
+     * Where a node's gRPC service listens.
      *
      * @param node the node's cluster address, for logs
      */
     public record Address(String host, int port, String node) implements Message {}
 
-    private RolloutEndpoint() {}
+    private NodeEndpoint() {}
 
     /** Answers every {@link GetAddress} with {@code address}. */
     public static Behavior<GetAddress> create(Address address) {
