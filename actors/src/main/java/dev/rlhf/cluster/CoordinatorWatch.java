@@ -14,13 +14,14 @@ import org.apache.pekko.cluster.typed.Leave;
 import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
- * Runs on a rollout worker node: once the cluster has had a coordinator and has none left (its run ended and it
- * left, or it was removed), the node leaves the cluster too, so that {@code rlhf worker} starts it over to join
- * the seed nodes again and serve the next run. Without it a worker would stay in a cluster no coordinator joins.
+ * Runs on a role node (rollout, reward): once the cluster has had a coordinator and has none left (its run ended
+ * and it left, or it was removed), the node leaves the cluster too, so that {@code rlhf node} starts it over to join
+ * the seed nodes again and serve the next run. Without it a node would stay in a cluster no coordinator joins.
  *
  * <p>A coordinator that became unreachable while leaving (its JVM ended before the leave completed) is downed
  * here: it announced it was going, and otherwise it would stay unreachable for ever and block the cluster. A
- * coordinator unreachable for any other reason is left alone, since it may come back.
+ * coordinator unreachable for any other reason (it crashed, or a partition) is the split-brain resolver's: after
+ * its stable-after, the side without the coordinator downs itself (see reference.conf), with the same effect.
  */
 final class CoordinatorWatch {
     private CoordinatorWatch() {}
