@@ -4,7 +4,9 @@ import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -96,7 +98,9 @@ public final class ClusterNode implements AutoCloseable {
     /**
      * Starts {@code service} as a role node's gRPC service: on {@code rlhf.cluster.worker.bind-host} (or the
      * cluster hostname) and port, over mutual TLS with the node's certificate when {@code rlhf.cluster.tls} is set,
-     * checking the bearer token when {@code rlhf.cluster.token} is.
+     * checking the bearer token when {@code rlhf.cluster.token} is. Beside it, grpc-java's health service answers
+     * SERVING for the server and for the service by name, without the token (a Kubernetes gRPC probe sends none;
+     * the answer tells nothing else).
      */
     static Server serve(ClusterSettings cluster, BindableService service) throws IOException {
         String bindHost = cluster.workerBindHost().isEmpty() ? cluster.hostname() : cluster.workerBindHost();
@@ -104,10 +108,13 @@ public final class ClusterNode implements AutoCloseable {
         ServerServiceDefinition definition = credentials.serverInterceptor()
                 .map(check -> ServerInterceptors.intercept(service, check))
                 .orElseGet(service::bindService);
+        HealthStatusManager health = new HealthStatusManager();
+        health.setStatus(definition.getServiceDescriptor().getName(), HealthCheckResponse.ServingStatus.SERVING);
         return NettyServerBuilder.forAddress(new InetSocketAddress(bindHost, cluster.workerPort()),
                         credentials.serverCredentials())
                 .maxInboundMessageSize(cluster.grpcMessageBytes())
                 .addService(definition)
+                .addService(health.getHealthService())
                 .build()
                 .start();
     }

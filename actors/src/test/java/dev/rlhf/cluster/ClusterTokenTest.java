@@ -13,6 +13,9 @@ import io.grpc.ClientInterceptor;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.Status;
@@ -80,6 +83,20 @@ class ClusterTokenTest {
 
         assertEquals(1, completions);
         assertEquals(1, service.calls.get());
+    }
+
+    @Test
+    void theHealthServiceAnswersWithoutTheTokenAsAKubernetesProbeAsks() {
+        HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(plain).withDeadlineAfter(10,
+                TimeUnit.SECONDS);
+
+        HealthCheckResponse server = health.check(HealthCheckRequest.getDefaultInstance());
+        HealthCheckResponse rollout = health.check(HealthCheckRequest.newBuilder()
+                .setService(RolloutServiceGrpc.SERVICE_NAME).build());
+
+        assertEquals(HealthCheckResponse.ServingStatus.SERVING, server.getStatus());
+        assertEquals(HealthCheckResponse.ServingStatus.SERVING, rollout.getStatus());
+        assertEquals(0, service.calls.get(), "the health check reached no role service");
     }
 
     private static int generate(RolloutServiceGrpc.RolloutServiceBlockingStub stub) {
