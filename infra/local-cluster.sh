@@ -4,10 +4,13 @@
 # the foreground), all reading one config. The nodes are stopped (SIGTERM: they leave the cluster) when the run ends
 # or the script is interrupted.
 #
-#   infra/local-cluster.sh [--tls] [--reward M] [N_WORKERS] [CONFIG] [-- extra `rlhf train` arguments, e.g. --resume]
+#   infra/local-cluster.sh [--tls] [--reward M] [--preferences P] [N_WORKERS] [CONFIG] [-- extra `rlhf train`
+#                          arguments, e.g. --resume]
 #
 # --reward M (default 1) starts M reward nodes and has the coordinator score on them (rlhf.cluster.reward-scoring =
-# remote); --reward 0 scores in the coordinator's JVM.
+# remote); --reward 0 scores in the coordinator's JVM. --preferences 1 (the default) starts a preferences node
+# (`rlhf node --role preferences`, its stores in $LOGS/preference-stores) that holds the run's preference store
+# (rlhf.cluster.preference-store = remote); --preferences 0 keeps the store in the run directory.
 # --tls secures the cluster as it would be across machines: infra/cluster/make-test-certs.sh makes a test CA and a
 # key store per node in $LOGS/certs, with a fresh random password the nodes read from the environment
 # (RLHF_CLUSTER_TLS_PASSWORD), and every node runs Artery tls-tcp and gRPC with mutual TLS (rlhf.cluster.tls).
@@ -18,10 +21,12 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tls=false
 reward=1
+preferences=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --tls) tls=true; shift ;;
     --reward) reward="$2"; shift 2 ;;
+    --preferences) preferences="$2"; shift 2 ;;
     *) break ;;
   esac
 done
@@ -53,11 +58,15 @@ if $tls; then
   names=(coordinator)
   for i in $(seq 1 "$workers"); do names+=("worker-$i"); done
   for i in $(seq 1 "$reward"); do names+=("reward-$i"); done
+  [ "$preferences" -gt 0 ] && names+=("preferences")
   CERT_PASSWORD="$RLHF_CLUSTER_TLS_PASSWORD" "$root/infra/cluster/make-test-certs.sh" "$logs/certs" "${names[@]}" >&2
 fi
 scoring=local
 [ "$reward" -gt 0 ] && scoring=remote
-coordinator_config="$(node_config coordinator "rlhf.cluster.reward-scoring = $scoring")"
+store=local
+[ "$preferences" -gt 0 ] && store=remote
+coordinator_config="$(node_config coordinator "rlhf.cluster.reward-scoring = $scoring
+rlhf.cluster.preference-store = $store")"
 
 # Builds the project and the embedded policy once, so the nodes do not race to build them.
 $rlhf bootstrap
@@ -75,7 +84,8 @@ trap stop_nodes EXIT
 
 start_node() { # ROLE NAME
   local node_conf
-  node_conf="$(node_config "$2" "rlhf.cluster.port = 0")"
+  node_conf="$(node_config "$2" "rlhf.cluster.port = 0
+rlhf.cluster.preferences-node.store-root = \"$logs/preference-stores\"")"
   RLHF_JAVA_OPTS="${WORKER_JAVA_OPTS:--Xmx2g}" \
     $rlhf node --role "$1" --config "$node_conf" >"$logs/$2.out" 2>"$logs/$2.log" &
   pids+=("$!")
@@ -83,5 +93,6 @@ start_node() { # ROLE NAME
 }
 for i in $(seq 1 "$workers"); do start_node rollout "worker-$i"; done
 for i in $(seq 1 "$reward"); do start_node reward "reward-$i"; done
+[ "$preferences" -gt 0 ] && start_node preferences preferences
 
 $rlhf train --config "$coordinator_config" "$@"

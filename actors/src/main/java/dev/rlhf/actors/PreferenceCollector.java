@@ -38,8 +38,14 @@ public final class PreferenceCollector extends AbstractBehavior<PreferenceCollec
     /** Requests that may wait while a Collect runs; more are answered with an error at once. */
     static final int STASH_CAPACITY = 1024;
 
-    /** What the collector handles. */
-    public sealed interface Command permits Collect, ReadJudged, ReadLastSequence, CollectFinished {}
+    /** What the collector handles: {@link Collect}, {@link ReadJudged}, {@link ReadLastSequence}. */
+    public sealed interface Command permits Collect, ReadJudged, ReadLastSequence, Internal {}
+
+    /**
+     * An implementation's own messages (this actor's finished chains, the remote collector's gRPC answers); callers
+     * send only the three requests.
+     */
+    public non-sealed interface Internal extends Command {}
 
     /**
      * Who judges a batch's tasks: the simulated panel (each task then wants the store's {@code
@@ -111,7 +117,7 @@ public final class PreferenceCollector extends AbstractBehavior<PreferenceCollec
     public record Judged(List<JudgedComparison> comparisons, long lastSequence) {}
 
     /** The running Collect's chain ended: exactly one of {@code collected} and {@code failure} is set. */
-    private record CollectFinished(Collect request, Collected collected, Throwable failure) implements Command {}
+    private record CollectFinished(Collect request, Collected collected, Throwable failure) implements Internal {}
 
     private final PreferenceLoop loop;
     private final StashBuffer<Command> waiting;

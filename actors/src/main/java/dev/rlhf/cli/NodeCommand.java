@@ -3,6 +3,7 @@ package dev.rlhf.cli;
 import com.typesafe.config.Config;
 import dev.rlhf.cluster.ClusterNode;
 import dev.rlhf.cluster.ClusterSettings;
+import dev.rlhf.cluster.PreferencesNode;
 import dev.rlhf.cluster.RewardScorerNode;
 import dev.rlhf.cluster.RolloutWorkerNode;
 import java.nio.file.Path;
@@ -18,10 +19,13 @@ import picocli.CommandLine.Option;
 @Command(name = "node", mixinStandardHelpOptions = true,
         footer = {"", "Examples:",
             "  ./rlhf node --role rollout --config infra/cluster/local.conf",
-            "  ./rlhf node --role reward --config infra/cluster/local.conf"},
+            "  ./rlhf node --role reward --config infra/cluster/local.conf",
+            "  ./rlhf node --role preferences --config infra/cluster/local.conf"},
         description = "Join the Pekko cluster of a cluster-mode experiment (keys under rlhf.cluster) as a node of "
-                + "one role: rollout (generates the rollouts' completions: RolloutService) or reward (scores them: "
-                + "RewardScorerService; the coordinator needs rlhf.cluster.reward-scoring = remote). The node serves "
+                + "one role: rollout (generates the rollouts' completions: RolloutService), reward (scores them: "
+                + "RewardScorerService; the coordinator needs rlhf.cluster.reward-scoring = remote) or preferences "
+                + "(the runs' preference stores and simulated annotators: PreferenceCollectorService; the "
+                + "coordinator needs rlhf.cluster.preference-store = remote). The node serves "
                 + "its gRPC service and registers it with the Receptionist, until SIGTERM; when the coordinator "
                 + "leaves or the cluster downs the node, a fresh node joins again. A node bound to an address other "
                 + "than loopback needs rlhf.cluster.tls (mutual TLS) or rlhf.cluster.token.")
@@ -29,17 +33,20 @@ final class NodeCommand implements Callable<Integer> {
 
     /** The roles a node can play. */
     enum Role {
-        rollout("rollout worker"),
-        reward("reward node");
+        rollout("rollout worker", ClusterSettings.ROLLOUT_ROLE),
+        reward("reward node", ClusterSettings.REWARD_ROLE),
+        preferences("preferences node", ClusterSettings.PREFERENCES_ROLE);
 
         final String description;
+        final String clusterRole;
 
-        Role(String description) {
+        Role(String description, String clusterRole) {
             this.description = description;
+            this.clusterRole = clusterRole;
         }
     }
 
-    @Option(names = "--role", required = true, description = "rollout or reward.")
+    @Option(names = "--role", required = true, description = "rollout, reward or preferences.")
     private Role role;
 
     @Option(names = "--config", required = true, description = "HOCON file (the experiment's own works: the node "
@@ -53,15 +60,18 @@ final class NodeCommand implements Callable<Integer> {
 
     /** Runs nodes of {@code role}, one after another, until one stops on SIGTERM. */
     static int run(Config config, Role role) throws Exception {
-        String clusterRole = role == Role.rollout ? ClusterSettings.ROLLOUT_ROLE : ClusterSettings.REWARD_ROLE;
         // exposed without credentials, or with a bad key store: said before the embedded policy is built
-        ClusterSettings.from(config).checkNode(config, clusterRole);
+        ClusterSettings.from(config).checkNode(config, role.clusterRole);
         String checkpoint = config.getString("rlhf.cluster.worker.policy-checkpoint");
-        Path policy = checkpoint.isEmpty() ? CliContext.experimentPolicy(config) : Path.of(checkpoint);
+        Path policy = role == Role.preferences ? null
+                : checkpoint.isEmpty() ? CliContext.experimentPolicy(config) : Path.of(checkpoint);
         boolean again = true;
         while (again) {
-            try (ClusterNode node = role == Role.rollout
-                    ? RolloutWorkerNode.start(config, policy) : RewardScorerNode.start(config, policy)) {
+            try (ClusterNode node = switch (role) {
+                case rollout -> RolloutWorkerNode.start(config, policy);
+                case reward -> RewardScorerNode.start(config, policy);
+                case preferences -> PreferencesNode.start(config);
+            }) {
                 System.out.println(role.description + " grpc listening on " + node.address().host() + ":"
                         + node.address().port());
                 System.out.println("cluster node " + node.address().node() + " with role " + node.role());

@@ -15,6 +15,7 @@ import java.util.Objects;
  * Cluster mode, read from {@code rlhf.cluster} (see reference.conf for every key and its default).
  *
  * @param remoteRewardScoring whether the coordinator scores on reward nodes rather than in its own JVM
+ * @param remotePreferences whether the run's preference store lives on the preferences node
  * @param maxWeightsBytes the largest weight version a node takes in
  * @param weightChunkBytes the size of the chunks weight versions travel in
  * @param weightSyncAttempts the most SyncWeights calls that send one version to one node
@@ -31,6 +32,7 @@ public record ClusterSettings(
         List<String> seedNodes,
         int localRolloutWorkers,
         boolean remoteRewardScoring,
+        boolean remotePreferences,
         Duration workerWaitTimeout,
         Duration endpointTimeout,
         Duration callTimeout,
@@ -57,6 +59,8 @@ public record ClusterSettings(
     public static final String ROLLOUT_ROLE = "rollout";
     /** Cluster role of a reward node. */
     public static final String REWARD_ROLE = "reward";
+    /** Cluster role of a preferences node. */
+    public static final String PREFERENCES_ROLE = "preferences";
 
     public ClusterSettings {
         seedNodes = List.copyOf(seedNodes);
@@ -97,7 +101,8 @@ public record ClusterSettings(
                 c.getInt("port"),
                 c.getStringList("seed-nodes"),
                 c.getInt("local-rollout-workers"),
-                rewardScoring(c.getString("reward-scoring")),
+                localOrRemote(c.getString("reward-scoring"), "reward-scoring"),
+                localOrRemote(c.getString("preference-store"), "preference-store"),
                 c.getDuration("worker-wait-timeout"),
                 c.getDuration("endpoint-timeout"),
                 c.getDuration("call-timeout"),
@@ -180,12 +185,12 @@ public record ClusterSettings(
         return weightChunkBytes + MESSAGE_HEADROOM_BYTES;
     }
 
-    private static boolean rewardScoring(String value) {
+    private static boolean localOrRemote(String value, String key) {
         return switch (value) {
             case "local" -> false;
             case "remote" -> true;
             default -> throw new IllegalArgumentException(
-                    "rlhf.cluster.reward-scoring must be local or remote but was \"" + value + "\"");
+                    "rlhf.cluster." + key + " must be local or remote but was \"" + value + "\"");
         };
     }
 

@@ -7,7 +7,8 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
  * The actor a role's node registers with the Receptionist under its role's key: it tells whoever asks where the
- * node's gRPC service (RolloutService, RewardScorerService) listens. Its messages cross JVMs, so they are serialised
+ * node's gRPC service (RolloutService, RewardScorerService, PreferenceCollectorService)
+ * listens. Its messages cross JVMs, so they are serialised
  * as protobuf by {@link DiscoverySerializer}.
  */
 public final class NodeEndpoint {
@@ -16,6 +17,9 @@ public final class NodeEndpoint {
             ServiceKey.create(GetAddress.class, "rlhf-rollout-worker");
     /** The Receptionist key reward nodes register under. */
     public static final ServiceKey<GetAddress> REWARD_KEY = ServiceKey.create(GetAddress.class, "rlhf-reward-scorer");
+    /** The Receptionist key the preferences node registers under. */
+    public static final ServiceKey<GetAddress> PREFERENCES_KEY =
+            ServiceKey.create(GetAddress.class, "rlhf-preferences");
 
     /** The messages of discovery, bound to {@link DiscoverySerializer} in reference.conf. */
     public sealed interface Message permits GetAddress, Address {}

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import com.typesafe.config.Config;
 import dev.rlhf.actors.Algorithm;
+import dev.rlhf.actors.AnnotatorsMode;
 import dev.rlhf.actors.ExperimentCoordinator;
 import dev.rlhf.actors.ExperimentCoordinator.Event;
 import dev.rlhf.actors.ExperimentPlan;
@@ -22,6 +23,7 @@ import dev.rlhf.actors.RunCheckpoint;
 import dev.rlhf.actors.WeightsBoard;
 import dev.rlhf.cluster.ClusterJoin;
 import dev.rlhf.cluster.ClusterSettings;
+import dev.rlhf.cluster.RemotePreferenceCollector;
 import dev.rlhf.cluster.RemoteRewardScorers;
 import dev.rlhf.cluster.RolloutWorkerDiscovery;
 import dev.rlhf.cluster.UnreachableWorkerDowning;
@@ -50,9 +52,13 @@ import dev.rlhf.store.PreferenceStore;
 import dev.rlhf.store.PreferenceStoreSettings;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -185,6 +191,11 @@ public final class ExperimentRunner {
                 ? Optional.of(GivenRewardModel.check(settings.rewardModel(), policyDir, policyConfig,
                         settings.annotators()))
                 : Optional.empty();
+        if (remotePreferences() && settings.annotators() != AnnotatorsMode.SIMULATED) {
+            throw new IllegalArgumentException("rlhf.cluster.preference-store = remote serves runs whose annotators are "
+                    + "simulated, but rlhf.annotators.mode is " + config.getString("rlhf.annotators.mode")
+                    + ": people judge through a local store (rlhf.cluster.preference-store = local)");
+        }
         if (remoteScoring() && given.isPresent() && !given.get().sharesTokenizer()) {
             throw new IllegalArgumentException("rlhf.cluster.reward-scoring = remote needs a reward model that shares "
                     + "the policy's tokenizer (reward nodes read the policy checkpoint's), but "
@@ -219,12 +230,14 @@ public final class ExperimentRunner {
                 NDManager manager = NDManager.newBaseManager(
                         DeviceChoice.parse(config.getString("rlhf.device")).resolve());
                 Policy sft = Policy.load(policyDir, manager);
-                PreferenceStore store = PreferenceStore.open(
+                PreferenceStore store = remotePreferences() ? null : PreferenceStore.open(
                         PreferenceStoreSettings.fromConfig(config).withPath(runDir.resolve("preferences")));
                 RunMetrics metrics = resume
                         ? RunMetrics.resume(runDir, progress, iterationsDone)
                         : RunMetrics.open(runDir, progress)) {
-            handle.storeOpened(store);
+            if (store != null) {
+                handle.storeOpened(store);
+            }
             reportCappedIterations();
             filePrompts.ifPresent(prompts -> LOG.info("prompts of {}: {}", settings.prompts(), prompts.describe()));
             SequenceEncoder encoder = new SequenceEncoder(sft.tokenizer(), contextLength);
@@ -271,8 +284,9 @@ public final class ExperimentRunner {
             ExperimentCoordinator.Roles roles = roleWrapper.apply(new ExperimentCoordinator.Roles(workers,
                     remoteScoring() ? RemoteRewardScorers.create(cluster) : RewardScorerActor.create(),
                     LearnerActor.create(learner, new RunCheckpoint(runDir)),
-                    PreferenceCollector.create(new PreferenceLoop(store,
-                            new SimulatedAnnotatorPanel(AnnotatorPanelSettings.from(config)))),
+                    remotePreferences() ? RemotePreferenceCollector.create(preferencesRunName(runDir), cluster)
+                            : PreferenceCollector.create(new PreferenceLoop(store,
+                                    new SimulatedAnnotatorPanel(AnnotatorPanelSettings.from(config)))),
                     RewardTrainerActor.create(builder, manager), DispatcherSelector.fromConfig(TENSOR_DISPATCHER)));
             ExperimentCoordinator.Resume from = resumePoint;
             Optional<RewardModelBuilder.Version> startingRewardModel = givenVersion;
@@ -374,6 +388,28 @@ public final class ExperimentRunner {
         } catch (ExecutionException e) {
             throw e.getCause() instanceof Exception cause ? cause : e;
         }
+    }
+
+    /** Whether the run's preference store is on the preferences node (cluster mode, rlhf.cluster.preference-store). */
+    private boolean remotePreferences() {
+        return cluster.enabled() && cluster.remotePreferences();
+    }
+
+    /**
+     * The run's name on the preferences node: its directory's name (in the characters a name there may have) and
+     * a digest of its absolute path, so runs in directories of the same name keep stores of their own.
+     */
+    static String preferencesRunName(Path runDir) {
+        Path absolute = runDir.toAbsolutePath().normalize();
+        String name = absolute.getFileName() == null ? "run"
+                : absolute.getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_").replaceFirst("^\\.", "_");
+        byte[] digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256").digest(absolute.toString().getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
+        return name.substring(0, Math.min(name.length(), 100)) + "-" + HexFormat.of().formatHex(digest, 0, 4);
     }
 
     /** Whether reward nodes score the run's completions (cluster mode with rlhf.cluster.reward-scoring = remote). */

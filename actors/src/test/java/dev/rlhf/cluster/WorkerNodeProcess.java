@@ -24,8 +24,8 @@ import java.util.stream.Collectors;
  * killed by {@link #close}.
  */
 final class WorkerNodeProcess implements AutoCloseable {
-    private static final Pattern CLUSTER_NODE = Pattern.compile("cluster node (\\S+) with role (rollout|reward)");
-    private static final Pattern GRPC = Pattern.compile("(rollout worker|reward node) grpc listening on ([^:]+):(\\d+)");
+    private static final Pattern CLUSTER_NODE = Pattern.compile("cluster node (\\S+) with role (rollout|reward|preferences)");
+    private static final Pattern GRPC = Pattern.compile("(rollout worker|reward node|preferences node) grpc listening on ([^:]+):(\\d+)");
 
     private static final String ENDED = "";
 
@@ -66,6 +66,13 @@ final class WorkerNodeProcess implements AutoCloseable {
     static WorkerNodeProcess startReward(Path dir, String name, Path policy, List<String> seeds, String extraConfig)
             throws Exception {
         return start(dir, name, policy, seeds, extraConfig, List.of("node", "--role", "reward"));
+    }
+
+    /** A preferences node ({@code rlhf node --role preferences}) with its run stores under {@code storeRoot}. */
+    static WorkerNodeProcess startPreferences(Path dir, String name, Path storeRoot, List<String> seeds)
+            throws Exception {
+        return start(dir, name, storeRoot, seeds, "rlhf.cluster.preferences-node.store-root = \""
+                + storeRoot.toAbsolutePath() + "\"\n", List.of("node", "--role", "preferences"));
     }
 
     private static WorkerNodeProcess start(Path dir, String name, Path policy, List<String> seeds, String extraConfig,

@@ -14,6 +14,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.rlhf.cli.RlhfCli;
 import dev.rlhf.cluster.ClusterSettings;
+import dev.rlhf.proto.v1.PreferenceCollectorServiceGrpc;
 import dev.rlhf.proto.v1.RewardScorerServiceGrpc;
 import dev.rlhf.proto.v1.RolloutServiceGrpc;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -29,6 +30,7 @@ import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.beans.IntrospectionException;
 import java.beans.Introspector;
@@ -63,6 +65,7 @@ class KubernetesManifestsTest {
             "v1/Service", Service.class,
             "v1/PersistentVolumeClaim", PersistentVolumeClaim.class,
             "apps/v1/Deployment", Deployment.class,
+            "apps/v1/StatefulSet", StatefulSet.class,
             "batch/v1/Job", Job.class);
     private static final String SECRET = "rlhf-cluster-token";
 
@@ -143,15 +146,24 @@ class KubernetesManifestsTest {
     @Test
     void eachRoleRunsItsCommandAndIsReadyWhenItsServiceIs() throws IOException {
         Map<String, String> readyService = Map.of("rollout", RolloutServiceGrpc.SERVICE_NAME,
-                "reward", RewardScorerServiceGrpc.SERVICE_NAME);
-        for (Deployment deployment : all(Deployment.class)) {
-            Container container = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
+                "reward", RewardScorerServiceGrpc.SERVICE_NAME,
+                "preferences", PreferenceCollectorServiceGrpc.SERVICE_NAME);
+        Map<String, PodTemplateSpec> nodes = podTemplates();
+        nodes.keySet().removeIf(name -> name.equals("rlhf-coordinator"));
+        Set<String> roles = new TreeSet<>();
+        for (Map.Entry<String, PodTemplateSpec> node : nodes.entrySet()) {
+            Container container = node.getValue().getSpec().getContainers().get(0);
             String role = container.getArgs().get(container.getArgs().indexOf("--role") + 1);
+            roles.add(role);
             assertEquals(List.of("node", "--role", role, "--config", "/etc/rlhf/cluster.conf"), container.getArgs());
             assertEquals(readyService.get(role), container.getReadinessProbe().getGrpc().getService(),
-                    deployment.getMetadata().getName() + " is ready when its role's service is");
+                    node.getKey() + " is ready when its role's service is");
             assertEquals(50051, container.getReadinessProbe().getGrpc().getPort());
         }
+        assertEquals(readyService.keySet(), roles, "a workload per node role");
+        StatefulSet preferences = all(StatefulSet.class).get(0);
+        assertEquals(1, preferences.getSpec().getReplicas(), "one writer of the stores");
+        assertEquals(1, preferences.getSpec().getVolumeClaimTemplates().size(), "the stores' volume");
         Container coordinator = all(Job.class).get(0).getSpec().getTemplate().getSpec().getContainers().get(0);
         assertEquals(List.of("train", "--config", "/etc/rlhf/cluster.conf", "--resume"), coordinator.getArgs());
         assertTrue(Files.readString(K8S.resolve("Dockerfile")).contains(RlhfCli.class.getName()),
@@ -185,7 +197,7 @@ class KubernetesManifestsTest {
                     ? "rlhf-coordinator-0.rlhf-coordinator" : "10.1.2.3");
             ClusterSettings settings = ClusterSettings.from(config);
 
-            assertTrue(settings.enabled() && settings.remoteRewardScoring(), role);
+            assertTrue(settings.enabled() && settings.remoteRewardScoring() && settings.remotePreferences(), role);
             assertFalse(settings.credentials().toString().contains("a-token"), "the token stays secret");
             // a pod the network reaches: refused without the token, accepted with it
             assertDoesNotThrow(() -> settings.checkNode(config, role), role);
@@ -212,8 +224,10 @@ class KubernetesManifestsTest {
     private static Map<String, PodTemplateSpec> podTemplates() {
         Map<String, PodTemplateSpec> templates = new HashMap<>();
         all(Deployment.class).forEach(d -> templates.put(d.getMetadata().getName(), d.getSpec().getTemplate()));
+        all(StatefulSet.class).forEach(s -> templates.put(s.getMetadata().getName(), s.getSpec().getTemplate()));
         all(Job.class).forEach(j -> templates.put(j.getMetadata().getName(), j.getSpec().getTemplate()));
-        assertEquals(3, templates.size(), "the coordinator, rollout and reward workloads: " + templates.keySet());
+        assertEquals(4, templates.size(), "the coordinator, rollout, reward and preferences workloads: "
+                + templates.keySet());
         return templates;
     }
 

@@ -19,18 +19,21 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Remote reward scoring for real: reward nodes in child JVMs ({@code rlhf node --role reward}), the experiment in
- * this JVM with {@code rlhf.cluster.reward-scoring = remote}. A run scored remotely gives the metrics and weights of
- * the same run scored locally, bit for bit, every iteration's completions scored by the node across a reward-model
- * swap; a run whose reward node is killed (SIGKILL) mid-run waits for a replacement node and finishes with it.
+ * The roles on nodes of their own, for real: rollout, reward and preferences nodes in child JVMs ({@code rlhf node
+ * --role ...}), the coordinator in this JVM. A run scored on a reward node, with its preference store on the
+ * preferences node, gives the metrics and weights of the same run in one JVM, bit for bit, every iteration's
+ * completions scored by the node across a reward-model swap. A run with every role remote whose rollout node and
+ * then reward node are killed (SIGKILL) mid-run goes on with the other rollout node and a replacement reward node,
+ * and finishes every iteration.
  */
-class ClusterRewardTest {
+class ClusterRolesTest {
     private static final Pattern SCORED =
             Pattern.compile("scored chunk \\d+ \\((\\d+) pairs\\) with reward model v(\\d+)");
     private static final int ITERATIONS = 4;
@@ -52,10 +55,12 @@ class ClusterRewardTest {
     }
 
     @Test
-    void aRunScoredOnARewardNodeEqualsTheSameRunScoredLocally(@TempDir Path dir) throws Exception {
+    void aRunScoredAndJudgedOnNodesEqualsTheSameRunInOneJvm(@TempDir Path dir) throws Exception {
         WorkerNodeProcess reward = start(WorkerNodeProcess.startReward(dir, "reward-a", sft, List.of()));
+        Path stores = dir.resolve("stores");
+        start(WorkerNodeProcess.startPreferences(dir, "preferences", stores, List.of(reward.clusterAddress)));
         Config local = TinyExperiments.config(dir.resolve("local"), ITERATIONS);
-        Config remote = remoteScoring(dir.resolve("remote"), ITERATIONS, reward.clusterAddress)
+        Config remote = remoteRoles(dir.resolve("remote"), ITERATIONS, reward.clusterAddress)
                 .withValue("rlhf.cluster.local-rollout-workers",
                         ConfigValueFactory.fromAnyRef(local.getInt("rlhf.experiment.rollout-workers")));
 
@@ -78,25 +83,36 @@ class ClusterRewardTest {
                 + log);
         assertTrue(versions.contains(1) && versions.contains(2), "the node scored with v1, then with the retrained "
                 + "v2 from the boundary the schedule named: " + versions);
+        assertFalse(Files.exists(dir.resolve("remote").resolve("preferences")), "no store in the run directory");
+        try (Stream<Path> runs = Files.list(stores)) {
+            assertEquals(List.of("remote-"), runs.map(run -> run.getFileName().toString().substring(0, 7)).toList(),
+                    "the run's store is on the preferences node, named after the run directory");
+        }
     }
 
     @Test
-    void aRunWhoseRewardNodeIsKilledMidRunFinishesOnAReplacement(@TempDir Path dir) throws Exception {
-        // the cluster's seed is a rollout worker node, so the replacement reward node can join after the kill
-        WorkerNodeProcess worker = start(WorkerNodeProcess.start(dir, "worker", sft, List.of()));
-        WorkerNodeProcess victim = start(WorkerNodeProcess.startReward(dir, "reward-a", sft,
-                List.of(worker.clusterAddress)));
+    void aRunWhoseRolloutAndRewardNodesAreKilledMidRunFinishesOnTheOthers(@TempDir Path dir) throws Exception {
+        // the cluster's seed is a rollout node that stays, so the replacement reward node can join after the kill
+        WorkerNodeProcess worker = start(WorkerNodeProcess.start(dir, "worker-a", sft, List.of()));
+        List<String> seed = List.of(worker.clusterAddress);
+        WorkerNodeProcess doomedWorker = start(WorkerNodeProcess.start(dir, "worker-b", sft, seed));
+        WorkerNodeProcess doomedReward = start(WorkerNodeProcess.startReward(dir, "reward-a", sft, seed));
+        start(WorkerNodeProcess.startPreferences(dir, "preferences", dir.resolve("stores"), seed));
         int iterations = 6;
-        Config config = remoteScoring(dir.resolve("run"), iterations, worker.clusterAddress);
+        Config config = remoteRoles(dir.resolve("run"), iterations, worker.clusterAddress);
         CompletableFuture<WorkerNodeProcess> replacement = new CompletableFuture<>();
         Thread killer = new Thread(() -> {
             try {
-                while (!SCORED.matcher(victim.log()).find()) { // it scores the first iteration, then dies
+                while (!doomedWorker.log().contains("loaded weights v1")) { // it generates the next iteration's
                     Thread.sleep(50);
                 }
-                victim.kill();
-                replacement.complete(WorkerNodeProcess.startReward(dir, "reward-b", sft,
-                        List.of(worker.clusterAddress)));
+                doomedWorker.kill();
+                int scored = scoredPairs(doomedReward.log());
+                while (scoredPairs(doomedReward.log()) == scored) { // it scores one more chunk, then dies
+                    Thread.sleep(50);
+                }
+                doomedReward.kill();
+                replacement.complete(WorkerNodeProcess.startReward(dir, "reward-b", sft, seed));
             } catch (Exception e) {
                 replacement.completeExceptionally(e);
             }
@@ -111,11 +127,13 @@ class ClusterRewardTest {
         assertEquals(iterations, summary.iterations());
         assertEquals(iterations, TinyExperiments.deterministicMetrics(dir.resolve("run")).size(),
                 "metrics for every iteration");
-        assertFalse(victim.isAlive());
-        int scoredByVictim = scoredPairs(victim.log());
+        assertFalse(doomedWorker.isAlive() || doomedReward.isAlive());
+        assertTrue(worker.log().contains("with weights v" + iterations), "the rollout node left generated the final "
+                + "evaluation with the last weights");
+        int scoredByVictim = scoredPairs(doomedReward.log());
         int scoredByReplacement = scoredPairs(second.log());
-        assertTrue(scoredByVictim > 0 && scoredByReplacement > 0, "both nodes scored: " + scoredByVictim + " and "
-                + scoredByReplacement);
+        assertTrue(scoredByVictim > 0 && scoredByReplacement > 0, "both reward nodes scored: " + scoredByVictim
+                + " and " + scoredByReplacement);
         assertTrue(scoredByVictim + scoredByReplacement >= 16 * iterations, "every iteration's 16 completions were "
                 + "scored (a chunk in flight at the kill is scored again): " + scoredByVictim + " + "
                 + scoredByReplacement);
@@ -134,11 +152,15 @@ class ClusterRewardTest {
         return pairs;
     }
 
-    /** A tiny run in cluster mode scored on reward nodes: this JVM on a free port, seeded from {@code seed}. */
-    private static Config remoteScoring(Path runDir, int iterations, String seed) {
+    /**
+     * A tiny run in cluster mode scored on reward nodes, its store on the preferences node: this JVM on a free port,
+     * seeded from {@code seed}.
+     */
+    private static Config remoteRoles(Path runDir, int iterations, String seed) {
         return ConfigFactory.parseMap(TinyExperiments.keys(runDir, iterations))
                 .withValue("rlhf.cluster.enabled", ConfigValueFactory.fromAnyRef(true))
                 .withValue("rlhf.cluster.reward-scoring", ConfigValueFactory.fromAnyRef("remote"))
+                .withValue("rlhf.cluster.preference-store", ConfigValueFactory.fromAnyRef("remote"))
                 .withValue("rlhf.cluster.port", ConfigValueFactory.fromAnyRef(0))
                 .withValue("rlhf.cluster.worker-wait-timeout", ConfigValueFactory.fromAnyRef("2m"))
                 .withValue("rlhf.cluster.seed-nodes", ConfigValueFactory.fromIterable(List.of(seed)))
