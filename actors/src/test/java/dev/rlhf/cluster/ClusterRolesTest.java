@@ -27,9 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The roles on nodes of their own, for real: rollout, reward and preferences nodes in child JVMs ({@code rlhf node
- * --role ...}), the coordinator in this JVM. A run scored on a reward node, with its preference store on the
- * preferences node, gives the metrics and weights of the same run in one JVM, bit for bit, every iteration's
- * completions scored by the node across a reward-model swap. A run with every role remote whose rollout node and
+ * --role ...}), the coordinator in this JVM. A run generated on a rollout node, scored on a reward node, with its
+ * preference store on the preferences node, gives the metrics and weights of the same run in one JVM, bit for bit,
+ * every iteration's completions scored by the node across a reward-model swap. A run with every role remote whose rollout node and
  * then reward node are killed (SIGKILL) mid-run goes on with the other rollout node and a replacement reward node,
  * and finishes every iteration.
  */
@@ -40,7 +40,7 @@ class ClusterRolesTest {
 
     @TempDir static Path shared;
     private static Path sft;
-    private final List<WorkerNodeProcess> nodes = new ArrayList<>();
+    private final List<NodeProcess> nodes = new ArrayList<>();
 
     @BeforeAll
     static void bootstrap() throws Exception {
@@ -49,20 +49,24 @@ class ClusterRolesTest {
 
     @AfterEach
     void killNodes() throws InterruptedException {
-        for (WorkerNodeProcess node : nodes) {
+        for (NodeProcess node : nodes) {
             node.close();
         }
     }
 
     @Test
-    void aRunScoredAndJudgedOnNodesEqualsTheSameRunInOneJvm(@TempDir Path dir) throws Exception {
-        WorkerNodeProcess reward = start(WorkerNodeProcess.startReward(dir, "reward-a", sft, List.of()));
+    void aRunWithItsRolesOnNodesEqualsTheSameRunInOneJvm(@TempDir Path dir) throws Exception {
+        NodeProcess rollout = start(NodeProcess.start(dir, "worker-a", sft, List.of()));
+        List<String> seed = List.of(rollout.clusterAddress);
+        NodeProcess reward = start(NodeProcess.startReward(dir, "reward-a", sft, seed));
         Path stores = dir.resolve("stores");
-        start(WorkerNodeProcess.startPreferences(dir, "preferences", stores, List.of(reward.clusterAddress)));
-        Config local = TinyExperiments.config(dir.resolve("local"), ITERATIONS);
-        Config remote = remoteRoles(dir.resolve("remote"), ITERATIONS, reward.clusterAddress)
-                .withValue("rlhf.cluster.local-rollout-workers",
-                        ConfigValueFactory.fromAnyRef(local.getInt("rlhf.experiment.rollout-workers")));
+        start(NodeProcess.startPreferences(dir, "preferences", stores, seed));
+        // one rollout worker in each run: a rollout is cut into a chunk per worker, and a chunk is generated and
+        // scored as one batch, so the same worker count gives the same batches
+        Config local = TinyExperiments.config(dir.resolve("local"), ITERATIONS)
+                .withValue("rlhf.experiment.rollout-workers", ConfigValueFactory.fromAnyRef(1));
+        Config remote = remoteRoles(dir.resolve("remote"), ITERATIONS, rollout.clusterAddress)
+                .withValue("rlhf.cluster.local-rollout-workers", ConfigValueFactory.fromAnyRef(0));
 
         new ExperimentRunner(remote, sft, TinyExperiments.quiet()).run();
         new ExperimentRunner(local, sft, TinyExperiments.quiet()).run();
@@ -93,14 +97,14 @@ class ClusterRolesTest {
     @Test
     void aRunWhoseRolloutAndRewardNodesAreKilledMidRunFinishesOnTheOthers(@TempDir Path dir) throws Exception {
         // the cluster's seed is a rollout node that stays, so the replacement reward node can join after the kill
-        WorkerNodeProcess worker = start(WorkerNodeProcess.start(dir, "worker-a", sft, List.of()));
+        NodeProcess worker = start(NodeProcess.start(dir, "worker-a", sft, List.of()));
         List<String> seed = List.of(worker.clusterAddress);
-        WorkerNodeProcess doomedWorker = start(WorkerNodeProcess.start(dir, "worker-b", sft, seed));
-        WorkerNodeProcess doomedReward = start(WorkerNodeProcess.startReward(dir, "reward-a", sft, seed));
-        start(WorkerNodeProcess.startPreferences(dir, "preferences", dir.resolve("stores"), seed));
+        NodeProcess doomedWorker = start(NodeProcess.start(dir, "worker-b", sft, seed));
+        NodeProcess doomedReward = start(NodeProcess.startReward(dir, "reward-a", sft, seed));
+        start(NodeProcess.startPreferences(dir, "preferences", dir.resolve("stores"), seed));
         int iterations = 6;
         Config config = remoteRoles(dir.resolve("run"), iterations, worker.clusterAddress);
-        CompletableFuture<WorkerNodeProcess> replacement = new CompletableFuture<>();
+        CompletableFuture<NodeProcess> replacement = new CompletableFuture<>();
         Thread killer = new Thread(() -> {
             try {
                 while (!doomedWorker.log().contains("loaded weights v1")) { // it generates the next iteration's
@@ -112,7 +116,7 @@ class ClusterRolesTest {
                     Thread.sleep(50);
                 }
                 doomedReward.kill();
-                replacement.complete(WorkerNodeProcess.startReward(dir, "reward-b", sft, seed));
+                replacement.complete(NodeProcess.startReward(dir, "reward-b", sft, seed));
             } catch (Exception e) {
                 replacement.completeExceptionally(e);
             }
@@ -122,7 +126,7 @@ class ClusterRolesTest {
 
         RunSummary summary = new ExperimentRunner(config, sft, TinyExperiments.quiet()).start(false).outcome()
                 .get(5, TimeUnit.MINUTES).summary().orElseThrow();
-        WorkerNodeProcess second = start(replacement.get(1, TimeUnit.MINUTES));
+        NodeProcess second = start(replacement.get(1, TimeUnit.MINUTES));
 
         assertEquals(iterations, summary.iterations());
         assertEquals(iterations, TinyExperiments.deterministicMetrics(dir.resolve("run")).size(),
@@ -139,7 +143,7 @@ class ClusterRolesTest {
                 + scoredByReplacement);
     }
 
-    private WorkerNodeProcess start(WorkerNodeProcess node) {
+    private NodeProcess start(NodeProcess node) {
         nodes.add(node);
         return node;
     }

@@ -40,7 +40,7 @@ class ClusterRolloutTest {
 
     @TempDir static Path shared;
     private static Path sft;
-    private final List<WorkerNodeProcess> workers = new ArrayList<>();
+    private final List<NodeProcess> workers = new ArrayList<>();
 
     @BeforeAll
     static void bootstrap() throws Exception {
@@ -49,7 +49,7 @@ class ClusterRolloutTest {
 
     @AfterEach
     void killWorkers() throws InterruptedException {
-        for (WorkerNodeProcess worker : workers) {
+        for (NodeProcess worker : workers) {
             worker.close();
         }
     }
@@ -57,7 +57,7 @@ class ClusterRolloutTest {
     @Test
     void everyRolloutComesFromTheRemoteWorkerAtThePublishedVersionAndTheWorkerServesTheNextRun(@TempDir Path dir)
             throws Exception {
-        WorkerNodeProcess worker = startWorker(dir, "worker-a", List.of());
+        NodeProcess worker = startWorker(dir, "worker-a", List.of());
         int iterations = 2;
         CompletableFuture<Long> finalEvaluationVersion = new CompletableFuture<>();
 
@@ -98,8 +98,8 @@ class ClusterRolloutTest {
 
     @Test
     void runFinishesWhenAWorkerNodeIsKilledMidRun(@TempDir Path dir) throws Exception {
-        WorkerNodeProcess survivor = startWorker(dir, "worker-a", List.of());
-        WorkerNodeProcess victim = startWorker(dir, "worker-b", List.of(survivor.clusterAddress));
+        NodeProcess survivor = startWorker(dir, "worker-a", List.of());
+        NodeProcess victim = startWorker(dir, "worker-b", List.of(survivor.clusterAddress));
         int iterations = 3;
         Path runDir = dir.resolve("run");
 
@@ -132,7 +132,7 @@ class ClusterRolloutTest {
     @Test
     void aRunOverMutualTlsGetsItsRolloutsFromTheWorkerNode(@TempDir Path dir) throws Exception {
         TestCertificates certificates = TestCertificates.make(dir.resolve("certs"), "coordinator", "worker");
-        WorkerNodeProcess worker = WorkerNodeProcess.start(dir, "worker-tls", sft, List.of(),
+        NodeProcess worker = NodeProcess.start(dir, "worker-tls", sft, List.of(),
                 "rlhf.cluster.tls {\n"
                         + "  key-store = \"" + certificates.keyStore("worker") + "\"\n"
                         + "  key-store-password = \"" + TestCertificates.PASSWORD + "\"\n"
@@ -179,8 +179,8 @@ class ClusterRolloutTest {
         assertEquals("no rollout worker held weights v0 within PT1S", cause.getMessage());
     }
 
-    private WorkerNodeProcess startWorker(Path dir, String name, List<String> seeds) throws Exception {
-        WorkerNodeProcess worker = WorkerNodeProcess.start(dir, name, sft, seeds);
+    private NodeProcess startWorker(Path dir, String name, List<String> seeds) throws Exception {
+        NodeProcess worker = NodeProcess.start(dir, name, sft, seeds);
         workers.add(worker);
         return worker;
     }

@@ -40,8 +40,8 @@ class CoordinatorLossTest {
         Config keys = coordinatorKeys(run, seed, sft);
         Path configFile = dir.resolve("coordinator.conf");
         Files.writeString(configFile, keys.root().render(ConfigRenderOptions.concise()));
-        try (WorkerNodeProcess worker = WorkerNodeProcess.start(dir, "worker", sft, List.of(seed), QUICK_RESOLVER);
-                WorkerNodeProcess reward = WorkerNodeProcess.startReward(dir, "reward", sft, List.of(seed),
+        try (NodeProcess worker = NodeProcess.start(dir, "worker", sft, List.of(seed), QUICK_RESOLVER);
+                NodeProcess reward = NodeProcess.startReward(dir, "reward", sft, List.of(seed),
                         QUICK_RESOLVER)) {
             Path log = dir.resolve("coordinator.log");
             Process coordinator = new ProcessBuilder(ChildJvm.command(List.of("-Xmx1g", "-Dai.djl.offline=true"),

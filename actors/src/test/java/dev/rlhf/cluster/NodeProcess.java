@@ -18,14 +18,16 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * {@code rlhf worker} (or {@code rlhf node --role reward}: {@link #startReward}) in a child JVM on 127.0.0.1, every
- * port picked by the system: started with {@link #start},
- * ready once it has printed its RolloutService and cluster addresses (again each time it starts a fresh node),
- * killed by {@link #close}.
+ * A role node in a child JVM on 127.0.0.1, every port picked by the system: {@code rlhf worker} ({@link #start}),
+ * {@code rlhf node --role reward} ({@link #startReward}) or {@code --role preferences} ({@link #startPreferences});
+ * ready once it has printed its gRPC and cluster addresses (again each time it starts a fresh node), killed by
+ * {@link #close}.
  */
-final class WorkerNodeProcess implements AutoCloseable {
-    private static final Pattern CLUSTER_NODE = Pattern.compile("cluster node (\\S+) with role (rollout|reward|preferences)");
-    private static final Pattern GRPC = Pattern.compile("(rollout worker|reward node|preferences node) grpc listening on ([^:]+):(\\d+)");
+final class NodeProcess implements AutoCloseable {
+    private static final Pattern CLUSTER_NODE =
+            Pattern.compile("cluster node (\\S+) with role (rollout|reward|preferences)");
+    private static final Pattern GRPC =
+            Pattern.compile("(rollout worker|reward node|preferences node) grpc listening on ([^:]+):(\\d+)");
 
     private static final String ENDED = "";
 
@@ -36,7 +38,7 @@ final class WorkerNodeProcess implements AutoCloseable {
     /** The first node's cluster address, for other nodes to seed from. */
     final String clusterAddress;
 
-    private WorkerNodeProcess(Process process, Path log, BlockingQueue<String> addresses, String clusterAddress) {
+    private NodeProcess(Process process, Path log, BlockingQueue<String> addresses, String clusterAddress) {
         this.process = process;
         this.log = log;
         this.addresses = addresses;
@@ -47,35 +49,38 @@ final class WorkerNodeProcess implements AutoCloseable {
      * Starts a worker node that holds {@code policy} and joins {@code seeds} (none: it forms a new cluster), and
      * waits until it is up.
      */
-    static WorkerNodeProcess start(Path dir, String name, Path policy, List<String> seeds) throws Exception {
+    static NodeProcess start(Path dir, String name, Path policy, List<String> seeds) throws Exception {
         return start(dir, name, policy, seeds, "");
     }
 
     /** Like {@link #start(Path, String, Path, List)}, with {@code extraConfig} (HOCON) in its config file. */
-    static WorkerNodeProcess start(Path dir, String name, Path policy, List<String> seeds, String extraConfig)
+    static NodeProcess start(Path dir, String name, Path policy, List<String> seeds, String extraConfig)
             throws Exception {
         return start(dir, name, policy, seeds, extraConfig, List.of("worker"));
     }
 
     /** A reward node ({@code rlhf node --role reward}) that reads {@code policy}'s tokenizer and joins {@code seeds}. */
-    static WorkerNodeProcess startReward(Path dir, String name, Path policy, List<String> seeds) throws Exception {
+    static NodeProcess startReward(Path dir, String name, Path policy, List<String> seeds) throws Exception {
         return startReward(dir, name, policy, seeds, "");
     }
 
     /** Like {@link #startReward(Path, String, Path, List)}, with {@code extraConfig} (HOCON) in its config file. */
-    static WorkerNodeProcess startReward(Path dir, String name, Path policy, List<String> seeds, String extraConfig)
+    static NodeProcess startReward(Path dir, String name, Path policy, List<String> seeds, String extraConfig)
             throws Exception {
         return start(dir, name, policy, seeds, extraConfig, List.of("node", "--role", "reward"));
     }
 
-    /** A preferences node ({@code rlhf node --role preferences}) with its run stores under {@code storeRoot}. */
-    static WorkerNodeProcess startPreferences(Path dir, String name, Path storeRoot, List<String> seeds)
+    /**
+     * A preferences node ({@code rlhf node --role preferences}) with its run stores under {@code storeRoot} (it reads
+     * no policy: the store root stands in for one in its config file).
+     */
+    static NodeProcess startPreferences(Path dir, String name, Path storeRoot, List<String> seeds)
             throws Exception {
         return start(dir, name, storeRoot, seeds, "rlhf.cluster.preferences-node.store-root = \""
                 + storeRoot.toAbsolutePath() + "\"\n", List.of("node", "--role", "preferences"));
     }
 
-    private static WorkerNodeProcess start(Path dir, String name, Path policy, List<String> seeds, String extraConfig,
+    private static NodeProcess start(Path dir, String name, Path policy, List<String> seeds, String extraConfig,
             List<String> command) throws Exception {
         Path config = dir.resolve(name + ".conf");
         Files.writeString(config, "rlhf.cluster {\n"
@@ -98,10 +103,10 @@ final class WorkerNodeProcess implements AutoCloseable {
             BlockingQueue<String> addresses = readAddresses(process);
             String address = addresses.poll(60, TimeUnit.SECONDS);
             if (address == null || address.equals(ENDED)) {
-                throw new IllegalStateException("worker " + name + " did not print its addresses; stderr:\n"
+                throw new IllegalStateException("node " + name + " did not print its addresses; stderr:\n"
                         + Files.readString(log));
             }
-            return new WorkerNodeProcess(process, log, addresses, address);
+            return new NodeProcess(process, log, addresses, address);
         } catch (Exception | Error e) {
             process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             throw e;
@@ -152,7 +157,7 @@ final class WorkerNodeProcess implements AutoCloseable {
                 // the process ended; so does the queue
             }
             addresses.add(ENDED);
-        }, "worker-stdout");
+        }, "node-stdout");
         reader.setDaemon(true);
         reader.start();
         return addresses;
