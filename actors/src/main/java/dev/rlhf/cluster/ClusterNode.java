@@ -1,5 +1,6 @@
 package dev.rlhf.cluster;
 
+import com.typesafe.config.Config;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
@@ -9,6 +10,8 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -16,6 +19,7 @@ import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
@@ -31,7 +35,7 @@ public final class ClusterNode implements AutoCloseable {
     private final ActorSystem<Void> system;
     private final Server server;
     private final NodeEndpoint.Address address;
-    /** Closed in order once the service and the actor system have stopped. */
+    /** Closed in order (the reverse of their making) once the service and the actor system have stopped. */
     private final List<AutoCloseable> resources;
 
     private ClusterNode(String role, ActorSystem<Void> system, Server server, NodeEndpoint.Address address,
@@ -43,19 +47,62 @@ public final class ClusterNode implements AutoCloseable {
         this.resources = resources;
     }
 
+    /** What a role builds once its node's actor system runs: the role's actors and the service in front of them. */
+    @FunctionalInterface
+    interface Role {
+        /**
+         * @param owned where to push what the node must release when it stops, as it is made (released in the
+         *     reverse order, also when the node fails to start)
+         */
+        BindableService build(ActorSystem<Void> system, ClusterSettings cluster, Deque<AutoCloseable> owned)
+                throws IOException;
+    }
+
     /**
-     * Registers the node's service at {@code server}'s port under {@code key}, and watches for the coordinator's
-     * leaving. The node owns {@code system}, {@code server} and {@code resources} from here on.
+     * Starts a node of {@code role}: checks it may start ({@link ClusterSettings#checkNode}), starts its actor
+     * system in the cluster, builds the role's service, joins, serves it and registers it under {@code key}.
+     *
+     * @throws IOException if the service cannot bind its port
      */
-    static ClusterNode register(String role, ServiceKey<NodeEndpoint.GetAddress> key, ClusterSettings cluster,
-            ActorSystem<Void> system, Server server, List<AutoCloseable> resources) {
+    static ClusterNode start(Config config, String role, ServiceKey<NodeEndpoint.GetAddress> key, Role build)
+            throws IOException {
+        ClusterSettings cluster = ClusterSettings.from(config);
+        cluster.checkNode(config, role);
+        Deque<AutoCloseable> owned = new ArrayDeque<>();
+        ActorSystem<Void> system = null;
+        try {
+            system = ActorSystem.create(Behaviors.empty(), ClusterSettings.SYSTEM_NAME,
+                    cluster.nodeConfig(config, role));
+            BindableService service = build.build(system, cluster, owned);
+            ClusterJoin.joinSelfWithoutSeeds(system, cluster);
+            Server server = serve(cluster, service);
+            return register(role, key, cluster, system, server, List.copyOf(owned));
+        } catch (IOException | RuntimeException e) {
+            if (system != null) {
+                system.terminate();
+                system.getWhenTerminated().toCompletableFuture().join();
+            }
+            for (AutoCloseable resource : owned) {
+                try {
+                    resource.close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+    }
+
+    /** Registers the node's service under {@code key} and watches for the coordinator's leaving. */
+    private static ClusterNode register(String role, ServiceKey<NodeEndpoint.GetAddress> key,
+            ClusterSettings cluster, ActorSystem<Void> system, Server server, List<AutoCloseable> resources) {
         system.systemActorOf(CoordinatorWatch.create(), "coordinator-watch", Props.empty());
         NodeEndpoint.Address address = new NodeEndpoint.Address(cluster.hostname(), server.getPort(),
                 system.address().toString());
         ActorRef<NodeEndpoint.GetAddress> endpoint = system.systemActorOf(NodeEndpoint.create(address),
                 role + "-endpoint", Props.empty());
         system.receptionist().tell(Receptionist.register(key, endpoint));
-        return new ClusterNode(role, system, server, address, List.copyOf(resources));
+        return new ClusterNode(role, system, server, address, resources);
     }
 
     /** The node's cluster role. */
