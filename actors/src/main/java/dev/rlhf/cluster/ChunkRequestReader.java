@@ -56,12 +56,7 @@ final class ChunkRequestReader {
      * size.
      */
     WeightsSnapshot weights(long version, ByteString file) {
-        WeightsSnapshot snapshot;
-        try {
-            snapshot = SnapshotSafetensors.decode(file, version, maxWeightsHeaderBytes);
-        } catch (IllegalArgumentException e) {
-            throw invalid("data: the version's safetensors file " + e.getMessage());
-        }
+        WeightsSnapshot snapshot = SnapshotSafetensors.decodeSynced(file, version, maxWeightsHeaderBytes);
         for (TensorSpec spec : GptWeights.specs(config, false)) {
             float[] values = snapshot.tensors().get(spec.name());
             long size = spec.memoryShape().size();

@@ -60,8 +60,7 @@ public final class RemotePreferenceCollector extends AbstractBehavior<Preference
     private ActorRef<NodeEndpoint.GetAddress> node;
     private NodeEndpoint.Address address;
     private ManagedChannel channel;
-    private ActorRef<NodeEndpoint.GetAddress> dropped;
-    private boolean asking;
+    private final NodeListing listing;
     private boolean calling;
 
     private RemotePreferenceCollector(ActorContext<PreferenceCollector.Command> context,
@@ -72,8 +71,8 @@ public final class RemotePreferenceCollector extends AbstractBehavior<Preference
         this.timers = timers;
         this.run = CollectorMessages.run(run);
         this.settings = settings;
-        context.getSystem().receptionist().tell(Receptionist.subscribe(NodeEndpoint.PREFERENCES_KEY,
-                context.messageAdapter(Receptionist.Listing.class, Listed::new)));
+        this.listing = new NodeListing(NodeEndpoint.PREFERENCES_KEY, settings.endpointTimeout());
+        listing.subscribe(context, Listed::new);
     }
 
     /** @param run this run's name on the node (its store's directory there) */
@@ -150,28 +149,22 @@ public final class RemotePreferenceCollector extends AbstractBehavior<Preference
     }
 
     private Behavior<PreferenceCollector.Command> onListed(Listed message) {
-        Set<ActorRef<NodeEndpoint.GetAddress>> listed =
-                message.listing().getServiceInstances(NodeEndpoint.PREFERENCES_KEY);
-        if (node != null && !listed.contains(node)) {
+        listing.update(message.listing());
+        if (node != null && !listing.isListed(node)) {
             getContext().getLog().warn("preferences node {} left the cluster or is unreachable", address);
             drop();
         }
-        if (dropped != null && !listed.contains(dropped)) {
-            dropped = null;
-        }
-        if (node == null && !asking) {
-            listed.stream().filter(ref -> !ref.equals(dropped)).findFirst().ifPresent(ref -> {
-                asking = true;
-                getContext().ask(NodeEndpoint.Address.class, ref, settings.endpointTimeout(),
-                        NodeEndpoint.GetAddress::new,
-                        (found, failure) -> found != null ? new Resolved(ref, found) : new Unresolved(ref, failure));
-            });
+        if (node == null && !listing.isAsking()) {
+            listing.newcomers(Set.of()).stream().findFirst()
+                    .ifPresent(ref -> listing.ask(getContext(), ref, Resolved::new, Unresolved::new));
         }
         return this;
     }
 
     private Behavior<PreferenceCollector.Command> onResolved(Resolved message) {
-        asking = false;
+        if (!listing.answered(message.ref())) {
+            return this; // it left while it was being asked
+        }
         node = message.ref();
         address = message.address();
         channel = settings.credentials().channelBuilder(address.host(), address.port())
@@ -183,8 +176,10 @@ public final class RemotePreferenceCollector extends AbstractBehavior<Preference
     }
 
     private Behavior<PreferenceCollector.Command> onUnresolved(Unresolved message) {
-        asking = false;
-        dropped = message.ref();
+        if (!listing.answered(message.ref())) {
+            return this;
+        }
+        listing.drop(message.ref());
         getContext().getLog().warn("preferences node {} did not say where its service listens ({}); not using it",
                 message.ref().path().address(), message.cause().toString());
         return this;
@@ -203,12 +198,8 @@ public final class RemotePreferenceCollector extends AbstractBehavior<Preference
         }
         String why = "no preferences node within rlhf.cluster.worker-wait-timeout (" + settings.workerWaitTimeout()
                 + ")";
-        while (!waiting.isEmpty()) {
-            waiting.unstash(Behaviors.receive(PreferenceCollector.Command.class).onAnyMessage(request -> {
-                fail(request, why);
-                return Behaviors.same();
-            }).build(), 1, request -> request);
-        }
+        waiting.forEach(request -> fail(request, why));
+        waiting.clear();
         return this;
     }
 
@@ -216,7 +207,7 @@ public final class RemotePreferenceCollector extends AbstractBehavior<Preference
         if (channel != null) {
             channel.shutdownNow();
         }
-        dropped = node;
+        listing.drop(node);
         node = null;
         channel = null;
     }

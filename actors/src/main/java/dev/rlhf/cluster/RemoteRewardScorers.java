@@ -11,7 +11,6 @@ import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -90,9 +89,7 @@ public final class RemoteRewardScorers extends AbstractBehavior<RewardScorerActo
     private final TimerScheduler<RewardScorerActor.Command> timers;
     private final Executor encoding;
     private final Map<ActorRef<NodeEndpoint.GetAddress>, Node> nodes = new HashMap<>();
-    private final Set<ActorRef<NodeEndpoint.GetAddress>> asked = new HashSet<>();
-    private final Set<ActorRef<NodeEndpoint.GetAddress>> dropped = new HashSet<>();
-    private Set<ActorRef<NodeEndpoint.GetAddress>> listed = Set.of();
+    private final NodeListing listing;
     private int nextId;
     private Target current;
     private RewardScorerActor.UseVersion unacknowledged;
@@ -104,8 +101,8 @@ public final class RemoteRewardScorers extends AbstractBehavior<RewardScorerActo
         this.settings = settings;
         this.timers = timers;
         this.encoding = context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
-        context.getSystem().receptionist().tell(Receptionist.subscribe(NodeEndpoint.REWARD_KEY,
-                context.messageAdapter(Receptionist.Listing.class, Listed::new)));
+        this.listing = new NodeListing(NodeEndpoint.REWARD_KEY, settings.endpointTimeout());
+        listing.subscribe(context, Listed::new);
     }
 
     public static Behavior<RewardScorerActor.Command> create(ClusterSettings settings) {
@@ -313,29 +310,21 @@ public final class RemoteRewardScorers extends AbstractBehavior<RewardScorerActo
     }
 
     private Behavior<RewardScorerActor.Command> onListed(Listed message) {
-        // reachable nodes only: an unreachable one is as good as gone until it is reachable again
-        listed = Set.copyOf(message.listing().getServiceInstances(NodeEndpoint.REWARD_KEY));
-        for (ActorRef<NodeEndpoint.GetAddress> ref : listed) {
-            if (!nodes.containsKey(ref) && !dropped.contains(ref) && asked.add(ref)) {
-                getContext().ask(NodeEndpoint.Address.class, ref, settings.endpointTimeout(),
-                        NodeEndpoint.GetAddress::new,
-                        (address, failure) -> address != null
-                                ? new Resolved(ref, address) : new Unresolved(ref, failure));
-            }
+        listing.update(message.listing());
+        for (ActorRef<NodeEndpoint.GetAddress> ref : listing.newcomers(nodes.keySet())) {
+            listing.ask(getContext(), ref, Resolved::new, Unresolved::new);
         }
         for (ActorRef<NodeEndpoint.GetAddress> ref : Set.copyOf(nodes.keySet())) {
-            if (!listed.contains(ref)) {
+            if (!listing.isListed(ref)) {
                 drop(ref, "its membership", new IllegalStateException("it left the cluster or is unreachable"));
             }
         }
-        dropped.retainAll(listed);
         serve();
         return this;
     }
 
     private Behavior<RewardScorerActor.Command> onResolved(Resolved message) {
-        asked.remove(message.ref());
-        if (!listed.contains(message.ref())) {
+        if (!listing.answered(message.ref())) {
             return this; // it left while it was being asked
         }
         NodeEndpoint.Address address = message.address();
@@ -349,11 +338,10 @@ public final class RemoteRewardScorers extends AbstractBehavior<RewardScorerActo
     }
 
     private Behavior<RewardScorerActor.Command> onUnresolved(Unresolved message) {
-        asked.remove(message.ref());
-        if (listed.contains(message.ref())) {
+        if (listing.answered(message.ref())) {
             getContext().getLog().warn("reward node {} did not say where its RewardScorerService listens ({}); "
                     + "not using it", message.ref().path().address(), message.cause().toString());
-            dropped.add(message.ref());
+            listing.drop(message.ref());
         }
         return this;
     }
@@ -361,7 +349,7 @@ public final class RemoteRewardScorers extends AbstractBehavior<RewardScorerActo
     /** Stops using a node: its calls in flight fail, and their chunks go to another node. */
     private void drop(ActorRef<NodeEndpoint.GetAddress> ref, String call, Throwable failure) {
         Node node = nodes.remove(ref);
-        dropped.add(ref);
+        listing.drop(ref);
         getContext().getLog().warn("{} failed on {}: {}; dropping it", node, call, failure.toString());
         node.channel.shutdownNow();
     }

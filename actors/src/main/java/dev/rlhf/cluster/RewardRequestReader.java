@@ -62,7 +62,7 @@ final class RewardRequestReader {
         return request.build();
     }
 
-    /** The model config of a UseVersion, checked. */
+    /** The model config of a UseVersion, checked with its context length and batch size. */
     GptConfig config(UseRewardVersionRequest request) {
         if (request.getVersion() < 0) {
             throw invalid("version must not be negative but was " + request.getVersion());
@@ -93,7 +93,6 @@ final class RewardRequestReader {
         if (request.getBatchSize() < 1) {
             throw invalid("batch_size must be positive but was " + request.getBatchSize());
         }
-        normalizer(request);
         return config;
     }
 

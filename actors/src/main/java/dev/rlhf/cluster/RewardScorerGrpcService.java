@@ -16,6 +16,7 @@ import dev.rlhf.proto.v1.UseRewardVersionResponse;
 import dev.rlhf.proto.v1.WeightChunk;
 import dev.rlhf.proto.v1.WeightSyncStatus;
 import dev.rlhf.rewardmodel.RewardModel;
+import dev.rlhf.rewardmodel.RewardNormalizer;
 import dev.rlhf.rewardmodel.RewardScorer;
 import dev.rlhf.rewardmodel.SequenceEncoder;
 import io.grpc.Status;
@@ -86,15 +87,17 @@ final class RewardScorerGrpcService extends RewardScorerServiceGrpc.RewardScorer
     @Override
     public void useVersion(UseRewardVersionRequest request, StreamObserver<UseRewardVersionResponse> observer) {
         RewardModel model;
+        RewardNormalizer normalizer;
         try {
             GptConfig config = reader.config(request);
+            normalizer = RewardRequestReader.normalizer(request);
             model = build(request, config);
         } catch (StatusRuntimeException e) {
             observer.onError(e);
             return;
         }
         RewardScorer built = new RewardScorer(model, new SequenceEncoder(tokenizer, request.getContextLength()),
-                RewardRequestReader.normalizer(request), request.getBatchSize());
+                normalizer, request.getBatchSize());
         int version = request.getVersion();
         AskPattern.<RewardScorerActor.Command, RewardScorerActor.VersionInUse>askWithStatus(scorer,
                         replyTo -> new RewardScorerActor.UseVersion(version, built, replyTo), timeout, scheduler)
@@ -157,13 +160,7 @@ final class RewardScorerGrpcService extends RewardScorerServiceGrpc.RewardScorer
     }
 
     private CompletableFuture<Void> hold(long version, ByteString file) {
-        WeightsSnapshot snapshot;
-        try {
-            snapshot = SnapshotSafetensors.decode(file, version, maxWeightsHeaderBytes);
-        } catch (IllegalArgumentException e) {
-            throw Status.INVALID_ARGUMENT.withDescription("data: the version's safetensors file " + e.getMessage())
-                    .asRuntimeException();
-        }
+        WeightsSnapshot snapshot = SnapshotSafetensors.decodeSynced(file, version, maxWeightsHeaderBytes);
         synchronized (this) {
             held = snapshot;
         }

@@ -3,9 +3,7 @@ package dev.rlhf.cluster;
 import dev.rlhf.actors.ExperimentCoordinator;
 import dev.rlhf.actors.RolloutWorker;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -41,9 +39,7 @@ public final class RolloutWorkerDiscovery extends AbstractBehavior<RolloutWorker
     private final EncodedWeights weights;
     private final Map<ActorRef<NodeEndpoint.GetAddress>, ActorRef<RolloutWorker.Command>> proxies =
             new HashMap<>();
-    private final Set<ActorRef<NodeEndpoint.GetAddress>> asked = new HashSet<>();
-    private final Set<ActorRef<NodeEndpoint.GetAddress>> dropped = new HashSet<>();
-    private Set<ActorRef<NodeEndpoint.GetAddress>> listed = Set.of();
+    private final NodeListing listing;
     private int nextId;
 
     private RolloutWorkerDiscovery(ActorContext<Command> context, ActorRef<ExperimentCoordinator.Command> coordinator,
@@ -54,8 +50,8 @@ public final class RolloutWorkerDiscovery extends AbstractBehavior<RolloutWorker
         this.settings = settings;
         this.weights = new EncodedWeights(settings.weightChunkBytes());
         this.nextId = firstId;
-        context.getSystem().receptionist().tell(Receptionist.subscribe(NodeEndpoint.ROLLOUT_KEY,
-                context.messageAdapter(Receptionist.Listing.class, Listed::new)));
+        this.listing = new NodeListing(NodeEndpoint.ROLLOUT_KEY, settings.endpointTimeout());
+        listing.subscribe(context, Listed::new);
     }
 
     /**
@@ -79,18 +75,12 @@ public final class RolloutWorkerDiscovery extends AbstractBehavior<RolloutWorker
     }
 
     private Behavior<Command> onListed(Listed message) {
-        // reachable nodes only: an unreachable one is as good as gone until it is reachable again
-        listed = Set.copyOf(message.listing().getServiceInstances(NodeEndpoint.ROLLOUT_KEY));
-        for (ActorRef<NodeEndpoint.GetAddress> node : listed) {
-            if (!proxies.containsKey(node) && !dropped.contains(node) && asked.add(node)) {
-                getContext().ask(NodeEndpoint.Address.class, node, settings.endpointTimeout(),
-                        NodeEndpoint.GetAddress::new,
-                        (address, failure) -> address != null
-                                ? new Resolved(node, address) : new Unresolved(node, failure));
-            }
+        listing.update(message.listing());
+        for (ActorRef<NodeEndpoint.GetAddress> node : listing.newcomers(proxies.keySet())) {
+            listing.ask(getContext(), node, Resolved::new, Unresolved::new);
         }
         proxies.entrySet().removeIf(entry -> {
-            if (listed.contains(entry.getKey())) {
+            if (listing.isListed(entry.getKey())) {
                 return false;
             }
             getContext().getLog().warn("rollout worker node {} left the cluster or is unreachable; dropping it",
@@ -98,13 +88,11 @@ public final class RolloutWorkerDiscovery extends AbstractBehavior<RolloutWorker
             getContext().stop(entry.getValue());
             return true;
         });
-        dropped.retainAll(listed);
         return this;
     }
 
     private Behavior<Command> onResolved(Resolved message) {
-        asked.remove(message.node());
-        if (!listed.contains(message.node())) {
+        if (!listing.answered(message.node())) {
             return this; // it left while it was being asked
         }
         NodeEndpoint.Address address = message.address();
@@ -120,18 +108,17 @@ public final class RolloutWorkerDiscovery extends AbstractBehavior<RolloutWorker
     }
 
     private Behavior<Command> onUnresolved(Unresolved message) {
-        asked.remove(message.node());
-        if (listed.contains(message.node())) {
+        if (listing.answered(message.node())) {
             getContext().getLog().warn("rollout worker node {} did not say where its RolloutService listens ({}); "
                     + "not using it", message.node().path().address(), message.cause().toString());
-            dropped.add(message.node());
+            listing.drop(message.node());
         }
         return this;
     }
 
     private Behavior<Command> onProxyStopped(ProxyStopped message) {
         if (proxies.remove(message.node()) != null) {
-            dropped.add(message.node()); // it stopped itself after a failed call
+            listing.drop(message.node()); // it stopped itself after a failed call
         }
         return this;
     }

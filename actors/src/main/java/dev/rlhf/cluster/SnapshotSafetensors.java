@@ -7,6 +7,8 @@ import com.google.gson.JsonParser;
 import com.google.protobuf.ByteString;
 import dev.rlhf.policy.checkpoint.SafetensorsHeader;
 import dev.rlhf.policy.model.WeightsSnapshot;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -43,6 +45,20 @@ final class SnapshotSafetensors {
         }
         out.flip();
         return ByteString.copyFrom(out);
+    }
+
+    /**
+     * {@link #decode} of a version's file a node received by weight sync.
+     *
+     * @throws StatusRuntimeException INVALID_ARGUMENT naming {@code data} and saying what is wrong with the file
+     */
+    static WeightsSnapshot decodeSynced(ByteString file, long version, int maxHeaderBytes) {
+        try {
+            return decode(file, version, maxHeaderBytes);
+        } catch (IllegalArgumentException e) {
+            throw Status.INVALID_ARGUMENT.withDescription("data: the version's safetensors file " + e.getMessage())
+                    .asRuntimeException();
+        }
     }
 
     /**
