@@ -14,7 +14,6 @@ import dev.rlhf.actors.RewardTrainerActor.Trained;
 import dev.rlhf.policy.bootstrap.GoldScore;
 import dev.rlhf.policy.generate.Completion;
 import dev.rlhf.policy.generate.GenerationRequest;
-import dev.rlhf.policy.model.WeightsSnapshot;
 import dev.rlhf.rewardmodel.RewardModelBuilder;
 import dev.rlhf.rewardmodel.RewardModelInfo;
 import java.nio.file.Path;
@@ -149,7 +148,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
      * The run ended after {@code iterations} iterations with the final weights; {@code evaluationKl} holds the KL to
      * the reference of each final evaluation completion.
      */
-    public record Finished(int iterations, WeightsSnapshot finalWeights, double[] evaluationKl) implements Event {}
+    public record Finished(int iterations, PublishedWeights finalWeights, double[] evaluationKl) implements Event {}
 
     /** The run was stopped after {@code iterations} iterations; {@code checkpoint} resumes it. */
     public record Stopped(int iterations, Path checkpoint) implements Event {}
@@ -416,9 +415,9 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     }
 
     private void loadLatestWeights(ActorRef<RolloutWorker.Command> worker) {
-        WeightsSnapshot snapshot = board.latest();
+        PublishedWeights latest = board.latest();
         getContext().askWithStatus(RolloutWorker.WeightsLoaded.class, worker, timeouts.loadWeights(),
-                replyTo -> new RolloutWorker.LoadWeights(snapshot, replyTo),
+                replyTo -> new RolloutWorker.LoadWeights(latest, replyTo),
                 (loaded, failure) -> loaded != null
                         ? new WeightsLoaded(worker, loaded.weightVersion()) : new LoadFailed(worker, failure));
     }
@@ -548,7 +547,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     private Behavior<Command> onBatchLearned(BatchLearned message) {
         learned = message.learned();
         timings.put("time/learn_s", learned.seconds());
-        board.publish(learned.update().snapshot());
+        board.publish(learned.weights());
         publishing = true;
         publishStart = System.nanoTime();
         workers.workers().forEach(this::loadLatestWeights);
@@ -564,9 +563,8 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
         publishing = false;
         timings.put("time/publish_s", (System.nanoTime() - publishStart) / 1e9);
         timings.put("time/iteration_s", (System.nanoTime() - iterationStart) / 1e9);
-        OnlineLearner.Update update = learned.update();
-        listener.tell(new IterationDone(iteration, update.klToReference(), IterationScalars.of(update.scalars(),
-                learned.update().snapshot().version(), schedule.versionInUse(), batch.prompts(), completions, scores,
+        listener.tell(new IterationDone(iteration, learned.klToReference(), IterationScalars.of(learned.scalars(),
+                learned.weights().version(), schedule.versionInUse(), batch.prompts(), completions, scores,
                 gold, Optional.ofNullable(judgments), timings)));
         iteration++;
         endIfBudgetSpent();

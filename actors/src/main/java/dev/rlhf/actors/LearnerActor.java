@@ -5,6 +5,7 @@ import dev.rlhf.rewardmodel.JudgedComparison;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -24,8 +25,14 @@ import org.apache.pekko.pattern.StatusReply;
  */
 public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
 
-    /** What the learner handles. */
-    public sealed interface Command permits Learn, UsePreferences, MeasureKl, SaveCheckpoint {}
+    /** What the learner handles, from any implementation of it. */
+    public sealed interface Command permits Learn, UsePreferences, MeasureKl, SaveCheckpoint, Close, Internal {}
+
+    /**
+     * An implementation's own messages (a remote learner's proxy gets its gRPC answers as these); callers send only
+     * the other commands.
+     */
+    public non-sealed interface Internal extends Command {}
 
     /**
      * One update.
@@ -54,8 +61,15 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
     public record SaveCheckpoint(RunCheckpoint.State state, ActorRef<StatusReply<CheckpointSaved>> replyTo)
             implements Command {}
 
-    /** The outcome of a {@link Learn}. */
-    public record Learned(int iteration, OnlineLearner.Update update, double seconds) {}
+    /** Stops the learner, releasing its tensors: a learner node's next run replaces it. */
+    public record Close() implements Command {}
+
+    /**
+     * The outcome of a {@link Learn}: the update's statistics (see {@link OnlineLearner.Update}) and the weight
+     * version it published.
+     */
+    public record Learned(int iteration, double klToReference, Map<String, Double> scalars, PublishedWeights weights,
+            double seconds) {}
 
     /** The checkpoint after {@code iteration} iterations is on disk at {@code path}. */
     public record CheckpointSaved(int iteration, Path path) {}
@@ -81,6 +95,7 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
                 .onMessage(UsePreferences.class, this::onUsePreferences)
                 .onMessage(MeasureKl.class, this::onMeasureKl)
                 .onMessage(SaveCheckpoint.class, this::onSaveCheckpoint)
+                .onMessage(Close.class, close -> Behaviors.stopped())
                 .onSignal(PostStop.class, signal -> {
                     learner.close();
                     return this;
@@ -97,8 +112,9 @@ public final class LearnerActor extends AbstractBehavior<LearnerActor.Command> {
             message.replyTo().tell(StatusReply.error("update of iteration " + message.iteration() + ": " + e));
             throw e;
         }
-        message.replyTo().tell(StatusReply.success(
-                new Learned(message.iteration(), update, (System.nanoTime() - start) / 1e9)));
+        message.replyTo().tell(StatusReply.success(new Learned(message.iteration(), update.klToReference(),
+                update.scalars(), new PublishedWeights.InProcess(update.snapshot()),
+                (System.nanoTime() - start) / 1e9)));
         return this;
     }
 

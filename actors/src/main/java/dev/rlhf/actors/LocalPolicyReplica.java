@@ -21,7 +21,7 @@ public final class LocalPolicyReplica implements RolloutWorker.PolicyReplica {
     /** A factory whose replicas copy {@code base}'s shape and start at {@code board}'s latest weights. */
     public static RolloutWorker.PolicyReplica.Factory factory(GptWeights base, TextTokenizer tokenizer,
             WeightsBoard board, NDManager parent) {
-        return () -> new LocalPolicyReplica(new GptModel(base.copy(parent)), tokenizer, board.latest());
+        return () -> new LocalPolicyReplica(new GptModel(base.copy(parent)), tokenizer, board.latest().inProcess());
     }
 
     @Override

@@ -42,8 +42,11 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
     public record Generate(int chunk, List<GenerationRequest> requests, ActorRef<StatusReply<Rollout>> replyTo)
             implements Command {}
 
-    /** Replaces the weights with a published snapshot (shared read-only by every worker it is sent to). */
-    public record LoadWeights(WeightsSnapshot snapshot, ActorRef<StatusReply<WeightsLoaded>> replyTo)
+    /**
+     * Replaces the weights with a published version (a snapshot is shared read-only by every worker it is sent to;
+     * a version on the learner node only reaches rollout nodes, see {@link PublishedWeights.OnLearnerNode}).
+     */
+    public record LoadWeights(PublishedWeights weights, ActorRef<StatusReply<WeightsLoaded>> replyTo)
             implements Command {}
 
     /** The completions of a {@link Generate}, in request order, and the weight version that produced them. */
@@ -100,10 +103,10 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
 
     private Behavior<Command> onLoadWeights(LoadWeights message) {
         try {
-            replica.load(message.snapshot());
+            replica.load(message.weights().inProcess());
         } catch (RuntimeException e) {
             message.replyTo().tell(StatusReply.error("worker " + id + " failed to load weights v"
-                    + message.snapshot().version() + ": " + e));
+                    + message.weights().version() + ": " + e));
             throw e;
         }
         message.replyTo().tell(StatusReply.success(new WeightsLoaded(id, replica.version())));

@@ -39,6 +39,11 @@ import java.util.Optional;
 public final class RunCheckpoint {
     public static final String STATE_FILE = "state.json";
     public static final String OPTIMIZER_FILE = "optimizer.safetensors";
+    /** A run directory's checkpoints. */
+    public static final String CHECKPOINTS_DIR = "checkpoints";
+    /** In the record of a checkpoint the learner node wrote: where it is there, and the node. */
+    private static final String LEARNER_CHECKPOINT = "learner_checkpoint";
+    private static final String LEARNER_NODE = "learner_node";
     private static final String ALGORITHM = "algorithm";
 
     private final Path root;
@@ -57,14 +62,12 @@ public final class RunCheckpoint {
             int retrainingDue) {}
 
     public RunCheckpoint(Path runDir) {
-        this.root = runDir.resolve("checkpoints");
+        this.root = runDir.resolve(CHECKPOINTS_DIR);
     }
 
     /** Writes the learner's state and {@code state} as the checkpoint of {@code state.iteration()}. */
     public Path save(OnlineLearner learner, State state) throws IOException {
-        Path target = root.resolve(String.format("iter-%05d", state.iteration()));
-        Path staging = root.resolve(target.getFileName() + ".tmp");
-        Files.createDirectories(staging);
+        Path staging = staging(state.iteration());
         GptCheckpoint.save(learner.weights(), staging);
         SafetensorsWriter.write(staging.resolve(OPTIMIZER_FILE), learner.optimizer().state());
         Map<String, Object> json = new LinkedHashMap<>();
@@ -79,6 +82,49 @@ public final class RunCheckpoint {
         json.put("retraining_due", state.retrainingDue());
         Files.writeString(staging.resolve(STATE_FILE),
                 new GsonBuilder().setPrettyPrinting().create().toJson(json), StandardCharsets.UTF_8);
+        return install(staging, state.iteration());
+    }
+
+    /**
+     * Records in this run directory the checkpoint a learner node wrote ({@code rlhf.cluster.learner = remote}): a
+     * {@code state.json} of the node's, naming the node and where the checkpoint is there, and no weights (they
+     * stay on the node, which resumes from them).
+     *
+     * @param learnerState the state.json the node wrote
+     * @return the record's directory
+     */
+    public Path record(int iteration, String learnerState, String learnerCheckpoint, String learnerNode)
+            throws IOException {
+        JsonObject json = JsonParser.parseString(learnerState).getAsJsonObject();
+        if (!json.has("iteration") || json.get("iteration").getAsInt() != iteration) {
+            throw new IOException("the learner node's state.json is not of iteration " + iteration + ": "
+                    + json.get("iteration"));
+        }
+        json.addProperty(LEARNER_CHECKPOINT, learnerCheckpoint);
+        json.addProperty(LEARNER_NODE, learnerNode);
+        Path staging = staging(iteration);
+        Files.writeString(staging.resolve(STATE_FILE), new GsonBuilder().setPrettyPrinting().create().toJson(json),
+                StandardCharsets.UTF_8);
+        return install(staging, iteration);
+    }
+
+    /** The directory name of the checkpoint after {@code iteration} iterations. */
+    public static String directoryName(int iteration) {
+        return String.format("iter-%05d", iteration);
+    }
+
+    private Path staging(int iteration) throws IOException {
+        Path staging = root.resolve(directoryName(iteration) + ".tmp");
+        if (Files.exists(staging)) {
+            deleteRecursively(staging); // left by a crash in an earlier save
+        }
+        Files.createDirectories(staging);
+        return staging;
+    }
+
+    /** Renames {@code staging} into place as the checkpoint of {@code iteration}. */
+    private Path install(Path staging, int iteration) throws IOException {
+        Path target = root.resolve(directoryName(iteration));
         // a reader (rlhf serve --follow) sees the old checkpoint or the new one, never half of either
         Path replaced = root.resolve(target.getFileName() + ".old");
         if (Files.exists(replaced)) {
@@ -121,6 +167,11 @@ public final class RunCheckpoint {
     public static OnlineLearner resumeLearner(Path checkpoint, GptWeights sft, TextTokenizer tokenizer,
             NDManager parent, Config config, Algorithm algorithm) throws IOException {
         JsonObject json = readJson(checkpoint);
+        if (json.has(LEARNER_CHECKPOINT)) {
+            throw new CheckpointException("checkpoint " + checkpoint + " records a checkpoint the learner node "
+                    + json.get(LEARNER_NODE).getAsString() + " wrote (" + json.get(LEARNER_CHECKPOINT).getAsString()
+                    + "), and holds no weights: resume with rlhf.cluster.learner = remote");
+        }
         // checkpoints from before rlhf.algorithm existed are PPO's
         String written = json.has(ALGORITHM) ? json.get(ALGORITHM).getAsString() : Algorithm.PPO.key();
         if (!written.equals(algorithm.key())) {
@@ -148,6 +199,21 @@ public final class RunCheckpoint {
             trained.close();
             throw e;
         }
+    }
+
+    /**
+     * Where the learner node keeps the checkpoint that {@code checkpoint} records; empty for a checkpoint written in
+     * this run directory, weights and all.
+     */
+    public static Optional<String> learnerCheckpoint(Path checkpoint) throws IOException {
+        JsonObject json = readJson(checkpoint);
+        return json.has(LEARNER_CHECKPOINT) ? Optional.of(json.get(LEARNER_CHECKPOINT).getAsString())
+                : Optional.empty();
+    }
+
+    /** The weight version a checkpoint saved. */
+    public static long weightVersion(Path checkpoint) throws IOException {
+        return number(readJson(checkpoint), "weight_version", checkpoint).longValue();
     }
 
     /** The newest complete checkpoint, if any. */

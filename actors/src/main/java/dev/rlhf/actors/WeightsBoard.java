@@ -8,19 +8,23 @@ import java.util.concurrent.atomic.AtomicReference;
  * rebuilds its replica from here, so it comes back at the current version rather than the SFT one.
  */
 public final class WeightsBoard {
-    private final AtomicReference<WeightsSnapshot> latest;
+    private final AtomicReference<PublishedWeights> latest;
 
     public WeightsBoard(WeightsSnapshot initial) {
+        this(new PublishedWeights.InProcess(initial));
+    }
+
+    public WeightsBoard(PublishedWeights initial) {
         this.latest = new AtomicReference<>(initial);
     }
 
-    public WeightsSnapshot latest() {
+    public PublishedWeights latest() {
         return latest.get();
     }
 
-    /** Publishes {@code snapshot} if it is newer than the current one. */
-    public void publish(WeightsSnapshot snapshot) {
-        latest.accumulateAndGet(snapshot, (current, next) -> next.version() > current.version() ? next : current);
+    /** Publishes {@code weights} if they are newer than the current ones. */
+    public void publish(PublishedWeights weights) {
+        latest.accumulateAndGet(weights, (current, next) -> next.version() > current.version() ? next : current);
     }
 
     /**
@@ -28,6 +32,6 @@ public final class WeightsBoard {
      * (a new run starts again from an older version).
      */
     public void replace(WeightsSnapshot snapshot) {
-        latest.set(snapshot);
+        latest.set(new PublishedWeights.InProcess(snapshot));
     }
 }

@@ -3,6 +3,7 @@ package dev.rlhf.cli;
 import com.typesafe.config.Config;
 import dev.rlhf.cluster.ClusterNode;
 import dev.rlhf.cluster.ClusterSettings;
+import dev.rlhf.cluster.LearnerNode;
 import dev.rlhf.cluster.PreferencesNode;
 import dev.rlhf.cluster.RewardScorerNode;
 import dev.rlhf.cluster.RolloutWorkerNode;
@@ -20,12 +21,15 @@ import picocli.CommandLine.Option;
         footer = {"", "Examples:",
             "  ./rlhf node --role rollout --config infra/cluster/local.conf",
             "  ./rlhf node --role reward --config infra/cluster/local.conf",
-            "  ./rlhf node --role preferences --config infra/cluster/local.conf"},
+            "  ./rlhf node --role preferences --config infra/cluster/local.conf",
+            "  ./rlhf node --role learner --config infra/cluster/local.conf"},
         description = "Join the Pekko cluster of a cluster-mode experiment (keys under rlhf.cluster) as a node of "
                 + "one role: rollout (generates the rollouts' completions: RolloutService), reward (scores them: "
                 + "RewardScorerService; the coordinator needs rlhf.cluster.reward-scoring = remote) or preferences "
                 + "(the runs' preference stores and simulated annotators: PreferenceCollectorService; the "
-                + "coordinator needs rlhf.cluster.preference-store = remote). The node serves "
+                + "coordinator needs rlhf.cluster.preference-store = remote) or learner (the run's policy updates and "
+                + "checkpoints, sending each new weight version to the rollout nodes: LearnerService; the coordinator "
+                + "needs rlhf.cluster.learner = remote). The node serves "
                 + "its gRPC service and registers it with the Receptionist, until SIGTERM; when the coordinator "
                 + "leaves or the cluster downs the node, a fresh node joins again. A node bound to an address other "
                 + "than loopback needs rlhf.cluster.tls (mutual TLS) or rlhf.cluster.token.")
@@ -35,7 +39,8 @@ final class NodeCommand implements Callable<Integer> {
     enum Role {
         rollout("rollout worker", ClusterSettings.ROLLOUT_ROLE),
         reward("reward node", ClusterSettings.REWARD_ROLE),
-        preferences("preferences node", ClusterSettings.PREFERENCES_ROLE);
+        preferences("preferences node", ClusterSettings.PREFERENCES_ROLE),
+        learner("learner node", ClusterSettings.LEARNER_ROLE);
 
         final String description;
         final String clusterRole;
@@ -46,7 +51,7 @@ final class NodeCommand implements Callable<Integer> {
         }
     }
 
-    @Option(names = "--role", required = true, description = "rollout, reward or preferences.")
+    @Option(names = "--role", required = true, description = "rollout, reward, preferences or learner.")
     private Role role;
 
     @Option(names = "--config", required = true, description = "HOCON file (the experiment's own works: the node "
@@ -71,6 +76,7 @@ final class NodeCommand implements Callable<Integer> {
                 case rollout -> RolloutWorkerNode.start(config, policy);
                 case reward -> RewardScorerNode.start(config, policy);
                 case preferences -> PreferencesNode.start(config);
+                case learner -> LearnerNode.start(config, policy);
             }) {
                 System.out.println(role.description + " grpc listening on " + node.address().host() + ":"
                         + node.address().port());

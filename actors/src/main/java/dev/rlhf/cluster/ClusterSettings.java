@@ -16,6 +16,7 @@ import java.util.Objects;
  *
  * @param remoteRewardScoring whether the coordinator scores on reward nodes rather than in its own JVM
  * @param remotePreferences whether the run's preference store lives on the preferences node
+ * @param remoteLearner whether the learner node updates the policy rather than the coordinator's JVM
  * @param maxWeightsBytes the largest weight version a node takes in
  * @param weightChunkBytes the size of the chunks weight versions travel in
  * @param weightSyncAttempts the most SyncWeights calls that send one version to one node
@@ -33,6 +34,7 @@ public record ClusterSettings(
         int localRolloutWorkers,
         boolean remoteRewardScoring,
         boolean remotePreferences,
+        boolean remoteLearner,
         Duration workerWaitTimeout,
         Duration endpointTimeout,
         Duration callTimeout,
@@ -61,6 +63,8 @@ public record ClusterSettings(
     public static final String REWARD_ROLE = "reward";
     /** Cluster role of a preferences node. */
     public static final String PREFERENCES_ROLE = "preferences";
+    /** Cluster role of the learner node. */
+    public static final String LEARNER_ROLE = "learner";
 
     public ClusterSettings {
         seedNodes = List.copyOf(seedNodes);
@@ -103,6 +107,7 @@ public record ClusterSettings(
                 c.getInt("local-rollout-workers"),
                 localOrRemote(c.getString("reward-scoring"), "reward-scoring"),
                 localOrRemote(c.getString("preference-store"), "preference-store"),
+                localOrRemote(c.getString("learner"), "learner"),
                 c.getDuration("worker-wait-timeout"),
                 c.getDuration("endpoint-timeout"),
                 c.getDuration("call-timeout"),

@@ -7,7 +7,7 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
  * The actor a role's node registers with the Receptionist under its role's key: it tells whoever asks where the
- * node's gRPC service (RolloutService, RewardScorerService, PreferenceCollectorService)
+ * node's gRPC service (RolloutService, RewardScorerService, PreferenceCollectorService, LearnerService)
  * listens. Its messages cross JVMs, so they are serialised
  * as protobuf by {@link DiscoverySerializer}.
  */
@@ -20,6 +20,8 @@ public final class NodeEndpoint {
     /** The Receptionist key the preferences node registers under. */
     public static final ServiceKey<GetAddress> PREFERENCES_KEY =
             ServiceKey.create(GetAddress.class, "rlhf-preferences");
+    /** The Receptionist key the learner node registers under. */
+    public static final ServiceKey<GetAddress> LEARNER_KEY = ServiceKey.create(GetAddress.class, "rlhf-learner");
 
     /** The messages of discovery, bound to {@link DiscoverySerializer} in reference.conf. */
     public sealed interface Message permits GetAddress, Address {}

@@ -1,11 +1,13 @@
 package dev.rlhf.cluster;
 
+import dev.rlhf.actors.PublishedWeights;
 import dev.rlhf.actors.RolloutWorker;
 import dev.rlhf.proto.v1.GenerateChunkResponse;
 import dev.rlhf.proto.v1.RolloutServiceGrpc;
 import dev.rlhf.proto.v1.WeightSyncStatus;
 import io.grpc.ManagedChannel;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +30,8 @@ import org.apache.pekko.pattern.StatusReply;
  * (later ones wait in a stash), so weight versions load in order, as in a local worker's mailbox. The channel
  * carries the cluster's credentials ({@link ClusterCredentials}: mutual TLS, a bearer token) and is closed when the
  * proxy stops. Weights are encoded for the wire on Pekko's blocking dispatcher, once per version
- * however many proxies send them ({@link EncodedWeights}), and travel in chunks ({@link WeightsSender}).
+ * however many proxies send them ({@link EncodedWeights}), and travel in chunks ({@link WeightsSender}); a version
+ * the learner node made travels from there instead ({@link LearnerLink}), and only its answer passes here.
  */
 final class RemoteRolloutWorker extends AbstractBehavior<RolloutWorker.Command> {
     /** More waiting messages than a coordinator ever sends one worker (a chunk and a weight version or two). */
@@ -40,6 +43,7 @@ final class RemoteRolloutWorker extends AbstractBehavior<RolloutWorker.Command> 
     private final NodeEndpoint.Address address;
     private final ManagedChannel channel;
     private final EncodedWeights weights;
+    private final Optional<LearnerLink> learner;
     private final Duration callTimeout;
     private final Executor encoding;
     private final int vocabSize;
@@ -54,8 +58,10 @@ final class RemoteRolloutWorker extends AbstractBehavior<RolloutWorker.Command> 
 
     private RemoteRolloutWorker(ActorContext<RolloutWorker.Command> context,
             StashBuffer<RolloutWorker.Command> waiting, int id,
-            NodeEndpoint.Address address, EncodedWeights weights, ClusterSettings settings, int vocabSize) {
+            NodeEndpoint.Address address, EncodedWeights weights, Optional<LearnerLink> learner,
+            ClusterSettings settings, int vocabSize) {
         super(context);
+        this.learner = learner;
         this.vocabSize = vocabSize;
         this.waiting = waiting;
         this.id = id;
@@ -73,12 +79,13 @@ final class RemoteRolloutWorker extends AbstractBehavior<RolloutWorker.Command> 
     /**
      * @param id the coordinator's id for this worker (in its rollouts and logs)
      * @param weights the encoding of published weights, shared by every proxy
+     * @param learner the learner node, which sends the versions it made itself (a remote learner's run)
      * @param vocabSize the size of the policy's vocabulary, which every generated token id must be within
      */
     static Behavior<RolloutWorker.Command> create(int id, NodeEndpoint.Address address, EncodedWeights weights,
-            ClusterSettings settings, int vocabSize) {
-        return Behaviors.setup(context -> Behaviors.withStash(STASH_CAPACITY,
-                waiting -> new RemoteRolloutWorker(context, waiting, id, address, weights, settings, vocabSize)));
+            Optional<LearnerLink> learner, ClusterSettings settings, int vocabSize) {
+        return Behaviors.setup(context -> Behaviors.withStash(STASH_CAPACITY, waiting -> new RemoteRolloutWorker(
+                context, waiting, id, address, weights, learner, settings, vocabSize)));
     }
 
     @Override
@@ -131,10 +138,17 @@ final class RemoteRolloutWorker extends AbstractBehavior<RolloutWorker.Command> 
             return this;
         }
         calling = true;
-        CompletableFuture<WeightSyncStatus> answered = weights.of(message.snapshot(), encoding)
-                .thenCompose(chunks -> WeightsSender.sync(
-                        answer -> stub().withOnReadyThreshold(readyThreshold).syncWeights(answer), chunks,
-                        syncAttempts, "rollout worker " + id));
+        CompletableFuture<WeightSyncStatus> answered;
+        if (message.weights() instanceof PublishedWeights.OnLearnerNode made) {
+            answered = learner.map(node -> node.publish(made.version(), address))
+                    .orElseGet(() -> CompletableFuture.failedFuture(new IllegalStateException(
+                            "weights v" + made.version() + " are on a learner node, but this run has none")));
+        } else {
+            answered = weights.of(message.weights().inProcess(), encoding)
+                    .thenCompose(chunks -> WeightsSender.sync(
+                            answer -> stub().withOnReadyThreshold(readyThreshold).syncWeights(answer), chunks,
+                            syncAttempts, "rollout worker " + id));
+        }
         getContext().pipeToSelf(answered, (response, failure) -> new Loaded(message, response, failure));
         return this;
     }
@@ -143,7 +157,7 @@ final class RemoteRolloutWorker extends AbstractBehavior<RolloutWorker.Command> 
         if (answered.failure() != null) {
             // no error reply: the coordinator drops this worker when it sees it stop, and publishes to the others
             // (an error reply would fail the run, as a local worker's does)
-            return lost("loading weights v" + answered.request().snapshot().version(), answered.failure());
+            return lost("loading weights v" + answered.request().weights().version(), answered.failure());
         }
         answered.request().replyTo().tell(StatusReply.success(
                 new RolloutWorker.WeightsLoaded(id, answered.response().getVersion())));

@@ -1,6 +1,7 @@
 package dev.rlhf.cluster;
 
 import com.google.protobuf.ByteString;
+import dev.rlhf.actors.PublishedWeights;
 import dev.rlhf.actors.RolloutWorker;
 import dev.rlhf.actors.WeightsBoard;
 import dev.rlhf.policy.generate.GenerationRequest;
@@ -75,7 +76,8 @@ final class RolloutGrpcService extends RolloutServiceGrpc.RolloutServiceImplBase
         WeightsSnapshot snapshot = reader.weights(version, file);
         board.replace(snapshot);
         return AskPattern.<RolloutWorker.Command, RolloutWorker.WeightsLoaded>askWithStatus(worker,
-                        replyTo -> new RolloutWorker.LoadWeights(snapshot, replyTo), timeout, scheduler)
+                        replyTo -> new RolloutWorker.LoadWeights(new PublishedWeights.InProcess(snapshot), replyTo),
+                        timeout, scheduler)
                 .toCompletableFuture()
                 .whenComplete((loaded, failure) -> {
                     if (failure == null) {

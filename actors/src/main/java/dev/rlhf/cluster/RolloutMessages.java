@@ -36,16 +36,20 @@ final class RolloutMessages {
                 .setWeightVersion(rollout.weightVersion())
                 .setSeconds(rollout.seconds());
         for (Completion completion : rollout.completions()) {
-            RolloutCompletion.Builder c = RolloutCompletion.newBuilder()
-                    .addAllTokenIds(boxed(completion.tokenIds()))
-                    .setFinishReason(finishReason(completion.finishReason()))
-                    .setText(completion.text());
-            for (float logprob : completion.logprobs()) {
-                c.addLogprobs(logprob);
-            }
-            builder.addCompletions(c);
+            builder.addCompletions(completion(completion));
         }
         return builder.build();
+    }
+
+    static RolloutCompletion completion(Completion completion) {
+        RolloutCompletion.Builder c = RolloutCompletion.newBuilder()
+                .addAllTokenIds(boxed(completion.tokenIds()))
+                .setFinishReason(finishReason(completion.finishReason()))
+                .setText(completion.text());
+        for (float logprob : completion.logprobs()) {
+            c.addLogprobs(logprob);
+        }
+        return c.build();
     }
 
     /**
@@ -84,7 +88,12 @@ final class RolloutMessages {
                 response.getSeconds());
     }
 
-    private static Completion completion(RolloutCompletion c, String field, int maxNewTokens, int vocabSize) {
+    /**
+     * A completion checked as {@link #rollout} checks each.
+     *
+     * @throws IllegalArgumentException whose message starts with {@code field} and the offending part of it
+     */
+    static Completion completion(RolloutCompletion c, String field, int maxNewTokens, int vocabSize) {
         int count = c.getTokenIdsCount();
         if (count == 0 || count > maxNewTokens) {
             throw new IllegalArgumentException(field + ".token_ids holds " + count
@@ -145,7 +154,7 @@ final class RolloutMessages {
         };
     }
 
-    private static List<Integer> boxed(int[] ids) {
+    static List<Integer> boxed(int[] ids) {
         return Arrays.stream(ids).boxed().toList();
     }
 }

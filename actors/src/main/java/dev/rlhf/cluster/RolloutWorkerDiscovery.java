@@ -4,6 +4,7 @@ import dev.rlhf.actors.ExperimentCoordinator;
 import dev.rlhf.actors.RolloutWorker;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -37,14 +38,16 @@ public final class RolloutWorkerDiscovery extends AbstractBehavior<RolloutWorker
     private final ClusterSettings settings;
     private final int vocabSize;
     private final EncodedWeights weights;
+    private final Optional<LearnerLink> learner;
     private final Map<ActorRef<NodeEndpoint.GetAddress>, ActorRef<RolloutWorker.Command>> proxies =
             new HashMap<>();
     private final NodeListing listing;
     private int nextId;
 
     private RolloutWorkerDiscovery(ActorContext<Command> context, ActorRef<ExperimentCoordinator.Command> coordinator,
-            ClusterSettings settings, int firstId, int vocabSize) {
+            ClusterSettings settings, int firstId, int vocabSize, Optional<LearnerLink> learner) {
         super(context);
+        this.learner = learner;
         this.vocabSize = vocabSize;
         this.coordinator = coordinator;
         this.settings = settings;
@@ -57,11 +60,13 @@ public final class RolloutWorkerDiscovery extends AbstractBehavior<RolloutWorker
     /**
      * @param firstId the coordinator's id for the first remote worker (after the local ones)
      * @param vocabSize the size of the policy's vocabulary: a worker answering a token id outside it is dropped
+     * @param learner the run's learner node, which sends the weight versions it makes to the nodes itself; empty
+     *     when the learner is in the coordinator's JVM
      */
     public static Behavior<Command> create(ActorRef<ExperimentCoordinator.Command> coordinator,
-            ClusterSettings settings, int firstId, int vocabSize) {
+            ClusterSettings settings, int firstId, int vocabSize, Optional<LearnerLink> learner) {
         return Behaviors.setup(context -> new RolloutWorkerDiscovery(context, coordinator, settings, firstId,
-                vocabSize));
+                vocabSize, learner));
     }
 
     @Override
@@ -98,7 +103,7 @@ public final class RolloutWorkerDiscovery extends AbstractBehavior<RolloutWorker
         NodeEndpoint.Address address = message.address();
         int id = nextId++;
         ActorRef<RolloutWorker.Command> proxy = getContext().spawn(
-                RemoteRolloutWorker.create(id, address, weights, settings, vocabSize), "remote-rollout-worker-" + id);
+                RemoteRolloutWorker.create(id, address, weights, learner, settings, vocabSize), "remote-rollout-worker-" + id);
         getContext().watchWith(proxy, new ProxyStopped(message.node()));
         proxies.put(message.node(), proxy);
         getContext().getLog().info("rollout worker node {} joined as worker {}: RolloutService at {}:{}",

@@ -14,6 +14,7 @@ import dev.rlhf.actors.ExperimentTimeouts;
 import dev.rlhf.actors.LocalPolicyReplica;
 import dev.rlhf.actors.OnlineLearner;
 import dev.rlhf.actors.OnlineLearners;
+import dev.rlhf.actors.PublishedWeights;
 import dev.rlhf.actors.LearnerActor;
 import dev.rlhf.actors.PreferenceCollector;
 import dev.rlhf.actors.RewardScorerActor;
@@ -23,6 +24,8 @@ import dev.rlhf.actors.RunCheckpoint;
 import dev.rlhf.actors.WeightsBoard;
 import dev.rlhf.cluster.ClusterJoin;
 import dev.rlhf.cluster.ClusterSettings;
+import dev.rlhf.cluster.LearnerLink;
+import dev.rlhf.cluster.RemoteLearner;
 import dev.rlhf.cluster.RemotePreferenceCollector;
 import dev.rlhf.cluster.RemoteRewardScorers;
 import dev.rlhf.cluster.RolloutWorkerDiscovery;
@@ -37,6 +40,7 @@ import dev.rlhf.policy.Policy;
 import dev.rlhf.policy.bootstrap.GoldScore;
 import dev.rlhf.policy.bootstrap.ReviewCorpus;
 import dev.rlhf.policy.model.GptConfig;
+import dev.rlhf.policy.model.WeightsSnapshot;
 import dev.rlhf.policy.ppo.PpoSettings;
 import dev.rlhf.policy.tokenizer.TextTokenizer;
 import dev.rlhf.rewardmodel.Comparison;
@@ -196,6 +200,11 @@ public final class ExperimentRunner {
                     + "simulated, but rlhf.annotators.mode is " + config.getString("rlhf.annotators.mode")
                     + ": people judge through a local store (rlhf.cluster.preference-store = local)");
         }
+        if (remoteLearner() && localWorkers() > 0) {
+            throw new IllegalArgumentException("rlhf.cluster.learner = remote sends each weight version from the "
+                    + "learner node straight to the rollout nodes, so rollout workers in this JVM could not load it: "
+                    + "set rlhf.cluster.local-rollout-workers = 0 (it is " + localWorkers() + ")");
+        }
         if (remoteScoring() && given.isPresent() && !given.get().sharesTokenizer()) {
             throw new IllegalArgumentException("rlhf.cluster.reward-scoring = remote needs a reward model that shares "
                     + "the policy's tokenizer (reward nodes read the policy checkpoint's), but "
@@ -255,27 +264,24 @@ public final class ExperimentRunner {
                     + " {} held-out comparisons the reward models are measured on: the ceiling of their accuracy",
                     String.format("%.3f", ceiling.accuracy()), ceiling.pairs()));
             RunRecorder recorder = new RunRecorder(metrics, runDir, console, gold, panelMajority);
+            LearnerLink learnerLink = new LearnerLink(cluster.callTimeout());
+            LearnerRole learnerRole = remoteLearner()
+                    ? remoteLearner(sft, runDir, checkpoint, resumedState, learnerLink)
+                    : localLearner(sft, manager, runDir, checkpoint);
             Optional<RewardModelBuilder.Version> givenVersion = Optional.empty();
             ExperimentCoordinator.Resume resumePoint = null;
-            OnlineLearner learner;
             if (resumedState != null) {
-                learner = RunCheckpoint.resumeLearner(checkpoint.get(), sft.model().weights(), sft.tokenizer(),
-                        manager, config, settings.algorithm());
                 RewardModelBuilder.Version rewardModel = resumedState.rewardModelVersion() > 0
                         ? builder.load(resumedState.rewardModelVersion(), manager) : null;
                 recorder.resumed(rewardModel == null ? null : rewardModel.info(), versionsRoot);
                 resumePoint = new ExperimentCoordinator.Resume(resumedState, rewardModel);
                 console.printf("resuming %s from %s (iteration %d of %d)%n", runDir, checkpoint.get().getFileName(),
                         iterationsDone, settings.iterations());
-            } else {
-                learner = OnlineLearners.create(settings.algorithm(), sft.model().weights(), sft.tokenizer(),
-                        manager, config);
-                if (given.isPresent()) {
-                    given.get().installAsVersionOne(policyDir, versionsRoot);
-                    givenVersion = Optional.of(builder.load(1, manager));
-                }
+            } else if (given.isPresent()) {
+                given.get().installAsVersionOne(policyDir, versionsRoot);
+                givenVersion = Optional.of(builder.load(1, manager));
             }
-            WeightsBoard board = new WeightsBoard(learner.initialSnapshot());
+            WeightsBoard board = new WeightsBoard(learnerRole.initialWeights());
             List<Behavior<RolloutWorker.Command>> workers = new ArrayList<>();
             for (int i = 0; i < localWorkers(); i++) {
                 workers.add(RolloutWorker.create(i, replicas.wrap(i,
@@ -283,8 +289,8 @@ public final class ExperimentRunner {
             }
             ExperimentCoordinator.Roles roles = roleWrapper.apply(new ExperimentCoordinator.Roles(workers,
                     remoteScoring() ? RemoteRewardScorers.create(cluster) : RewardScorerActor.create(),
-                    LearnerActor.create(learner, new RunCheckpoint(runDir)),
-                    remotePreferences() ? RemotePreferenceCollector.create(preferencesRunName(runDir), cluster)
+                    learnerRole.behavior(),
+                    remotePreferences() ? RemotePreferenceCollector.create(runName(runDir), cluster)
                             : PreferenceCollector.create(new PreferenceLoop(store,
                                     new SimulatedAnnotatorPanel(AnnotatorPanelSettings.from(config)))),
                     RewardTrainerActor.create(builder, manager), DispatcherSelector.fromConfig(TENSOR_DISPATCHER)));
@@ -298,7 +304,8 @@ public final class ExperimentRunner {
                         if (cluster.enabled()) {
                             context.spawn(UnreachableWorkerDowning.create(), "unreachable-worker-downing");
                             context.spawn(RolloutWorkerDiscovery.create(coordinator, cluster, workers.size(),
-                                    sft.model().config().vocabSize()),
+                                    sft.model().config().vocabSize(),
+                                    remoteLearner() ? Optional.of(learnerLink) : Optional.empty()),
                                     "rollout-worker-discovery");
                         }
                         handle.attach(coordinator, context.getSystem());
@@ -337,6 +344,42 @@ public final class ExperimentRunner {
                 system.getWhenTerminated().toCompletableFuture().get();
             }
         }
+    }
+
+    /** The learner role and the weights the rollout workers start from. */
+    private record LearnerRole(Behavior<LearnerActor.Command> behavior, PublishedWeights initialWeights) {}
+
+    /** The learner in this JVM, fresh or resumed from {@code checkpoint}; it writes the checkpoints to the run dir. */
+    private LearnerRole localLearner(Policy sft, NDManager manager, Path runDir, Optional<Path> checkpoint)
+            throws IOException {
+        OnlineLearner learner = checkpoint.isPresent()
+                ? RunCheckpoint.resumeLearner(checkpoint.get(), sft.model().weights(), sft.tokenizer(), manager,
+                        config, settings.algorithm())
+                : OnlineLearners.create(settings.algorithm(), sft.model().weights(), sft.tokenizer(), manager,
+                        config);
+        return new LearnerRole(LearnerActor.create(learner, new RunCheckpoint(runDir)),
+                new PublishedWeights.InProcess(learner.initialSnapshot()));
+    }
+
+    /**
+     * The learner on the learner node ({@code rlhf.cluster.learner = remote}): a fresh run's rollout workers start
+     * from the SFT weights this JVM holds, a resumed run's from the version the node resumes at, which it sends them.
+     */
+    private LearnerRole remoteLearner(Policy sft, Path runDir, Optional<Path> checkpoint,
+            RunCheckpoint.State resumedState, LearnerLink link) throws IOException {
+        WeightsSnapshot sftWeights = WeightsSnapshot.of(sft.model().weights(), 0);
+        if (checkpoint.isEmpty()) {
+            return new LearnerRole(RemoteLearner.create(runName(runDir), settings.algorithm(), config, sftWeights, -1,
+                    0, runDir, link, cluster, timeouts), new PublishedWeights.InProcess(sftWeights));
+        }
+        if (RunCheckpoint.learnerCheckpoint(checkpoint.get()).isEmpty()) {
+            throw new IllegalArgumentException("checkpoint " + checkpoint.get() + " was written by a learner in the "
+                    + "coordinator's JVM and holds its weights: resume it with rlhf.cluster.learner = local");
+        }
+        long version = RunCheckpoint.weightVersion(checkpoint.get());
+        return new LearnerRole(RemoteLearner.create(runName(runDir), settings.algorithm(), config, sftWeights,
+                resumedState.iteration(), version, runDir, link, cluster, timeouts),
+                new PublishedWeights.OnLearnerNode(version));
     }
 
     /**
@@ -390,16 +433,21 @@ public final class ExperimentRunner {
         }
     }
 
+    /** Whether the learner node updates the policy (cluster mode with rlhf.cluster.learner = remote). */
+    private boolean remoteLearner() {
+        return cluster.enabled() && cluster.remoteLearner();
+    }
+
     /** Whether the run's preference store is on the preferences node (cluster mode, rlhf.cluster.preference-store). */
     private boolean remotePreferences() {
         return cluster.enabled() && cluster.remotePreferences();
     }
 
     /**
-     * The run's name on the preferences node: its directory's name (in the characters a name there may have) and
+     * The run's name on the preferences and learner nodes: its directory's name (in the characters a name there may have) and
      * a digest of its absolute path, so runs in directories of the same name keep stores of their own.
      */
-    static String preferencesRunName(Path runDir) {
+    static String runName(Path runDir) {
         Path absolute = runDir.toAbsolutePath().normalize();
         String name = absolute.getFileName() == null ? "run"
                 : absolute.getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_").replaceFirst("^\\.", "_");

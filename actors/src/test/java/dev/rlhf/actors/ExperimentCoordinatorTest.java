@@ -333,7 +333,7 @@ class ExperimentCoordinatorTest {
                 })
                 .onMessage(RolloutWorker.LoadWeights.class, load -> {
                     load.replyTo().tell(StatusReply.success(
-                            new RolloutWorker.WeightsLoaded(0, load.snapshot().version())));
+                            new RolloutWorker.WeightsLoaded(0, load.weights().version())));
                     return Behaviors.same();
                 })
                 .build();

@@ -65,7 +65,7 @@ class RolloutWorkerTest {
 
         worker.tell(new RolloutWorker.Generate(0, requests(), rollouts.getRef()));
         RolloutWorker.Rollout before = rollouts.receiveMessage().getValue();
-        worker.tell(new RolloutWorker.LoadWeights(shifted(1), loads.getRef()));
+        worker.tell(new RolloutWorker.LoadWeights(new PublishedWeights.InProcess(shifted(1)), loads.getRef()));
         assertEquals(1, loads.receiveMessage().getValue().weightVersion());
         worker.tell(new RolloutWorker.Generate(1, requests(), rollouts.getRef()));
         RolloutWorker.Rollout after = rollouts.receiveMessage().getValue();
@@ -79,7 +79,7 @@ class RolloutWorkerTest {
     @Test
     void aRestartedWorkerComesBackAtTheLatestPublishedWeights() {
         WeightsBoard board = new WeightsBoard(WeightsSnapshot.of(base, 0));
-        board.publish(shifted(4));
+        board.publish(new PublishedWeights.InProcess(shifted(4)));
         AtomicInteger created = new AtomicInteger();
         RolloutWorker.PolicyReplica.Factory replicas = LocalPolicyReplica.factory(base, tokenizer, board, manager);
         ActorRef<RolloutWorker.Command> worker = TESTKIT.spawn(Behaviors.supervise(RolloutWorker.create(0, () -> {

@@ -10,7 +10,6 @@ import dev.rlhf.policy.generate.SamplingParams;
 import dev.rlhf.policy.model.GptConfig;
 import dev.rlhf.policy.model.GptWeights;
 import dev.rlhf.policy.model.TensorSpec;
-import dev.rlhf.policy.model.WeightsSnapshot;
 import dev.rlhf.rewardmodel.RewardModel;
 import dev.rlhf.rewardmodel.RewardModelBuilder;
 import dev.rlhf.rewardmodel.RewardModelInfo;
@@ -81,7 +80,7 @@ final class ScriptedRoles {
                     return Behaviors.same();
                 })
                 .onMessage(RolloutWorker.LoadWeights.class, load -> {
-                    version.set(load.snapshot().version());
+                    version.set(load.weights().version());
                     load.replyTo().tell(StatusReply.success(new RolloutWorker.WeightsLoaded(0, version.get())));
                     return Behaviors.same();
                 })
@@ -117,10 +116,9 @@ final class ScriptedRoles {
         AtomicLong version = new AtomicLong();
         return Behaviors.receive(LearnerActor.Command.class)
                 .onMessage(LearnerActor.Learn.class, learn -> {
-                    learn.replyTo().tell(StatusReply.success(new LearnerActor.Learned(learn.iteration(),
-                            new OnlineLearner.Update(0.5, Map.of("kl/to_reference", 0.5),
-                                    new WeightsSnapshot(version.incrementAndGet(), Map.of())),
-                            0.001)));
+                    learn.replyTo().tell(StatusReply.success(new LearnerActor.Learned(learn.iteration(), 0.5,
+                            Map.of("kl/to_reference", 0.5),
+                            new PublishedWeights.OnLearnerNode(version.incrementAndGet()), 0.001)));
                     return Behaviors.same();
                 })
                 .onMessage(LearnerActor.MeasureKl.class, measure -> {

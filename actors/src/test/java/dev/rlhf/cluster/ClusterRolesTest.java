@@ -26,12 +26,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The roles on nodes of their own, for real: rollout, reward and preferences nodes in child JVMs ({@code rlhf node
- * --role ...}), the coordinator in this JVM. A run generated on a rollout node, scored on a reward node, with its
- * preference store on the preferences node, gives the metrics and weights of the same run in one JVM, bit for bit,
- * every iteration's completions scored by the node across a reward-model swap. A run with every role remote whose rollout node and
- * then reward node are killed (SIGKILL) mid-run goes on with the other rollout node and a replacement reward node,
- * and finishes every iteration.
+ * The roles on nodes of their own, for real: rollout, reward, preferences and learner nodes in child JVMs ({@code
+ * rlhf node --role ...}), the coordinator in this JVM. A run generated on a rollout node, scored on a reward node,
+ * with its preference store on the preferences node and its updates on the learner node, gives the metrics and
+ * weights of the same run in one JVM, bit for bit, every iteration's completions scored by the node across a
+ * reward-model swap and every weight version sent to the rollout node by the learner node. In six JVMs (coordinator,
+ * learner, two rollout nodes, reward, preferences), a run whose rollout node and then reward node are killed
+ * (SIGKILL) mid-run goes on with the other rollout node and a replacement reward node, and finishes every iteration.
+ * A run whose learner node is killed ends naming the learner, and {@code --resume} continues it on a new learner
+ * node from the checkpoint the first one wrote, to the end the uninterrupted run reaches.
  */
 class ClusterRolesTest {
     private static final Pattern SCORED =
@@ -61,12 +64,13 @@ class ClusterRolesTest {
         NodeProcess reward = start(NodeProcess.startReward(dir, "reward-a", sft, seed));
         Path stores = dir.resolve("stores");
         start(NodeProcess.startPreferences(dir, "preferences", stores, seed));
+        Path learnerRoot = dir.resolve("learner");
+        NodeProcess learner = start(NodeProcess.startLearner(dir, "learner", sft, learnerRoot, seed));
         // one rollout worker in each run: a rollout is cut into a chunk per worker, and a chunk is generated and
         // scored as one batch, so the same worker count gives the same batches
         Config local = TinyExperiments.config(dir.resolve("local"), ITERATIONS)
                 .withValue("rlhf.experiment.rollout-workers", ConfigValueFactory.fromAnyRef(1));
-        Config remote = remoteRoles(dir.resolve("remote"), ITERATIONS, rollout.clusterAddress)
-                .withValue("rlhf.cluster.local-rollout-workers", ConfigValueFactory.fromAnyRef(0));
+        Config remote = remoteRoles(dir.resolve("remote"), ITERATIONS, rollout.clusterAddress);
 
         new ExperimentRunner(remote, sft, TinyExperiments.quiet()).run();
         new ExperimentRunner(local, sft, TinyExperiments.quiet()).run();
@@ -74,8 +78,20 @@ class ClusterRolesTest {
         assertEquals(ITERATIONS, TinyExperiments.deterministicMetrics(dir.resolve("remote")).size());
         assertEquals(TinyExperiments.deterministicMetrics(dir.resolve("local")),
                 TinyExperiments.deterministicMetrics(dir.resolve("remote")), "metrics of every iteration");
+        Path learnerRun = onlyRun(learnerRoot, "remote-");
         assertArrayEquals(Files.readAllBytes(TinyExperiments.weightsAt(dir.resolve("local"), ITERATIONS)),
-                Files.readAllBytes(TinyExperiments.weightsAt(dir.resolve("remote"), ITERATIONS)), "final weights");
+                Files.readAllBytes(TinyExperiments.weightsAt(learnerRun, ITERATIONS)), "final weights, which the "
+                        + "learner node wrote under its checkpoint root");
+        Path record = dir.resolve("remote").resolve(String.format("checkpoints/iter-%05d", ITERATIONS));
+        assertFalse(Files.exists(TinyExperiments.weightsAt(dir.resolve("remote"), ITERATIONS)),
+                "the run directory records the checkpoint without its weights");
+        assertTrue(Files.readString(record.resolve("state.json")).contains(learnerRun.toAbsolutePath().toString()),
+                "the record names where the learner node keeps the checkpoint");
+        String learnerLog = learner.log();
+        for (int version = 1; version <= ITERATIONS; version++) {
+            assertTrue(rollout.log().contains("loaded weights v" + version), "the rollout node loaded v" + version);
+        }
+        assertTrue(learnerLog.contains("learner of run remote-"), "the learner node opened the run: " + learnerLog);
         String log = reward.log();
         List<Integer> versions = new ArrayList<>();
         int pairs = 0;
@@ -88,9 +104,17 @@ class ClusterRolesTest {
         assertTrue(versions.contains(1) && versions.contains(2), "the node scored with v1, then with the retrained "
                 + "v2 from the boundary the schedule named: " + versions);
         assertFalse(Files.exists(dir.resolve("remote").resolve("preferences")), "no store in the run directory");
-        try (Stream<Path> runs = Files.list(stores)) {
-            assertEquals(List.of("remote-"), runs.map(run -> run.getFileName().toString().substring(0, 7)).toList(),
-                    "the run's store is on the preferences node, named after the run directory");
+        onlyRun(stores, "remote-");
+    }
+
+    /** The one run directory under a node's root, checked to be named after the run directory {@code prefix}. */
+    private static Path onlyRun(Path root, String prefix) throws Exception {
+        try (Stream<Path> runs = Files.list(root)) {
+            List<Path> all = runs.toList();
+            assertEquals(1, all.size(), "one run under " + root + ": " + all);
+            assertTrue(all.get(0).getFileName().toString().startsWith(prefix), "named after the run directory: "
+                    + all.get(0));
+            return all.get(0);
         }
     }
 
@@ -102,6 +126,7 @@ class ClusterRolesTest {
         NodeProcess doomedWorker = start(NodeProcess.start(dir, "worker-b", sft, seed));
         NodeProcess doomedReward = start(NodeProcess.startReward(dir, "reward-a", sft, seed));
         start(NodeProcess.startPreferences(dir, "preferences", dir.resolve("stores"), seed));
+        start(NodeProcess.startLearner(dir, "learner", sft, dir.resolve("learner"), seed));
         int iterations = 6;
         Config config = remoteRoles(dir.resolve("run"), iterations, worker.clusterAddress);
         CompletableFuture<NodeProcess> replacement = new CompletableFuture<>();
@@ -157,14 +182,16 @@ class ClusterRolesTest {
     }
 
     /**
-     * A tiny run in cluster mode scored on reward nodes, its store on the preferences node: this JVM on a free port,
-     * seeded from {@code seed}.
+     * A tiny run in cluster mode scored on reward nodes, its store on the preferences node, its learner on the learner
+     * node: this JVM on a free port, seeded from {@code seed}, with no rollout worker of its own.
      */
     private static Config remoteRoles(Path runDir, int iterations, String seed) {
         return ConfigFactory.parseMap(TinyExperiments.keys(runDir, iterations))
                 .withValue("rlhf.cluster.enabled", ConfigValueFactory.fromAnyRef(true))
                 .withValue("rlhf.cluster.reward-scoring", ConfigValueFactory.fromAnyRef("remote"))
                 .withValue("rlhf.cluster.preference-store", ConfigValueFactory.fromAnyRef("remote"))
+                .withValue("rlhf.cluster.learner", ConfigValueFactory.fromAnyRef("remote"))
+                .withValue("rlhf.cluster.local-rollout-workers", ConfigValueFactory.fromAnyRef(0))
                 .withValue("rlhf.cluster.port", ConfigValueFactory.fromAnyRef(0))
                 .withValue("rlhf.cluster.worker-wait-timeout", ConfigValueFactory.fromAnyRef("2m"))
                 .withValue("rlhf.cluster.seed-nodes", ConfigValueFactory.fromIterable(List.of(seed)))

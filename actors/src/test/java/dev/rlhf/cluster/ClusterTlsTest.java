@@ -31,6 +31,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -101,7 +102,7 @@ class ClusterTlsTest {
         TestProbe<ExperimentCoordinator.Command> joined = coordinator.createTestProbe();
         TestProbe<StatusReply<RolloutWorker.Rollout>> rolledOut = coordinator.createTestProbe();
 
-        coordinator.spawn(RolloutWorkerDiscovery.create(joined.getRef(), coordinatorSettings, 0, VOCAB));
+        coordinator.spawn(RolloutWorkerDiscovery.create(joined.getRef(), coordinatorSettings, 0, VOCAB, Optional.empty()));
         ActorRef<RolloutWorker.Command> proxy = joined.expectMessageClass(ExperimentCoordinator.WorkerJoined.class,
                 Duration.ofSeconds(30)).worker();
         proxy.tell(new RolloutWorker.Generate(3, List.of(new GenerationRequest(new int[] {1},
@@ -136,7 +137,7 @@ class ClusterTlsTest {
         register(stranger, serve(strangerSettings, strangerService, new AtomicReference<>()));
         TestProbe<ExperimentCoordinator.Command> joined = coordinator.createTestProbe();
 
-        coordinator.spawn(RolloutWorkerDiscovery.create(joined.getRef(), coordinatorSettings, 0, VOCAB));
+        coordinator.spawn(RolloutWorkerDiscovery.create(joined.getRef(), coordinatorSettings, 0, VOCAB, Optional.empty()));
 
         joined.expectNoMessage(NEVER);
         assertEquals(1, upMembers(coordinator.system()), "the coordinator is alone in its cluster: "

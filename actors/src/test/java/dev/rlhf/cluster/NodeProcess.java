@@ -19,15 +19,16 @@ import java.util.stream.Collectors;
 
 /**
  * A role node in a child JVM on 127.0.0.1, every port picked by the system: {@code rlhf worker} ({@link #start}),
- * {@code rlhf node --role reward} ({@link #startReward}) or {@code --role preferences} ({@link #startPreferences});
+ * {@code rlhf node --role reward} ({@link #startReward}), {@code --role preferences} ({@link #startPreferences}) or
+ * {@code --role learner} ({@link #startLearner});
  * ready once it has printed its gRPC and cluster addresses (again each time it starts a fresh node), killed by
  * {@link #close}.
  */
 final class NodeProcess implements AutoCloseable {
     private static final Pattern CLUSTER_NODE =
-            Pattern.compile("cluster node (\\S+) with role (rollout|reward|preferences)");
-    private static final Pattern GRPC =
-            Pattern.compile("(rollout worker|reward node|preferences node) grpc listening on ([^:]+):(\\d+)");
+            Pattern.compile("cluster node (\\S+) with role (rollout|reward|preferences|learner)");
+    private static final Pattern GRPC = Pattern.compile(
+            "(rollout worker|reward node|preferences node|learner node) grpc listening on ([^:]+):(\\d+)");
 
     private static final String ENDED = "";
 
@@ -78,6 +79,16 @@ final class NodeProcess implements AutoCloseable {
             throws Exception {
         return start(dir, name, storeRoot, seeds, "rlhf.cluster.preferences-node.store-root = \""
                 + storeRoot.toAbsolutePath() + "\"\n", List.of("node", "--role", "preferences"));
+    }
+
+    /**
+     * A learner node ({@code rlhf node --role learner}) that holds {@code policy} and writes the checkpoints of the
+     * runs it learns for under {@code checkpointRoot}.
+     */
+    static NodeProcess startLearner(Path dir, String name, Path policy, Path checkpointRoot, List<String> seeds)
+            throws Exception {
+        return start(dir, name, policy, seeds, "rlhf.cluster.learner-node.checkpoint-root = \""
+                + checkpointRoot.toAbsolutePath() + "\"\n", List.of("node", "--role", "learner"));
     }
 
     private static NodeProcess start(Path dir, String name, Path policy, List<String> seeds, String extraConfig,

@@ -17,6 +17,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -67,7 +68,7 @@ class RemoteRolloutWorkerTest {
                 .build().start();
         ActorRef<RolloutWorker.Command> proxy = TESTKIT.spawn(RemoteRolloutWorker.create(0,
                 new NodeEndpoint.Address("127.0.0.1", server.getPort(), "test-node"), new EncodedWeights(1 << 20),
-                ClusterSettings.from(ConfigFactory.load()), VOCAB));
+                Optional.empty(), ClusterSettings.from(ConfigFactory.load()), VOCAB));
         TestProbe<StatusReply<RolloutWorker.Rollout>> caller = TESTKIT.createTestProbe();
 
         proxy.tell(new RolloutWorker.Generate(5, List.of(new GenerationRequest(new int[] {1},

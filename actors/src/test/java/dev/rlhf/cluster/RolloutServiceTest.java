@@ -220,7 +220,7 @@ class RolloutServiceTest {
         assertEquals(1, afterResend.getVersion(), "the missing chunk alone completed the version");
         assertEquals(version.sha256(), afterResend.getSha256());
         assertEquals(-1, afterResend.getPendingVersion());
-        assertBitIdentical(shifted(1), board.latest());
+        assertBitIdentical(shifted(1), board.latest().inProcess());
     }
 
     @Test
@@ -236,7 +236,7 @@ class RolloutServiceTest {
             assertEquals(1, damaged.get(), "the interceptor damaged one chunk in flight");
             assertEquals(4, status.getVersion());
             assertEquals(version.sha256(), status.getSha256());
-            assertBitIdentical(shifted(4), board.latest());
+            assertBitIdentical(shifted(4), board.latest().inProcess());
             WeightSyncStatus held = stub.heldWeights(HeldWeightsRequest.getDefaultInstance());
             assertEquals(4, held.getVersion(), "the worker answers the version it holds");
             assertEquals(version.sha256(), held.getSha256());
