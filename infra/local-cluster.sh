@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Starts a local cluster on 127.0.0.1 and runs one experiment on it: N rollout worker nodes (`rlhf node --role
-# rollout`) and M reward nodes (`rlhf node --role reward`), in the background, and the coordinator (`rlhf train`, in
-# the foreground), all reading one config. The nodes are stopped (SIGTERM: they leave the cluster) when the run ends
+# rollout`), M reward nodes (`rlhf node --role reward`), a preferences node and a learner node, in the background,
+# and the coordinator (`rlhf train`, in the foreground), all reading one config: six JVMs by default. The nodes are stopped (SIGTERM: they leave the cluster) when the run ends
 # or the script is interrupted.
 #
-#   infra/local-cluster.sh [--tls] [--reward M] [--preferences P] [N_WORKERS] [CONFIG] [-- extra `rlhf train`
-#                          arguments, e.g. --resume]
+#   infra/local-cluster.sh [--tls] [--reward M] [--preferences P] [--learner L] [N_WORKERS] [CONFIG]
+#                          [-- extra `rlhf train` arguments, e.g. --resume]
 #
 # --reward M (default 1) starts M reward nodes and has the coordinator score on them (rlhf.cluster.reward-scoring =
 # remote); --reward 0 scores in the coordinator's JVM. --preferences 1 (the default) starts a preferences node
 # (`rlhf node --role preferences`, its stores in $LOGS/preference-stores) that holds the run's preference store
-# (rlhf.cluster.preference-store = remote); --preferences 0 keeps the store in the run directory.
+# (rlhf.cluster.preference-store = remote); --preferences 0 keeps the store in the run directory. --learner 1 (the
+# default) starts a learner node (`rlhf node --role learner`, its checkpoints in $LOGS/learner-checkpoints) that
+# updates the policy and sends each version to the rollout nodes (rlhf.cluster.learner = remote); --learner 0 keeps
+# the learner in the coordinator's JVM.
 # --tls secures the cluster as it would be across machines: infra/cluster/make-test-certs.sh makes a test CA and a
 # key store per node in $LOGS/certs, with a fresh random password the nodes read from the environment
 # (RLHF_CLUSTER_TLS_PASSWORD), and every node runs Artery tls-tcp and gRPC with mutual TLS (rlhf.cluster.tls).
@@ -22,11 +25,13 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tls=false
 reward=1
 preferences=1
+learner=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --tls) tls=true; shift ;;
     --reward) reward="$2"; shift 2 ;;
     --preferences) preferences="$2"; shift 2 ;;
+    --learner) learner="$2"; shift 2 ;;
     *) break ;;
   esac
 done
@@ -59,14 +64,18 @@ if $tls; then
   for i in $(seq 1 "$workers"); do names+=("worker-$i"); done
   for i in $(seq 1 "$reward"); do names+=("reward-$i"); done
   [ "$preferences" -gt 0 ] && names+=("preferences")
+  [ "$learner" -gt 0 ] && names+=("learner")
   CERT_PASSWORD="$RLHF_CLUSTER_TLS_PASSWORD" "$root/infra/cluster/make-test-certs.sh" "$logs/certs" "${names[@]}" >&2
 fi
 scoring=local
 [ "$reward" -gt 0 ] && scoring=remote
 store=local
 [ "$preferences" -gt 0 ] && store=remote
+learning=local
+[ "$learner" -gt 0 ] && learning=remote
 coordinator_config="$(node_config coordinator "rlhf.cluster.reward-scoring = $scoring
-rlhf.cluster.preference-store = $store")"
+rlhf.cluster.preference-store = $store
+rlhf.cluster.learner = $learning")"
 
 # Builds the project and the embedded policy once, so the nodes do not race to build them.
 $rlhf bootstrap
@@ -85,7 +94,8 @@ trap stop_nodes EXIT
 start_node() { # ROLE NAME
   local node_conf
   node_conf="$(node_config "$2" "rlhf.cluster.port = 0
-rlhf.cluster.preferences-node.store-root = \"$logs/preference-stores\"")"
+rlhf.cluster.preferences-node.store-root = \"$logs/preference-stores\"
+rlhf.cluster.learner-node.checkpoint-root = \"$logs/learner-checkpoints\"")"
   RLHF_JAVA_OPTS="${WORKER_JAVA_OPTS:--Xmx2g}" \
     $rlhf node --role "$1" --config "$node_conf" >"$logs/$2.out" 2>"$logs/$2.log" &
   pids+=("$!")
@@ -94,5 +104,6 @@ rlhf.cluster.preferences-node.store-root = \"$logs/preference-stores\"")"
 for i in $(seq 1 "$workers"); do start_node rollout "worker-$i"; done
 for i in $(seq 1 "$reward"); do start_node reward "reward-$i"; done
 [ "$preferences" -gt 0 ] && start_node preferences preferences
+[ "$learner" -gt 0 ] && start_node learner learner
 
 $rlhf train --config "$coordinator_config" "$@"

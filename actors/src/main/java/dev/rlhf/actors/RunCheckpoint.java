@@ -34,7 +34,9 @@ import java.util.Optional;
  * reward-model training in flight). A checkpoint is written to a temporary directory and renamed into place, so
  * neither a crash nor a reader ever sees half of one. Every random stream of a run derives from its seed and a
  * counter kept here (iteration, update count, task id), so a run resumed from a checkpoint goes on as the
- * uninterrupted one did.
+ * uninterrupted one did. With the learner on a learner node, the node writes the checkpoints under its own root and
+ * the run directory holds a record of each ({@link #record}): the node's {@code state.json} with where the
+ * checkpoint is there, and no weights.
  */
 public final class RunCheckpoint {
     public static final String STATE_FILE = "state.json";

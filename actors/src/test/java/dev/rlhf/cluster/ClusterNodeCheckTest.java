@@ -72,7 +72,7 @@ class ClusterNodeCheckTest {
         ClusterSettings settings = ClusterSettings.from(base);
 
         for (String role : new String[] {ClusterSettings.COORDINATOR_ROLE, ClusterSettings.ROLLOUT_ROLE,
-            ClusterSettings.REWARD_ROLE}) {
+            ClusterSettings.REWARD_ROLE, ClusterSettings.PREFERENCES_ROLE, ClusterSettings.LEARNER_ROLE}) {
             Config node = settings.nodeConfig(base, role);
             assertEquals("org.apache.pekko.cluster.sbr.SplitBrainResolverProvider",
                     node.getString("pekko.cluster.downing-provider-class"), role);

@@ -11,7 +11,9 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
 import dev.rlhf.policy.Policy;
 import dev.rlhf.policy.model.WeightsSnapshot;
+import dev.rlhf.proto.v1.ComparedPair;
 import dev.rlhf.proto.v1.FinishReason;
+import dev.rlhf.proto.v1.JudgedPair;
 import dev.rlhf.proto.v1.LearnRequest;
 import dev.rlhf.proto.v1.LearnResponse;
 import dev.rlhf.proto.v1.LearnerServiceGrpc;
@@ -21,6 +23,7 @@ import dev.rlhf.proto.v1.PublishWeightsRequest;
 import dev.rlhf.proto.v1.RolloutCompletion;
 import dev.rlhf.proto.v1.SaveCheckpointRequest;
 import dev.rlhf.proto.v1.SaveCheckpointResponse;
+import dev.rlhf.proto.v1.UsePreferencesRequest;
 import dev.rlhf.run.TinyExperiments;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -148,6 +151,34 @@ class LearnerServiceTest {
         assertTrue(saved.getStateJson().contains("\"weight_version\": 1"), saved.getStateJson());
         assertEquals(1, stub.openRun(open(r -> r.setResumeIteration(1))).getWeightVersion(),
                 "the node resumes from its own checkpoint");
+    }
+
+    @Test
+    void onlyAnOfflineAlgorithmTakesJudgedComparisonsAndThenLearnsFromThem() {
+        stub.openRun(open(r -> r));
+        assertRefused(Status.Code.FAILED_PRECONDITION, "ppo learns from rollouts",
+                () -> stub.usePreferences(preferences(1, 2)));
+        stub.openRun(open(r -> r.setAlgorithm("dpo")));
+        assertRefused(Status.Code.INVALID_ARGUMENT, "comparisons[1].sequence",
+                () -> stub.usePreferences(preferences(2, 1)));
+
+        stub.usePreferences(preferences(1, 2, 3, 4));
+        LearnResponse learned = stub.learn(learn(r -> r));
+
+        assertEquals(1, learned.getWeightVersion());
+        assertTrue(learned.getScalarsList().stream().anyMatch(scalar -> scalar.getName().startsWith("dpo/")),
+                learned.getScalarsList().toString());
+    }
+
+    private static UsePreferencesRequest preferences(long... sequences) {
+        UsePreferencesRequest.Builder request = UsePreferencesRequest.newBuilder().setRun(RUN);
+        for (long sequence : sequences) {
+            request.addComparisons(JudgedPair.newBuilder().setSequence(sequence)
+                    .setComparison(ComparedPair.newBuilder().setPrompt("The room").setResponseA(" was nice.")
+                            .setResponseB(" was rude."))
+                    .setAnnotatorId("panel-0").setVerdict("A").setStrength(1));
+        }
+        return request.build();
     }
 
     private static OpenRunRequest open(UnaryOperator<OpenRunRequest.Builder> change) {

@@ -14,6 +14,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.rlhf.cli.RlhfCli;
 import dev.rlhf.cluster.ClusterSettings;
+import dev.rlhf.proto.v1.LearnerServiceGrpc;
 import dev.rlhf.proto.v1.PreferenceCollectorServiceGrpc;
 import dev.rlhf.proto.v1.RewardScorerServiceGrpc;
 import dev.rlhf.proto.v1.RolloutServiceGrpc;
@@ -147,7 +148,8 @@ class KubernetesManifestsTest {
     void eachRoleRunsItsCommandAndIsReadyWhenItsServiceIs() throws IOException {
         Map<String, String> readyService = Map.of("rollout", RolloutServiceGrpc.SERVICE_NAME,
                 "reward", RewardScorerServiceGrpc.SERVICE_NAME,
-                "preferences", PreferenceCollectorServiceGrpc.SERVICE_NAME);
+                "preferences", PreferenceCollectorServiceGrpc.SERVICE_NAME,
+                "learner", LearnerServiceGrpc.SERVICE_NAME);
         Map<String, PodTemplateSpec> nodes = podTemplates();
         nodes.keySet().removeIf(name -> name.equals("rlhf-coordinator"));
         Set<String> roles = new TreeSet<>();
@@ -161,9 +163,10 @@ class KubernetesManifestsTest {
             assertEquals(50051, container.getReadinessProbe().getGrpc().getPort());
         }
         assertEquals(readyService.keySet(), roles, "a workload per node role");
-        StatefulSet preferences = all(StatefulSet.class).get(0);
-        assertEquals(1, preferences.getSpec().getReplicas(), "one writer of the stores");
-        assertEquals(1, preferences.getSpec().getVolumeClaimTemplates().size(), "the stores' volume");
+        for (StatefulSet stateful : all(StatefulSet.class)) {
+            assertEquals(1, stateful.getSpec().getReplicas(), "one writer of the stores, one learner of the run");
+            assertEquals(1, stateful.getSpec().getVolumeClaimTemplates().size(), "the stores' or checkpoints' volume");
+        }
         Container coordinator = all(Job.class).get(0).getSpec().getTemplate().getSpec().getContainers().get(0);
         assertEquals(List.of("train", "--config", "/etc/rlhf/cluster.conf", "--resume"), coordinator.getArgs());
         assertTrue(Files.readString(K8S.resolve("Dockerfile")).contains(RlhfCli.class.getName()),
@@ -192,12 +195,13 @@ class KubernetesManifestsTest {
     @Test
     void thePodsConfigurationIsOneEveryRoleAccepts() {
         for (String role : List.of(ClusterSettings.COORDINATOR_ROLE, ClusterSettings.ROLLOUT_ROLE,
-                ClusterSettings.REWARD_ROLE)) {
+                ClusterSettings.REWARD_ROLE, ClusterSettings.PREFERENCES_ROLE, ClusterSettings.LEARNER_ROLE)) {
             Config config = clusterConf(role.equals(ClusterSettings.COORDINATOR_ROLE)
                     ? "rlhf-coordinator-0.rlhf-coordinator" : "10.1.2.3");
             ClusterSettings settings = ClusterSettings.from(config);
 
-            assertTrue(settings.enabled() && settings.remoteRewardScoring() && settings.remotePreferences(), role);
+            assertTrue(settings.enabled() && settings.remoteRewardScoring() && settings.remotePreferences()
+                    && settings.remoteLearner(), role);
             assertFalse(settings.credentials().toString().contains("a-token"), "the token stays secret");
             // a pod the network reaches: refused without the token, accepted with it
             assertDoesNotThrow(() -> settings.checkNode(config, role), role);
@@ -226,7 +230,7 @@ class KubernetesManifestsTest {
         all(Deployment.class).forEach(d -> templates.put(d.getMetadata().getName(), d.getSpec().getTemplate()));
         all(StatefulSet.class).forEach(s -> templates.put(s.getMetadata().getName(), s.getSpec().getTemplate()));
         all(Job.class).forEach(j -> templates.put(j.getMetadata().getName(), j.getSpec().getTemplate()));
-        assertEquals(4, templates.size(), "the coordinator, rollout, reward and preferences workloads: "
+        assertEquals(5, templates.size(), "the coordinator, rollout, reward, preferences and learner workloads: "
                 + templates.keySet());
         return templates;
     }
