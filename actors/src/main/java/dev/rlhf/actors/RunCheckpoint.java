@@ -213,6 +213,26 @@ public final class RunCheckpoint {
                 : Optional.empty();
     }
 
+    /**
+     * Where a checkpoint's weights are: in the checkpoint itself, or in the learner node's checkpoint that its record
+     * names, when that is on this machine too (the same host, or a volume both see).
+     *
+     * @throws CheckpointException naming the node and the path when the recorded checkpoint is not here
+     */
+    public static Path weightsDirectory(Path checkpoint) throws IOException {
+        JsonObject json = readJson(checkpoint);
+        if (!json.has(LEARNER_CHECKPOINT)) {
+            return checkpoint;
+        }
+        Path there = Path.of(json.get(LEARNER_CHECKPOINT).getAsString());
+        if (!Files.isRegularFile(there.resolve(STATE_FILE))) {
+            throw new CheckpointException("checkpoint " + checkpoint + " records the checkpoint " + there + " of the "
+                    + "learner node " + json.get(LEARNER_NODE).getAsString() + ", which is not on this machine: copy "
+                    + "that directory here (to the same path) and try again");
+        }
+        return there;
+    }
+
     /** The weight version a checkpoint saved. */
     public static long weightVersion(Path checkpoint) throws IOException {
         return number(readJson(checkpoint), "weight_version", checkpoint).longValue();

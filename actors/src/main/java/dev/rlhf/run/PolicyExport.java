@@ -70,11 +70,17 @@ public final class PolicyExport {
 
     /**
      * The run's checkpoint called {@code name} ({@code iter-N}, with or without the leading zeros), or its newest
-     * when {@code name} is empty.
+     * when {@code name} is empty; for a checkpoint the learner node wrote, the node's copy the run's record names
+     * ({@link RunCheckpoint#weightsDirectory}).
      *
      * @throws IllegalArgumentException if the run has no checkpoint, or none of that name (listing those it has)
+     * @throws CheckpointException if the learner node's checkpoint is not on this machine
      */
     public static Path checkpoint(Path runDir, Optional<String> name) throws IOException {
+        return RunCheckpoint.weightsDirectory(record(runDir, name));
+    }
+
+    private static Path record(Path runDir, Optional<String> name) throws IOException {
         List<Path> complete = complete(runDir.resolve("checkpoints"));
         if (complete.isEmpty()) {
             throw new IllegalArgumentException("run " + runDir + " has no checkpoint in "

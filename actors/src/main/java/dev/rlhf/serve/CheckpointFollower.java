@@ -65,8 +65,9 @@ public final class CheckpointFollower implements AutoCloseable {
                 return;
             }
             lastSeen = key;
-            String id = ServedModel.checkpointId(dir);
-            long version = server.swapWeights(new GptModel(GptCheckpoint.load(dir, parent)), id);
+            Path weights = RunCheckpoint.weightsDirectory(dir); // a learner node's, when the run had one
+            String id = ServedModel.checkpointId(weights);
+            long version = server.swapWeights(new GptModel(GptCheckpoint.load(weights, parent)), id);
             LOG.info("loaded {} as weight version {}", dir, version);
         } catch (IOException | RuntimeException e) {
             // a run may write a broken checkpoint, or the server may be stopping; keep serving what is there

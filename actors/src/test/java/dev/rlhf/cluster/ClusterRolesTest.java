@@ -9,12 +9,14 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import dev.rlhf.run.ExperimentRunner;
+import dev.rlhf.run.PolicyExport;
 import dev.rlhf.run.RunSummary;
 import dev.rlhf.run.TinyExperiments;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -87,6 +89,8 @@ class ClusterRolesTest {
                 "the run directory records the checkpoint without its weights");
         assertTrue(Files.readString(record.resolve("state.json")).contains(learnerRun.toAbsolutePath().toString()),
                 "the record names where the learner node keeps the checkpoint");
+        assertEquals(learnerRun.resolve(String.format("checkpoints/iter-%05d", ITERATIONS)).toAbsolutePath(),
+                PolicyExport.checkpoint(dir.resolve("remote"), Optional.empty()), "rlhf export follows the record");
         String learnerLog = learner.log();
         for (int version = 1; version <= ITERATIONS; version++) {
             assertTrue(rollout.log().contains("loaded weights v" + version), "the rollout node loaded v" + version);

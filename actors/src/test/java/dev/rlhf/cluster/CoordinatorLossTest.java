@@ -22,10 +22,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The coordinator is the one node a run cannot lose: killed (SIGKILL) mid-run in its own JVM, it takes the run with
- * it. Its rollout and reward nodes, left without it, down themselves (the split-brain resolver keeps the
+ * The coordinator is a node a run cannot lose: killed (SIGKILL) mid-run in its own JVM, it takes the run with it.
+ * Its rollout, reward and learner nodes, left without it, down themselves (the split-brain resolver keeps the
  * coordinator's side) and start fresh nodes that wait at the seed address; {@code --resume} there continues the run
- * from its last checkpoint on the same nodes, to its end.
+ * from its last checkpoint on the same nodes (the fresh learner node from the checkpoint the first one wrote), to
+ * its end.
  */
 class CoordinatorLossTest {
     private static final int ITERATIONS = 12;
@@ -42,7 +43,9 @@ class CoordinatorLossTest {
         Files.writeString(configFile, keys.root().render(ConfigRenderOptions.concise()));
         try (NodeProcess worker = NodeProcess.start(dir, "worker", sft, List.of(seed), QUICK_RESOLVER);
                 NodeProcess reward = NodeProcess.startReward(dir, "reward", sft, List.of(seed),
-                        QUICK_RESOLVER)) {
+                        QUICK_RESOLVER);
+                NodeProcess learner = NodeProcess.startLearner(dir, "learner", sft, dir.resolve("learner"),
+                        List.of(seed), QUICK_RESOLVER)) {
             Path log = dir.resolve("coordinator.log");
             Process coordinator = new ProcessBuilder(ChildJvm.command(List.of("-Xmx1g", "-Dai.djl.offline=true"),
                             RlhfCli.class, "train", "--config", configFile.toString()))
@@ -63,6 +66,8 @@ class CoordinatorLossTest {
                     + worker.log());
             assertNotNull(reward.awaitNextClusterAddress(), "the reward node started afresh; its log:\n"
                     + reward.log());
+            assertNotNull(learner.awaitNextClusterAddress(), "the learner node started afresh; its log:\n"
+                    + learner.log());
             RunSummary summary = new ExperimentRunner(keys.withFallback(ConfigFactory.load()), sft,
                     TinyExperiments.quiet()).start(true).outcome()
                     .get(5, TimeUnit.MINUTES).summary().orElseThrow();
@@ -71,6 +76,8 @@ class CoordinatorLossTest {
             assertEquals(ITERATIONS, TinyExperiments.deterministicMetrics(run).size(), "metrics for every iteration");
             assertTrue(worker.log().contains("with weights v" + ITERATIONS), "the fresh rollout node generated with "
                     + "the resumed run's last weights");
+            assertTrue(learner.log().contains("resumed from its checkpoint of iteration 4"), "the fresh learner node "
+                    + "resumed from the checkpoint the first one wrote; its log:\n" + learner.log());
         }
     }
 
@@ -80,6 +87,7 @@ class CoordinatorLossTest {
                 .withValue("rlhf.experiment.policy-checkpoint", ConfigValueFactory.fromAnyRef(sft.toString()))
                 .withValue("rlhf.cluster.enabled", ConfigValueFactory.fromAnyRef(true))
                 .withValue("rlhf.cluster.reward-scoring", ConfigValueFactory.fromAnyRef("remote"))
+                .withValue("rlhf.cluster.learner", ConfigValueFactory.fromAnyRef("remote"))
                 .withValue("rlhf.cluster.port", ConfigValueFactory.fromAnyRef(Integer.parseInt(
                         seed.substring(seed.lastIndexOf(':') + 1))))
                 .withValue("rlhf.cluster.local-rollout-workers", ConfigValueFactory.fromAnyRef(0))

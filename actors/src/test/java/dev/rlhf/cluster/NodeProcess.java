@@ -87,8 +87,14 @@ final class NodeProcess implements AutoCloseable {
      */
     static NodeProcess startLearner(Path dir, String name, Path policy, Path checkpointRoot, List<String> seeds)
             throws Exception {
+        return startLearner(dir, name, policy, checkpointRoot, seeds, "");
+    }
+
+    /** Like {@link #startLearner(Path, String, Path, Path, List)}, with {@code extraConfig} (HOCON) too. */
+    static NodeProcess startLearner(Path dir, String name, Path policy, Path checkpointRoot, List<String> seeds,
+            String extraConfig) throws Exception {
         return start(dir, name, policy, seeds, "rlhf.cluster.learner-node.checkpoint-root = \""
-                + checkpointRoot.toAbsolutePath() + "\"\n", List.of("node", "--role", "learner"));
+                + checkpointRoot.toAbsolutePath() + "\"\n" + extraConfig, List.of("node", "--role", "learner"));
     }
 
     private static NodeProcess start(Path dir, String name, Path policy, List<String> seeds, String extraConfig,
