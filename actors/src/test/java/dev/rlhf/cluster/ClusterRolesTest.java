@@ -32,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  * rlhf node --role ...}), the coordinator in this JVM. A run generated on a rollout node, scored on a reward node,
  * with its preference store on the preferences node and its updates on the learner node, gives the metrics and
  * weights of the same run in one JVM, bit for bit, every iteration's completions scored by the node across a
- * reward-model swap and every weight version sent to the rollout node by the learner node. In six JVMs (coordinator,
+ * reward-model swap and every weight version sent to the rollout node by the learner node; so does DPO on the
+ * learner node, which gets its judged comparisons from the coordinator. In six JVMs (coordinator,
  * learner, two rollout nodes, reward, preferences), a run whose rollout node and then reward node are killed
  * (SIGKILL) mid-run goes on with the other rollout node and a replacement reward node, and finishes every iteration.
  * A run whose learner node is killed ends naming the learner, and {@code --resume} continues it on a new learner
@@ -120,6 +121,34 @@ class ClusterRolesTest {
                     + all.get(0));
             return all.get(0);
         }
+    }
+
+    @Test
+    void anOfflineAlgorithmOnTheLearnerNodeEqualsItsRunInOneJvm(@TempDir Path dir) throws Exception {
+        NodeProcess rollout = start(NodeProcess.start(dir, "worker-a", sft, List.of()));
+        Path learnerRoot = dir.resolve("learner");
+        start(NodeProcess.startLearner(dir, "learner", sft, learnerRoot, List.of(rollout.clusterAddress)));
+        // DPO trains on the judgments reward model v1 trains on, which the coordinator hands the learner node
+        Config local = TinyExperiments.config(dir.resolve("local"), ITERATIONS)
+                .withValue("rlhf.algorithm", ConfigValueFactory.fromAnyRef("dpo"))
+                .withValue("rlhf.experiment.rollout-workers", ConfigValueFactory.fromAnyRef(1));
+        Config remote = ConfigFactory.parseMap(TinyExperiments.keys(dir.resolve("remote"), ITERATIONS))
+                .withValue("rlhf.algorithm", ConfigValueFactory.fromAnyRef("dpo"))
+                .withValue("rlhf.cluster.enabled", ConfigValueFactory.fromAnyRef(true))
+                .withValue("rlhf.cluster.learner", ConfigValueFactory.fromAnyRef("remote"))
+                .withValue("rlhf.cluster.port", ConfigValueFactory.fromAnyRef(0))
+                .withValue("rlhf.cluster.seed-nodes", ConfigValueFactory.fromIterable(List.of(rollout.clusterAddress)))
+                .withFallback(ConfigFactory.load());
+
+        RunSummary summary = new ExperimentRunner(remote, sft, TinyExperiments.quiet()).run();
+        new ExperimentRunner(local, sft, TinyExperiments.quiet()).run();
+
+        int iterations = summary.iterations(); // rlhf.dpo.epochs caps them
+        assertEquals(TinyExperiments.deterministicMetrics(dir.resolve("local")),
+                TinyExperiments.deterministicMetrics(dir.resolve("remote")), "metrics of every iteration");
+        assertArrayEquals(Files.readAllBytes(TinyExperiments.weightsAt(dir.resolve("local"), iterations)),
+                Files.readAllBytes(TinyExperiments.weightsAt(onlyRun(learnerRoot, "remote-"), iterations)),
+                "final weights");
     }
 
     @Test
