@@ -74,7 +74,7 @@ public final class ClusterNode implements AutoCloseable {
             system = ActorSystem.create(Behaviors.empty(), ClusterSettings.SYSTEM_NAME,
                     cluster.nodeConfig(config, role));
             BindableService service = build.build(system, cluster, owned);
-            ClusterJoin.joinSelfWithoutSeeds(system, cluster);
+            ClusterJoin.join(system, cluster);
             Server server = serve(cluster, service);
             return register(role, key, cluster, system, server, List.copyOf(owned));
         } catch (IOException | RuntimeException e) {

@@ -17,6 +17,10 @@ import java.util.Objects;
  * @param remoteRewardScoring whether the coordinator scores on reward nodes rather than in its own JVM
  * @param remotePreferences whether the run's preference store lives on the preferences node
  * @param remoteLearner whether the learner node updates the policy rather than the coordinator's JVM
+ * @param bootstrap whether the node forms or joins the cluster through Pekko Management's cluster bootstrap
+ *     (contact points from Pekko Discovery) rather than the seed nodes
+ * @param managementPort the port of Pekko Management's HTTP endpoint (health checks, bootstrap contact point); -1
+ *     when it is not started
  * @param maxWeightsBytes the largest weight version a node takes in
  * @param weightChunkBytes the size of the chunks weight versions travel in
  * @param weightSyncAttempts the most SyncWeights calls that send one version to one node
@@ -35,6 +39,8 @@ public record ClusterSettings(
         boolean remoteRewardScoring,
         boolean remotePreferences,
         boolean remoteLearner,
+        boolean bootstrap,
+        int managementPort,
         Duration workerWaitTimeout,
         Duration endpointTimeout,
         Duration callTimeout,
@@ -71,6 +77,10 @@ public record ClusterSettings(
         Objects.requireNonNull(credentials, "credentials");
         requireNonNegative(port, "port");
         requireNonNegative(localRolloutWorkers, "local-rollout-workers");
+        if (bootstrap && !seedNodes.isEmpty()) {
+            throw new IllegalArgumentException("rlhf.cluster.bootstrap = pekko-management finds the other nodes "
+                    + "through Pekko Discovery: leave rlhf.cluster.seed-nodes empty (it is " + seedNodes + ")");
+        }
         requirePositive(workerWaitTimeout, "worker-wait-timeout");
         requirePositive(endpointTimeout, "endpoint-timeout");
         requirePositive(callTimeout, "call-timeout");
@@ -108,6 +118,9 @@ public record ClusterSettings(
                 localOrRemote(c.getString("reward-scoring"), "reward-scoring"),
                 localOrRemote(c.getString("preference-store"), "preference-store"),
                 localOrRemote(c.getString("learner"), "learner"),
+                bootstrap(c.getString("bootstrap")),
+                c.getBoolean("management.enabled") || bootstrap(c.getString("bootstrap"))
+                        ? c.getInt("management.port") : -1,
                 c.getDuration("worker-wait-timeout"),
                 c.getDuration("endpoint-timeout"),
                 c.getDuration("call-timeout"),
@@ -180,7 +193,9 @@ public record ClusterSettings(
                         "pekko.remote.artery.canonical.hostname", hostname,
                         "pekko.remote.artery.canonical.port", port,
                         "pekko.cluster.roles", ConfigValueFactory.fromIterable(List.of(role)),
-                        "pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seedNodes)))
+                        "pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seedNodes),
+                        "pekko.management.http.hostname", hostname,
+                        "pekko.management.http.port", Math.max(managementPort, 0)))
                 .withFallback(credentials.arteryConfig())
                 .withFallback(config);
     }
@@ -188,6 +203,20 @@ public record ClusterSettings(
     /** The largest gRPC message a node or the coordinator takes in: a weight chunk with room around it. */
     public int grpcMessageBytes() {
         return weightChunkBytes + MESSAGE_HEADROOM_BYTES;
+    }
+
+    /** Whether Pekko Management's HTTP endpoint runs on the node. */
+    public boolean management() {
+        return managementPort >= 0;
+    }
+
+    private static boolean bootstrap(String value) {
+        return switch (value) {
+            case "seed-nodes" -> false;
+            case "pekko-management" -> true;
+            default -> throw new IllegalArgumentException(
+                    "rlhf.cluster.bootstrap must be seed-nodes or pekko-management but was \"" + value + "\"");
+        };
     }
 
     private static boolean localOrRemote(String value, String key) {

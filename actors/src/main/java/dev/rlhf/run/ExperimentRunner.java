@@ -313,7 +313,7 @@ public final class ExperimentRunner {
             ActorSystem<Event> system = ActorSystem.create(guardian, ClusterSettings.SYSTEM_NAME, cluster.enabled()
                     ? cluster.nodeConfig(config, ClusterSettings.COORDINATOR_ROLE) : config);
             if (cluster.enabled()) {
-                ClusterJoin.joinSelfWithoutSeeds(system, cluster);
+                ClusterJoin.join(system, cluster);
                 LOG.info("cluster mode: node {} with {} local rollout workers, scoring {}; rollout worker and reward "
                         + "nodes join through the Receptionist", system.address(), localWorkers(),
                         remoteScoring() ? "on reward nodes" : "in this JVM");

@@ -97,6 +97,26 @@ class ClusterNodeCheckTest {
     }
 
     @Test
+    void bootstrapThroughPekkoManagementTakesNoSeedNodesAndStartsTheManagementEndpoint() {
+        Config bootstrap = ConfigFactory.parseMap(Map.of("rlhf.cluster.bootstrap", "pekko-management"))
+                .withFallback(ConfigFactory.load());
+        ClusterSettings settings = ClusterSettings.from(bootstrap);
+
+        assertTrue(settings.bootstrap() && settings.management(), "bootstrap probes the management endpoints");
+        assertEquals(7626, settings.nodeConfig(bootstrap, ClusterSettings.ROLLOUT_ROLE)
+                .getInt("pekko.management.http.port"));
+        assertFalse(ClusterSettings.from(ConfigFactory.load()).management(), "no management endpoint by default");
+        IllegalArgumentException seeded = assertThrows(IllegalArgumentException.class, () -> ClusterSettings.from(
+                ConfigFactory.parseString("rlhf.cluster.seed-nodes = [\"pekko://rlhf@127.0.0.1:25520\"]")
+                        .withFallback(bootstrap)));
+        assertTrue(seeded.getMessage().contains("rlhf.cluster.seed-nodes"), seeded.getMessage());
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> ClusterSettings.from(
+                ConfigFactory.parseMap(Map.of("rlhf.cluster.bootstrap", "dns")).withFallback(ConfigFactory.load())));
+        assertEquals("rlhf.cluster.bootstrap must be seed-nodes or pekko-management but was \"dns\"",
+                unknown.getMessage());
+    }
+
+    @Test
     void aKeyStoreThatCannotBeReadFailsTheNodeWithoutItsPassword(@TempDir Path dir) throws Exception {
         TestCertificates certificates = TestCertificates.make(dir, "node");
         Config config = ConfigFactory.parseMap(Map.of(

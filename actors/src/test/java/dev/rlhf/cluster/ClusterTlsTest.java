@@ -205,7 +205,7 @@ class ClusterTlsTest {
         ActorTestKit node = ActorTestKit.create(ClusterSettings.SYSTEM_NAME,
                 settings.nodeConfig(ConfigFactory.load(), role));
         nodes.add(node);
-        ClusterJoin.joinSelfWithoutSeeds(node.system(), settings);
+        ClusterJoin.join(node.system(), settings);
         return node;
     }
 

@@ -29,10 +29,13 @@ import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import java.beans.IntrospectionException;
 import java.beans.Introspector;
 import java.beans.PropertyDescriptor;
@@ -56,8 +59,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The Kubernetes manifests of {@code infra/k8s} checked offline: every document reads into the Kubernetes API's own
  * model (fabric8's, generated from the API's OpenAPI schema) with no field the schema lacks and every value of its
- * type; the objects fit together (selectors, ports, probes, volumes, the Secret, the coordinator's DNS name in the
- * seed address); and the configuration the pods read is one this project's code accepts for every role.
+ * type; the objects fit together (selectors, ports, probes, volumes, the Secret, the coordinator's DNS name, cluster
+ * bootstrap's label selector, management port and RBAC); and the configuration the pods read is one this project's
+ * code accepts for every role.
  */
 class KubernetesManifestsTest {
     private static final Path K8S = Path.of("..", "infra", "k8s");
@@ -67,7 +71,10 @@ class KubernetesManifestsTest {
             "v1/PersistentVolumeClaim", PersistentVolumeClaim.class,
             "apps/v1/Deployment", Deployment.class,
             "apps/v1/StatefulSet", StatefulSet.class,
-            "batch/v1/Job", Job.class);
+            "batch/v1/Job", Job.class,
+            "v1/ServiceAccount", ServiceAccount.class,
+            "rbac.authorization.k8s.io/v1/Role", Role.class,
+            "rbac.authorization.k8s.io/v1/RoleBinding", RoleBinding.class);
     private static final String SECRET = "rlhf-cluster-token";
 
     private static final List<HasMetadata> objects = new ArrayList<>();
@@ -113,6 +120,7 @@ class KubernetesManifestsTest {
                         .collect(Collectors.toMap(ContainerPort::getName, ContainerPort::getContainerPort));
                 for (Probe probe : probes(container)) {
                     int port = probe.getGrpc() != null ? probe.getGrpc().getPort()
+                            : probe.getHttpGet() != null ? port(probe.getHttpGet().getPort(), ports, name)
                             : port(probe.getTcpSocket().getPort(), ports, name);
                     assertTrue(ports.containsValue(port), name + " probes port " + port + ", which it does not open");
                 }
@@ -145,7 +153,7 @@ class KubernetesManifestsTest {
     }
 
     @Test
-    void eachRoleRunsItsCommandAndIsReadyWhenItsServiceIs() throws IOException {
+    void eachRoleRunsItsCommandIsReadyAsAMemberAndAliveWhileItsServiceAnswers() throws IOException {
         Map<String, String> readyService = Map.of("rollout", RolloutServiceGrpc.SERVICE_NAME,
                 "reward", RewardScorerServiceGrpc.SERVICE_NAME,
                 "preferences", PreferenceCollectorServiceGrpc.SERVICE_NAME,
@@ -158,9 +166,11 @@ class KubernetesManifestsTest {
             String role = container.getArgs().get(container.getArgs().indexOf("--role") + 1);
             roles.add(role);
             assertEquals(List.of("node", "--role", role, "--config", "/etc/rlhf/cluster.conf"), container.getArgs());
-            assertEquals(readyService.get(role), container.getReadinessProbe().getGrpc().getService(),
-                    node.getKey() + " is ready when its role's service is");
-            assertEquals(50051, container.getReadinessProbe().getGrpc().getPort());
+            assertEquals("/ready", container.getReadinessProbe().getHttpGet().getPath(),
+                    node.getKey() + " is ready once an Up member of the cluster (Pekko Management's check)");
+            assertEquals(readyService.get(role), container.getLivenessProbe().getGrpc().getService(),
+                    node.getKey() + " is alive while its role's service answers");
+            assertEquals(50051, container.getLivenessProbe().getGrpc().getPort());
         }
         assertEquals(readyService.keySet(), roles, "a workload per node role");
         for (StatefulSet stateful : all(StatefulSet.class)) {
@@ -174,21 +184,50 @@ class KubernetesManifestsTest {
     }
 
     @Test
-    void theCoordinatorHasTheStableNameTheNodesSeedFrom() {
+    void everyPodJoinsThroughBootstrapWithTheRightsKubernetesApiDiscoveryNeeds() {
+        Config config = clusterConf("10.1.2.3");
+        String selector = String.format(config.getString("pekko.discovery.kubernetes-api.pod-label-selector"),
+                config.getString("pekko.management.cluster.bootstrap.contact-point-discovery.service-name"));
+        String[] label = selector.split("=");
+
+        assertEquals("pekko-management", config.getString("rlhf.cluster.bootstrap"));
+        assertEquals("kubernetes-api",
+                config.getString("pekko.management.cluster.bootstrap.contact-point-discovery.discovery-method"));
+        assertEquals(List.of(), config.getStringList("rlhf.cluster.seed-nodes"), "bootstrap, not seed nodes");
+        String portName = config.getString("pekko.management.cluster.bootstrap.contact-point-discovery.port-name");
+        Set<String> accounts = names(ServiceAccount.class);
+        for (Map.Entry<String, PodTemplateSpec> workload : podTemplates().entrySet()) {
+            PodTemplateSpec pod = workload.getValue();
+            assertEquals(label[1], pod.getMetadata().getLabels().get(label[0]), workload.getKey() + " is a contact "
+                    + "point the discovery's label selector " + selector + " finds");
+            assertTrue(pod.getSpec().getContainers().get(0).getPorts().stream().anyMatch(port -> port.getName()
+                    .equals(portName) && port.getContainerPort() == config.getInt("rlhf.cluster.management.port")),
+                    workload.getKey() + " opens the management port named " + portName);
+            assertTrue(accounts.contains(pod.getSpec().getServiceAccountName()), workload.getKey() + " runs as a "
+                    + "ServiceAccount of the manifests");
+        }
+        Role role = all(Role.class).get(0);
+        assertTrue(role.getRules().stream().anyMatch(rule -> rule.getResources().contains("pods")
+                && rule.getVerbs().containsAll(List.of("get", "watch", "list"))), "the Role lets it list pods");
+        RoleBinding binding = all(RoleBinding.class).get(0);
+        assertEquals(role.getMetadata().getName(), binding.getRoleRef().getName());
+        assertTrue(binding.getSubjects().stream().anyMatch(subject -> subject.getKind().equals("ServiceAccount")
+                && accounts.contains(subject.getName())), "bound to the pods' ServiceAccount");
+    }
+
+    @Test
+    void theCoordinatorHasAStableName() {
         Job job = all(Job.class).get(0);
         PodSpec pod = job.getSpec().getTemplate().getSpec();
         Service headless = all(Service.class).stream()
                 .filter(service -> service.getMetadata().getName().equals(pod.getSubdomain())).findFirst()
                 .orElseThrow(() -> new AssertionError("no Service named as the coordinator's subdomain"));
         String dnsName = pod.getHostname() + "." + pod.getSubdomain();
-        Config config = clusterConf(dnsName);
 
         assertEquals("None", headless.getSpec().getClusterIP(), "headless, so the pod's name resolves");
         assertTrue(job.getSpec().getTemplate().getMetadata().getLabels().entrySet()
                 .containsAll(headless.getSpec().getSelector().entrySet()), "the Service selects the coordinator");
-        assertEquals(dnsName, env(pod.getContainers().get(0), "RLHF_HOSTNAME").getValue());
-        assertEquals(List.of("pekko://" + ClusterSettings.SYSTEM_NAME + "@" + dnsName + ":"
-                + config.getInt("rlhf.cluster.port")), config.getStringList("rlhf.cluster.seed-nodes"));
+        assertEquals(dnsName, env(pod.getContainers().get(0), "RLHF_HOSTNAME").getValue(), "its Artery address");
         assertEquals("OnFailure", pod.getRestartPolicy(), "a failed coordinator is started again, and resumes");
     }
 

@@ -1,0 +1,95 @@
+package dev.rlhf.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import dev.rlhf.actors.ExperimentCoordinator;
+import dev.rlhf.run.ExperimentRunner;
+import dev.rlhf.run.RunSummary;
+import dev.rlhf.run.TinyExperiments;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The cluster formed by Pekko Management's cluster bootstrap, as on Kubernetes but with config discovery on loopback:
+ * the coordinator (this JVM) and a rollout node (a child JVM) with no seed nodes find each other's management
+ * endpoints, agree on one to form the cluster, and run an experiment to its end; while it runs, both answer Pekko
+ * Management's readiness check (GET /ready) as Up members.
+ */
+class ClusterBootstrapTest {
+    private static final int ITERATIONS = 2;
+
+    @Test
+    void nodesWithoutSeedsFormTheClusterThroughBootstrapAndRunAnExperiment(@TempDir Path dir) throws Exception {
+        Path sft = TinyExperiments.bootstrapPolicy(dir.resolve("sft"));
+        int coordinatorPort = freePort();
+        int nodePort = freePort();
+        String discovery = bootstrap(coordinatorPort, nodePort);
+        try (NodeProcess node = NodeProcess.start(dir, "worker", sft, List.of(), discovery
+                + "rlhf.cluster.management.port = " + nodePort + "\n")) {
+            Config config = ConfigFactory.parseString(discovery)
+                    .withValue("rlhf.cluster.management.port", ConfigValueFactory.fromAnyRef(coordinatorPort))
+                    .withFallback(ConfigFactory.parseMap(TinyExperiments.keys(dir.resolve("run"), ITERATIONS)))
+                    .withValue("rlhf.cluster.enabled", ConfigValueFactory.fromAnyRef(true))
+                    .withValue("rlhf.cluster.port", ConfigValueFactory.fromAnyRef(0))
+                    .withFallback(ConfigFactory.load());
+            CompletableFuture<List<Integer>> ready = new CompletableFuture<>();
+            RunSummary summary = new ExperimentRunner(config, sft, TinyExperiments.quiet()).start(false, event -> {
+                if (event instanceof ExperimentCoordinator.IterationDone && !ready.isDone()) {
+                    ready.complete(List.of(readiness(coordinatorPort), readiness(nodePort)));
+                }
+            }).outcome().get(5, TimeUnit.MINUTES).summary().orElseThrow();
+
+            assertEquals(ITERATIONS, summary.iterations());
+            assertEquals(List.of(200, 200), ready.get(), "both members answered GET /ready with 200 while the run ran");
+            assertTrue(node.log().contains("with weights v" + ITERATIONS), "the rollout node, which joined through "
+                    + "bootstrap, generated the final evaluation; its log:\n" + node.log());
+        }
+    }
+
+    /** Bootstrap through config discovery of the two management endpoints, quick to decide. */
+    private static String bootstrap(int coordinatorPort, int nodePort) {
+        return "rlhf.cluster.bootstrap = pekko-management\n"
+                + "pekko.management.cluster.bootstrap {\n"
+                + "  contact-point-discovery {\n"
+                + "    discovery-method = config\n"
+                + "    required-contact-point-nr = 2\n"
+                + "    stable-margin = 1s\n"
+                + "    interval = 200ms\n"
+                + "  }\n"
+                // the contact points listen on ports of their own here, unlike pods that share one
+                + "  contact-point.filter-on-fallback-port = false\n"
+                + "}\n"
+                + "pekko.discovery.config.services.rlhf.endpoints = [\n"
+                + "  { host = \"127.0.0.1\", port = " + coordinatorPort + " },\n"
+                + "  { host = \"127.0.0.1\", port = " + nodePort + " }\n"
+                + "]\n";
+    }
+
+    private static int readiness(int port) {
+        try {
+            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                    + "/ready")).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    private static int freePort() throws Exception {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
