@@ -17,8 +17,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The cluster formed by Pekko Management's cluster bootstrap, as on Kubernetes but with config discovery on loopback:
  * the coordinator (this JVM) and a rollout node (a child JVM) with no seed nodes find each other's management
  * endpoints, agree on one to form the cluster, and run an experiment to its end; while it runs, both answer Pekko
- * Management's readiness check (GET /ready) as Up members.
+ * Management's readiness check (GET /ready) as Up members. A fresh node in the same process (after the cluster
+ * downed the last) takes the management port again.
  */
 class ClusterBootstrapTest {
     private static final int ITERATIONS = 2;
@@ -59,6 +63,33 @@ class ClusterBootstrapTest {
         }
     }
 
+    @Test
+    void aFreshNodeInTheSameProcessTakesTheManagementPortAgain() throws Exception {
+        int port = freePort();
+        Config config = ConfigFactory.parseMap(Map.of("rlhf.cluster.management.enabled", true,
+                        "rlhf.cluster.management.port", port, "rlhf.cluster.port", 0))
+                .withFallback(ConfigFactory.load());
+        ClusterSettings settings = ClusterSettings.from(config);
+        // a node the cluster downs terminates its actor system, and its process starts a fresh node (ClusterNode)
+        for (int node = 0; node < 2; node++) {
+            ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterSettings.SYSTEM_NAME,
+                    settings.nodeConfig(config, ClusterSettings.ROLLOUT_ROLE));
+            try {
+                ClusterJoin.join(system, settings);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                int alive = -1;
+                while (alive != 200 && System.nanoTime() < deadline) {
+                    alive = status(port, "alive");
+                    Thread.sleep(100);
+                }
+                assertEquals(200, alive, "node " + node + " answers GET /alive on port " + port);
+            } finally {
+                system.terminate();
+                system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
     /** Bootstrap through config discovery of the two management endpoints, quick to decide. */
     private static String bootstrap(int coordinatorPort, int nodePort) {
         return "rlhf.cluster.bootstrap = pekko-management\n"
@@ -79,9 +110,14 @@ class ClusterBootstrapTest {
     }
 
     private static int readiness(int port) {
+        return status(port, "ready");
+    }
+
+    /** The status of GET /{@code path} on the management endpoint at {@code port}; -1 when it does not answer. */
+    private static int status(int port, String path) {
         try {
             return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                    + "/ready")).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+                    + "/" + path)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (Exception e) {
             return -1;
         }
