@@ -102,8 +102,8 @@ public final class RolloutWorkerDiscovery extends AbstractBehavior<RolloutWorker
         }
         NodeEndpoint.Address address = message.address();
         int id = nextId++;
-        ActorRef<RolloutWorker.Command> proxy = getContext().spawn(
-                RemoteRolloutWorker.create(id, address, weights, learner, settings, vocabSize), "remote-rollout-worker-" + id);
+        ActorRef<RolloutWorker.Command> proxy = getContext().spawn(RemoteRolloutWorker.create(id, address, weights,
+                learner, settings, vocabSize), "remote-rollout-worker-" + id);
         getContext().watchWith(proxy, new ProxyStopped(message.node()));
         proxies.put(message.node(), proxy);
         getContext().getLog().info("rollout worker node {} joined as worker {}: RolloutService at {}:{}",

@@ -102,7 +102,8 @@ class ClusterTlsTest {
         TestProbe<ExperimentCoordinator.Command> joined = coordinator.createTestProbe();
         TestProbe<StatusReply<RolloutWorker.Rollout>> rolledOut = coordinator.createTestProbe();
 
-        coordinator.spawn(RolloutWorkerDiscovery.create(joined.getRef(), coordinatorSettings, 0, VOCAB, Optional.empty()));
+        coordinator.spawn(RolloutWorkerDiscovery.create(joined.getRef(), coordinatorSettings, 0, VOCAB,
+                Optional.empty()));
         ActorRef<RolloutWorker.Command> proxy = joined.expectMessageClass(ExperimentCoordinator.WorkerJoined.class,
                 Duration.ofSeconds(30)).worker();
         proxy.tell(new RolloutWorker.Generate(3, List.of(new GenerationRequest(new int[] {1},
@@ -137,7 +138,8 @@ class ClusterTlsTest {
         register(stranger, serve(strangerSettings, strangerService, new AtomicReference<>()));
         TestProbe<ExperimentCoordinator.Command> joined = coordinator.createTestProbe();
 
-        coordinator.spawn(RolloutWorkerDiscovery.create(joined.getRef(), coordinatorSettings, 0, VOCAB, Optional.empty()));
+        coordinator.spawn(RolloutWorkerDiscovery.create(joined.getRef(), coordinatorSettings, 0, VOCAB,
+                Optional.empty()));
 
         joined.expectNoMessage(NEVER);
         assertEquals(1, upMembers(coordinator.system()), "the coordinator is alone in its cluster: "

@@ -123,11 +123,12 @@ class LearnerServiceTest {
         assertRefused(Status.Code.INVALID_ARGUMENT, "iteration", () -> stub.learn(learn(r -> r.setIteration(-1))));
         assertRefused(Status.Code.INVALID_ARGUMENT, "prompts and completions",
                 () -> stub.learn(learn(r -> r.removePrompts(0))));
-        assertRefused(Status.Code.INVALID_ARGUMENT, "prompts[2].token_ids[1]", () -> stub.learn(learn(r -> r.setPrompts(2,
-                PromptTokens.newBuilder().addTokenIds(1).addTokenIds(sft.tokenizer().vocabSize())))));
+        assertRefused(Status.Code.INVALID_ARGUMENT, "prompts[2].token_ids[1]", () -> stub.learn(learn(r -> r
+                .setPrompts(2, PromptTokens.newBuilder().addTokenIds(1).addTokenIds(sft.tokenizer().vocabSize())))));
         assertRefused(Status.Code.INVALID_ARGUMENT, "completions[3].logprobs[0]", () -> stub.learn(learn(r -> r
                 .setCompletions(3, completion().toBuilder().setLogprobs(0, 0.5f)))));
-        assertRefused(Status.Code.INVALID_ARGUMENT, "scores", () -> stub.learn(learn(r -> r.clearScores().addScores(1f))));
+        assertRefused(Status.Code.INVALID_ARGUMENT, "scores",
+                () -> stub.learn(learn(r -> r.clearScores().addScores(1f))));
         assertRefused(Status.Code.INVALID_ARGUMENT, "scores[5]", () -> stub.learn(learn(r -> r.setScores(5,
                 Float.NaN))));
         assertRefused(Status.Code.INVALID_ARGUMENT, "port", () -> stub.publishWeights(
