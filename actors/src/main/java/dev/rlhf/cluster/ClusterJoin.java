@@ -20,7 +20,11 @@ public final class ClusterJoin {
      */
     public static void join(ActorSystem<?> system, ClusterSettings settings) {
         if (settings.management()) {
-            PekkoManagement.get(system.classicSystem()).start();
+            PekkoManagement.get(system.classicSystem()).start().whenComplete((uri, failure) -> {
+                if (failure != null) { // the health checks and bootstrap's contact point are then missing
+                    system.log().error("Pekko Management's endpoint did not start", failure);
+                }
+            });
         }
         if (settings.bootstrap()) {
             ClusterBootstrap.get(system.classicSystem()).start();

@@ -109,6 +109,7 @@ public record ClusterSettings(
 
     public static ClusterSettings from(Config config) {
         Config c = config.getConfig("rlhf.cluster");
+        boolean bootstrap = bootstrap(c.getString("bootstrap"));
         return new ClusterSettings(
                 c.getBoolean("enabled"),
                 c.getString("hostname"),
@@ -118,9 +119,8 @@ public record ClusterSettings(
                 localOrRemote(c.getString("reward-scoring"), "reward-scoring"),
                 localOrRemote(c.getString("preference-store"), "preference-store"),
                 localOrRemote(c.getString("learner"), "learner"),
-                bootstrap(c.getString("bootstrap")),
-                c.getBoolean("management.enabled") || bootstrap(c.getString("bootstrap"))
-                        ? c.getInt("management.port") : -1,
+                bootstrap,
+                c.getBoolean("management.enabled") || bootstrap ? c.getInt("management.port") : -1,
                 c.getDuration("worker-wait-timeout"),
                 c.getDuration("endpoint-timeout"),
                 c.getDuration("call-timeout"),

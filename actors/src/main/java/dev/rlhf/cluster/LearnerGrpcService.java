@@ -39,8 +39,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -64,12 +62,15 @@ final class LearnerGrpcService extends LearnerServiceGrpc.LearnerServiceImplBase
     private static final Logger LOG = LoggerFactory.getLogger(LearnerGrpcService.class);
     private static final String TENSOR_DISPATCHER = "rlhf.tensor-dispatcher";
 
-    /** The run the node holds: its learner's actor and the newest weight version, encoded for the wire. */
+    /**
+     * The run the node holds: its learner's actor and the newest weight version it published (null before the first
+     * update of a fresh run, whose version 0 the coordinator sends itself).
+     */
     private static final class OpenRun {
         final String run;
         final Algorithm algorithm;
         final ActorRef<LearnerActor.Command> learner;
-        volatile CompletableFuture<VersionChunks> latest;
+        volatile WeightsSnapshot latest;
 
         OpenRun(String run, Algorithm algorithm, ActorRef<LearnerActor.Command> learner) {
             this.run = run;
@@ -85,6 +86,8 @@ final class LearnerGrpcService extends LearnerServiceGrpc.LearnerServiceImplBase
     private final Path checkpointRoot;
     private final ClusterSettings cluster;
     private final Executor encoding;
+    /** Each published version, encoded once however many rollout nodes it is sent to. */
+    private final EncodedWeights encoded;
     /** Channels to the rollout nodes weights were sent to, by host:port. */
     private final Map<String, ManagedChannel> rolloutNodes = new ConcurrentHashMap<>();
     private volatile OpenRun open;
@@ -104,6 +107,7 @@ final class LearnerGrpcService extends LearnerServiceGrpc.LearnerServiceImplBase
         this.checkpointRoot = checkpointRoot;
         this.cluster = cluster;
         this.encoding = system.dispatchers().lookup(DispatcherSelector.blocking());
+        this.encoded = new EncodedWeights(cluster.weightChunkBytes());
         this.sftSha256 = VersionChunks.sha256(SnapshotSafetensors.encode(WeightsSnapshot.of(sft.model().weights(),
                 0)));
     }
@@ -130,23 +134,31 @@ final class LearnerGrpcService extends LearnerServiceGrpc.LearnerServiceImplBase
         }
     }
 
-    /** Replaces the run the node held with {@code run}'s learner; answers its weight version. */
+    /**
+     * Replaces the run the node held with {@code run}'s learner, once that is built (a request that cannot be served
+     * leaves the run held before in place); answers its weight version.
+     */
     private synchronized long open(String run, Algorithm algorithm, Config config, int resumeIteration) {
-        if (open != null) {
-            LOG.info("run {} replaces run {}", run, open.run);
-            open.learner.tell(new LearnerActor.Close());
-            open = null;
-        }
         // the learner's replicas run one intra-op thread each, as the coordinator's would
         JniUtils.setNumThreads(config.getInt("rlhf.experiment.intra-op-threads"));
         Path runDir = checkpointRoot.resolve(run);
         OnlineLearner learner = resumeIteration < 0 ? fresh(algorithm, config)
                 : resumed(runDir, algorithm, config, resumeIteration);
-        ActorRef<LearnerActor.Command> actor = system.systemActorOf(
-                LearnerActor.create(learner, new RunCheckpoint(runDir)), "learner-" + RUNS_OPENED.incrementAndGet(),
-                DispatcherSelector.fromConfig(TENSOR_DISPATCHER));
+        ActorRef<LearnerActor.Command> actor;
+        try {
+            actor = system.systemActorOf(LearnerActor.create(learner, new RunCheckpoint(runDir)),
+                    "learner-" + RUNS_OPENED.incrementAndGet(), DispatcherSelector.fromConfig(TENSOR_DISPATCHER));
+        } catch (RuntimeException e) {
+            learner.close();
+            throw e;
+        }
         OpenRun opened = new OpenRun(run, algorithm, actor);
-        opened.latest = encode(learner.initialSnapshot());
+        // a resumed run's rollout nodes get the checkpoint's version from here
+        opened.latest = resumeIteration < 0 ? null : learner.initialSnapshot();
+        if (open != null) {
+            LOG.info("run {} replaces run {}", run, open.run);
+            open.learner.tell(new LearnerActor.Close());
+        }
         open = opened;
         LOG.info("learner of run {} ({}) at weights v{}{}", run, algorithm.key(), learner.version(),
                 resumeIteration < 0 ? "" : ", resumed from its checkpoint of iteration " + resumeIteration);
@@ -204,7 +216,7 @@ final class LearnerGrpcService extends LearnerServiceGrpc.LearnerServiceImplBase
                         observer.onError(internal("the update of iteration " + iteration, failure));
                         return;
                     }
-                    run.latest = encode(learned.weights().inProcess());
+                    run.latest = learned.weights().inProcess();
                     observer.onNext(LearnResponse.newBuilder()
                             .setIteration(iteration)
                             .setWeightVersion(learned.weights().version())
@@ -309,39 +321,37 @@ final class LearnerGrpcService extends LearnerServiceGrpc.LearnerServiceImplBase
             observer.onError(e);
             return;
         }
+        WeightsSnapshot latest = run.latest;
+        if (latest == null || latest.version() != request.getVersion()) {
+            observer.onError(Status.FAILED_PRECONDITION.withDescription("version " + request.getVersion() + " is not "
+                    + "the learner's newest, " + (latest == null ? "which has made none yet" : "v" + latest.version()))
+                    .asRuntimeException());
+            return;
+        }
         String node = request.getHost() + ":" + request.getPort();
-        run.latest.thenCompose(chunks -> {
-            if (chunks.version() != request.getVersion()) {
-                throw Status.FAILED_PRECONDITION.withDescription("version " + request.getVersion() + " is not the "
-                        + "learner's newest, v" + chunks.version()).asRuntimeException();
-            }
-            ManagedChannel channel = rolloutNode(request.getHost(), request.getPort());
-            return WeightsSender.sync(answer -> RolloutServiceGrpc.newStub(channel)
-                    .withDeadlineAfter(cluster.callTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                    .withOnReadyThreshold(WeightsSender.readyThreshold(cluster.weightChunkBytes()))
-                    .syncWeights(answer), chunks, cluster.weightSyncAttempts(), "rollout node " + node);
-        }).whenComplete((status, failure) -> {
-            if (failure == null) {
-                observer.onNext(status);
-                observer.onCompleted();
-                return;
-            }
-            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                    ? failure.getCause() : failure;
-            observer.onError(cause instanceof StatusRuntimeException refused ? refused
-                    : Status.UNAVAILABLE.withDescription("sending weights v" + request.getVersion() + " to rollout "
-                            + "node " + node + ": " + cause.getMessage()).withCause(cause).asRuntimeException());
-        });
-    }
-
-    private ManagedChannel rolloutNode(String host, int port) {
-        return rolloutNodes.computeIfAbsent(host + ":" + port, key -> cluster.credentials()
-                .channelBuilder(host, port).maxInboundMessageSize(cluster.grpcMessageBytes()).build());
-    }
-
-    private CompletableFuture<VersionChunks> encode(WeightsSnapshot snapshot) {
-        return CompletableFuture.supplyAsync(() -> VersionChunks.of(snapshot.version(),
-                SnapshotSafetensors.encode(snapshot), cluster.weightChunkBytes()), encoding);
+        ManagedChannel channel = rolloutNodes.computeIfAbsent(node, key -> cluster.credentials()
+                .channelBuilder(request.getHost(), request.getPort())
+                .maxInboundMessageSize(cluster.grpcMessageBytes()).build());
+        encoded.of(latest, encoding).thenCompose(chunks -> WeightsSender.sync(answer -> RolloutServiceGrpc
+                        .newStub(channel)
+                        .withDeadlineAfter(cluster.callTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                        .withOnReadyThreshold(WeightsSender.readyThreshold(cluster.weightChunkBytes()))
+                        .syncWeights(answer), chunks, cluster.weightSyncAttempts(), "rollout node " + node))
+                .whenComplete((status, failure) -> {
+                    if (failure == null) {
+                        observer.onNext(status);
+                        observer.onCompleted();
+                        return;
+                    }
+                    // the coordinator drops a node it cannot reach: so does this cache
+                    if (rolloutNodes.remove(node, channel)) {
+                        channel.shutdownNow();
+                    }
+                    Throwable cause = Failures.cause(failure);
+                    observer.onError(Status.UNAVAILABLE.withDescription("sending weights v" + request.getVersion()
+                            + " to rollout node " + node + ": " + cause.getMessage()).withCause(cause)
+                            .asRuntimeException());
+                });
     }
 
     private LearnerMessages.Batch batch(List<dev.rlhf.proto.v1.PromptTokens> prompts,
@@ -371,7 +381,7 @@ final class LearnerGrpcService extends LearnerServiceGrpc.LearnerServiceImplBase
     private static Config config(String hocon) {
         try {
             Config config = ConfigFactory.parseString(hocon).resolve();
-            config.getInt("rlhf.experiment.intra-op-threads");
+            config.getInt("rlhf.experiment.intra-op-threads"); // read here so a config without it is INVALID_ARGUMENT
             return config;
         } catch (ConfigException e) {
             throw LearnerMessages.invalid("config: " + e.getMessage());
@@ -390,8 +400,7 @@ final class LearnerGrpcService extends LearnerServiceGrpc.LearnerServiceImplBase
     }
 
     private static StatusRuntimeException internal(String what, Throwable failure) {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                ? failure.getCause() : failure;
+        Throwable cause = Failures.cause(failure);
         return Status.INTERNAL.withDescription(what + " failed: " + cause.getMessage()).withCause(cause)
                 .asRuntimeException();
     }

@@ -76,6 +76,7 @@ public final class RemoteLearner extends AbstractBehavior<LearnerActor.Command> 
     private final ClusterSettings settings;
     private final ExperimentTimeouts timeouts;
     private final StashBuffer<LearnerActor.Command> waiting;
+    private final TimerScheduler<LearnerActor.Command> timers;
     private final NodeListing listing;
     private ActorRef<NodeEndpoint.GetAddress> node;
     private NodeEndpoint.Address address;
@@ -89,6 +90,7 @@ public final class RemoteLearner extends AbstractBehavior<LearnerActor.Command> 
             ClusterSettings settings, ExperimentTimeouts timeouts) {
         super(context);
         this.waiting = waiting;
+        this.timers = timers;
         this.opening = opening;
         this.run = opening.request().getRun();
         this.version = opening.startVersion();
@@ -196,17 +198,15 @@ public final class RemoteLearner extends AbstractBehavior<LearnerActor.Command> 
                     + version);
         }
         open = true;
+        timers.cancel(WAIT_TIMER);
         link.opened(channel, run);
         getContext().getLog().info("learner node {} holds run {} at weights v{}", address.node(), run, version);
         return nextCall();
     }
 
     private Behavior<LearnerActor.Command> onWaitOver() {
-        if (!open) {
-            throw new IllegalStateException("no learner node held the run within rlhf.cluster.worker-wait-timeout ("
-                    + settings.workerWaitTimeout() + ")");
-        }
-        return this;
+        throw new IllegalStateException("no learner node held the run within rlhf.cluster.worker-wait-timeout ("
+                + settings.workerWaitTimeout() + ")");
     }
 
     // --- the learner's commands ---------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /**
  * The node's side of one SyncWeights call: feeds the call's chunks to the node's {@link WeightsAssembly}, and when
@@ -89,7 +88,7 @@ final class WeightSyncCall implements StreamObserver<WeightChunk> {
         }
         applied.whenComplete((ignored, failure) -> {
             if (failure != null) {
-                Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+                Throwable cause = Failures.cause(failure);
                 reply.onError(cause instanceof StatusRuntimeException ? cause : Status.INTERNAL
                         .withDescription("applying weights v" + complete.get().version() + " failed: "
                                 + cause.getMessage()).withCause(cause).asRuntimeException());

@@ -264,9 +264,7 @@ public final class ExperimentRunner {
                     + " {} held-out comparisons the reward models are measured on: the ceiling of their accuracy",
                     String.format("%.3f", ceiling.accuracy()), ceiling.pairs()));
             RunRecorder recorder = new RunRecorder(metrics, runDir, console, gold, panelMajority);
-            LearnerLink learnerLink = new LearnerLink(cluster.callTimeout());
-            LearnerRole learnerRole = remoteLearner()
-                    ? remoteLearner(sft, runDir, checkpoint, resumedState, learnerLink)
+            LearnerRole learnerRole = remoteLearner() ? remoteLearner(sft, runDir, checkpoint, resumedState)
                     : localLearner(sft, manager, runDir, checkpoint);
             Optional<RewardModelBuilder.Version> givenVersion = Optional.empty();
             ExperimentCoordinator.Resume resumePoint = null;
@@ -305,7 +303,7 @@ public final class ExperimentRunner {
                             context.spawn(UnreachableWorkerDowning.create(), "unreachable-worker-downing");
                             context.spawn(RolloutWorkerDiscovery.create(coordinator, cluster, workers.size(),
                                     sft.model().config().vocabSize(),
-                                    remoteLearner() ? Optional.of(learnerLink) : Optional.empty()),
+                                    learnerRole.link()),
                                     "rollout-worker-discovery");
                         }
                         handle.attach(coordinator, context.getSystem());
@@ -346,8 +344,12 @@ public final class ExperimentRunner {
         }
     }
 
-    /** The learner role and the weights the rollout workers start from. */
-    private record LearnerRole(Behavior<LearnerActor.Command> behavior, PublishedWeights initialWeights) {}
+    /**
+     * The learner role, the weights the rollout workers start from, and the learner node the rollout node proxies
+     * have send the weights it makes (empty for a learner in this JVM).
+     */
+    private record LearnerRole(Behavior<LearnerActor.Command> behavior, PublishedWeights initialWeights,
+            Optional<LearnerLink> link) {}
 
     /** The learner in this JVM, fresh or resumed from {@code checkpoint}; it writes the checkpoints to the run dir. */
     private LearnerRole localLearner(Policy sft, NDManager manager, Path runDir, Optional<Path> checkpoint)
@@ -358,7 +360,7 @@ public final class ExperimentRunner {
                 : OnlineLearners.create(settings.algorithm(), sft.model().weights(), sft.tokenizer(), manager,
                         config);
         return new LearnerRole(LearnerActor.create(learner, new RunCheckpoint(runDir)),
-                new PublishedWeights.InProcess(learner.initialSnapshot()));
+                new PublishedWeights.InProcess(learner.initialSnapshot()), Optional.empty());
     }
 
     /**
@@ -366,20 +368,20 @@ public final class ExperimentRunner {
      * from the SFT weights this JVM holds, a resumed run's from the version the node resumes at, which it sends them.
      */
     private LearnerRole remoteLearner(Policy sft, Path runDir, Optional<Path> checkpoint,
-            RunCheckpoint.State resumedState, LearnerLink link) throws IOException {
-        WeightsSnapshot sftWeights = WeightsSnapshot.of(sft.model().weights(), 0);
-        if (checkpoint.isEmpty()) {
-            return new LearnerRole(RemoteLearner.create(runName(runDir), settings.algorithm(), config, sftWeights, -1,
-                    0, runDir, link, cluster, timeouts), new PublishedWeights.InProcess(sftWeights));
-        }
-        if (RunCheckpoint.learnerCheckpoint(checkpoint.get()).isEmpty()) {
+            RunCheckpoint.State resumedState) throws IOException {
+        if (checkpoint.isPresent() && RunCheckpoint.learnerCheckpoint(checkpoint.get()).isEmpty()) {
             throw new IllegalArgumentException("checkpoint " + checkpoint.get() + " was written by a learner in the "
                     + "coordinator's JVM and holds its weights: resume it with rlhf.cluster.learner = local");
         }
-        long version = RunCheckpoint.weightVersion(checkpoint.get());
+        WeightsSnapshot sftWeights = WeightsSnapshot.of(sft.model().weights(), 0);
+        int resumeIteration = checkpoint.isEmpty() ? -1 : resumedState.iteration();
+        long version = checkpoint.isEmpty() ? 0 : RunCheckpoint.weightVersion(checkpoint.get());
+        LearnerLink link = new LearnerLink(cluster.callTimeout());
         return new LearnerRole(RemoteLearner.create(runName(runDir), settings.algorithm(), config, sftWeights,
-                resumedState.iteration(), version, runDir, link, cluster, timeouts),
-                new PublishedWeights.OnLearnerNode(version));
+                resumeIteration, version, runDir, link, cluster, timeouts),
+                checkpoint.isEmpty() ? new PublishedWeights.InProcess(sftWeights)
+                        : new PublishedWeights.OnLearnerNode(version),
+                Optional.of(link));
     }
 
     /**
