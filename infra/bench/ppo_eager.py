@@ -2,7 +2,7 @@
 """PyTorch-eager twin of `rlhf bench ppo`: one PPO learner update on random data and random weights.
 
 An update scores a batch (no-grad policy log-probs, values and entropy, reference log-probs, in chunks of
---forward-batch-size), shapes per-token KL rewards, runs GAE and whitening, then 4 epochs x 4 shuffled minibatches
+--forward-batch-size), shapes per-token KL rewards, runs GAE and whitening, then 4 epochs x 2 shuffled minibatches
 of forward, clipped PPO loss, backward, clip_grad_norm_ and AdamW. Defaults follow the Java bench flags and the
 `rlhf.ppo` block of reference.conf. Prints one JSON line. Local measurement only, not CI.
 """
@@ -139,7 +139,7 @@ SHAPE = {"layers": 4, "d_model": 256, "heads": 4, "vocab": 8192, "batch": 16, "p
 
 
 # rlhf.ppo in reference.conf; early stopping is off as in the Java bench, and beta stays at kl.init-coef
-PPO = {"epochs": 4, "minibatches": 4, "forward_batch_size": 16, "lr": 1e-4, "clip": 0.2, "value_clip": 0.2,
+PPO = {"epochs": 4, "minibatches": 2, "forward_batch_size": 16, "lr": 1e-4, "clip": 0.2, "value_clip": 0.2,
        "value_coef": 0.1, "max_grad_norm": 1.0, "gamma": 1.0, "lam": 0.95, "beta": 0.05}
 
 

@@ -18,7 +18,7 @@ class PpoSettingsTest {
         assertEquals(1.0, settings.gamma());
         assertEquals(0.95, settings.lambda());
         assertEquals(4, settings.epochs());
-        assertEquals(4, settings.minibatches());
+        assertEquals(2, settings.minibatches());
         assertEquals(1.0f, settings.maxGradNorm());
         assertEquals(0.0, settings.entropyCoef());
         assertTrue(settings.whitenAdvantages());

@@ -42,7 +42,7 @@ class PpoUpdaterTest {
             assertTrue(after > before + 0.3,
                     "log π(rewarded token) should rise: before " + before + ", after " + after);
             assertEquals(4, last.epochsRun());
-            assertEquals(16, last.minibatchesRun());
+            assertEquals(8, last.minibatchesRun());
             assertTrue(last.klToReference() != 0, "the policy has drifted from its reference");
             assertTrue(last.approxKl() > 0 && last.gradNorm() > 0, "stats are reported: " + last);
         }
@@ -65,7 +65,7 @@ class PpoUpdaterTest {
                 updater.update(scorer.score(batch, scores(batch)));
             }
 
-            assertEquals(afterFirst, managedArrays(policy), "arrays held by the model's manager after 80 more minibatches");
+            assertEquals(afterFirst, managedArrays(policy), "arrays held by the model's manager after 40 more minibatches");
         }
     }
 
@@ -81,7 +81,7 @@ class PpoUpdaterTest {
             PpoStats stats = updater.update(new RolloutScorer(policy, reference, 8).score(batch, scores(batch)));
 
             assertEquals(1, stats.epochsRun());
-            assertEquals(4, stats.minibatchesRun());
+            assertEquals(2, stats.minibatchesRun());
         }
     }
 
