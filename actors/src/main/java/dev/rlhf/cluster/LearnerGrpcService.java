@@ -108,8 +108,7 @@ final class LearnerGrpcService extends LearnerServiceGrpc.LearnerServiceImplBase
         this.cluster = cluster;
         this.encoding = system.dispatchers().lookup(DispatcherSelector.blocking());
         this.encoded = new EncodedWeights(cluster.weightChunkBytes());
-        this.sftSha256 = VersionChunks.sha256(SnapshotSafetensors.encode(WeightsSnapshot.of(sft.model().weights(),
-                0)));
+        this.sftSha256 = SnapshotSafetensors.sha256(WeightsSnapshot.of(sft.model().weights(), 0));
     }
 
     @Override

@@ -120,7 +120,7 @@ public final class RemoteLearner extends AbstractBehavior<LearnerActor.Command> 
                 .setRun(CollectorMessages.run(run))
                 .setAlgorithm(algorithm.key())
                 .setConfig(runSettings.root().render(ConfigRenderOptions.concise()))
-                .setSftSha256(VersionChunks.sha256(SnapshotSafetensors.encode(sft)))
+                .setSftSha256(SnapshotSafetensors.sha256(sft))
                 .setResumeIteration(resumeIteration)
                 .build();
         Opening opening = new Opening(request, startVersion, runDir);

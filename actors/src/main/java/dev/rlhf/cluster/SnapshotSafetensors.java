@@ -27,6 +27,14 @@ final class SnapshotSafetensors {
 
     private SnapshotSafetensors() {}
 
+    /**
+     * The SHA-256 of {@code snapshot} as it travels: what a learner node and the coordinator compare to agree that
+     * they start from the same SFT weights.
+     */
+    static ByteString sha256(WeightsSnapshot snapshot) {
+        return VersionChunks.sha256(encode(snapshot));
+    }
+
     static ByteString encode(WeightsSnapshot snapshot) {
         List<SafetensorsHeader.Entry> entries = new ArrayList<>();
         long dataBytes = 0;

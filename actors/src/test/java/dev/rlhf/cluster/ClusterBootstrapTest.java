@@ -10,7 +10,6 @@ import dev.rlhf.actors.ExperimentCoordinator;
 import dev.rlhf.run.ExperimentRunner;
 import dev.rlhf.run.RunSummary;
 import dev.rlhf.run.TinyExperiments;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -34,12 +33,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ClusterBootstrapTest {
     private static final int ITERATIONS = 4;
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @Test
     void nodesWithoutSeedsFormTheClusterThroughBootstrapAndRunAnExperiment(@TempDir Path dir) throws Exception {
         Path sft = TinyExperiments.bootstrapPolicy(dir.resolve("sft"));
-        int coordinatorPort = freePort();
-        int nodePort = freePort();
+        int coordinatorPort = NodeProcess.freePort();
+        int nodePort = NodeProcess.freePort();
         String discovery = bootstrap(coordinatorPort, nodePort);
         try (NodeProcess node = NodeProcess.start(dir, "worker", sft, List.of(), discovery
                 + "rlhf.cluster.management.port = " + nodePort + "\n")) {
@@ -68,7 +68,7 @@ class ClusterBootstrapTest {
 
     @Test
     void aFreshNodeInTheSameProcessTakesTheManagementPortAgain() throws Exception {
-        int port = freePort();
+        int port = NodeProcess.freePort();
         Config config = ConfigFactory.parseMap(Map.of("rlhf.cluster.management.enabled", true,
                         "rlhf.cluster.management.port", port, "rlhf.cluster.port", 0))
                 .withFallback(ConfigFactory.load());
@@ -134,16 +134,10 @@ class ClusterBootstrapTest {
     /** The status of GET /{@code path} on the management endpoint at {@code port}; -1 when it does not answer. */
     private static int status(int port, String path) {
         try {
-            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
                     + "/" + path)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (Exception e) {
             return -1;
-        }
-    }
-
-    private static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }

@@ -13,7 +13,6 @@ import dev.rlhf.run.ExperimentRunner;
 import dev.rlhf.run.RunSummary;
 import dev.rlhf.run.TinyExperiments;
 import dev.rlhf.testing.ChildJvm;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -36,7 +35,7 @@ class CoordinatorLossTest {
     @Test
     void nodesOutliveAKilledCoordinatorAndTheResumedRunFinishesOnThem(@TempDir Path dir) throws Exception {
         Path sft = TinyExperiments.bootstrapPolicy(dir.resolve("sft"));
-        String seed = "pekko://rlhf@127.0.0.1:" + freePort();
+        String seed = "pekko://rlhf@127.0.0.1:" + NodeProcess.freePort();
         Path run = dir.resolve("run");
         Config keys = coordinatorKeys(run, seed, sft);
         Path configFile = dir.resolve("coordinator.conf");
@@ -93,11 +92,5 @@ class CoordinatorLossTest {
                 .withValue("rlhf.cluster.local-rollout-workers", ConfigValueFactory.fromAnyRef(0))
                 .withValue("rlhf.cluster.worker-wait-timeout", ConfigValueFactory.fromAnyRef("2m"))
                 .withValue("rlhf.cluster.seed-nodes", ConfigValueFactory.fromIterable(List.of(seed)));
-    }
-
-    private static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

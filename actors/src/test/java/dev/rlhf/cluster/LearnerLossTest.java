@@ -11,7 +11,6 @@ import com.typesafe.config.ConfigValueFactory;
 import dev.rlhf.run.ExperimentRunner;
 import dev.rlhf.run.RunSummary;
 import dev.rlhf.run.TinyExperiments;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -35,7 +34,7 @@ class LearnerLossTest {
     @Test
     void aKilledLearnerNodeEndsTheRunAndTheResumedRunFinishesOnANewOne(@TempDir Path dir) throws Exception {
         Path sft = TinyExperiments.bootstrapPolicy(dir.resolve("sft"));
-        String seed = "pekko://rlhf@127.0.0.1:" + freePort();
+        String seed = "pekko://rlhf@127.0.0.1:" + NodeProcess.freePort();
         Path run = dir.resolve("run");
         Path learnerRoot = dir.resolve("learner");
         Config config = coordinator(run, seed);
@@ -96,11 +95,5 @@ class LearnerLossTest {
                 .withValue("rlhf.cluster.worker-wait-timeout", ConfigValueFactory.fromAnyRef("2m"))
                 .withValue("rlhf.cluster.seed-nodes", ConfigValueFactory.fromIterable(List.of(seed)))
                 .withFallback(ConfigFactory.load());
-    }
-
-    private static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

@@ -5,6 +5,7 @@ import dev.rlhf.testing.ChildJvm;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,6 +45,13 @@ final class NodeProcess implements AutoCloseable {
         this.log = log;
         this.addresses = addresses;
         this.clusterAddress = clusterAddress;
+    }
+
+    /** A port no socket is bound to now, for a node whose port must be known before it starts. */
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
     }
 
     /**
