@@ -17,6 +17,7 @@ import dev.rlhf.policy.generate.GenerationRequest;
 import dev.rlhf.rewardmodel.RewardModelBuilder;
 import dev.rlhf.rewardmodel.RewardModelInfo;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -86,10 +87,13 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     static final String COLLECTOR = "preference collector";
     static final String TRAINER = "reward-model trainer";
 
+    /** How long a failed rollout round waits for a crashed role's own signal; see {@link #failAfterRoleSignals}. */
+    private static final Duration ROLE_SIGNAL_GRACE = Duration.ofSeconds(1);
+
     /** What the coordinator handles: its controls, and the adapted answers of the roles it drives. */
     public sealed interface Command permits Start, Stop, CheckpointNow, WorkerJoined, RolledOut, WeightsLoaded,
             LoadFailed, BatchLearned, BatchJudged, JudgmentsCounted, JudgmentsRead, PreferencesRead, VersionTrained,
-            ScorerSwitched, CheckpointWritten, CheckpointFailed, FinalKlMeasured, StepFailed {}
+            ScorerSwitched, CheckpointWritten, CheckpointFailed, FinalKlMeasured, StepFailed, RoundFailed {}
 
     /** Starts the run. */
     public record Start() implements Command {}
@@ -131,6 +135,8 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     private record FinalKlMeasured(KlMeasured measured) implements Command {}
 
     private record StepFailed(String role, String step, Throwable cause) implements Command {}
+
+    private record RoundFailed(String reason) implements Command {}
 
     /** What the coordinator reports to whoever started it. */
     public sealed interface Event permits Evaluated, RewardModelTrained, IterationDone, Finished, Stopped, Failed {}
@@ -471,7 +477,7 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
     private Behavior<Command> onRolledOut(RolledOut message) {
         round = null;
         if (message.outcome() instanceof RolloutRound.Failed failed) {
-            return fail(failed.reason());
+            return failAfterRoleSignals(failed.reason());
         }
         RolloutRound.Done done = (RolloutRound.Done) message.outcome();
         switch (phase) {
@@ -817,6 +823,26 @@ public final class ExperimentCoordinator extends AbstractBehavior<ExperimentCoor
             return this;
         }
         return fail(role + " stopped");
+    }
+
+    /**
+     * A round's failure can be the symptom of a role that crashed: the scorer's stop fails the round's next ask at
+     * once, and that answer may reach here before the scorer's own {@link ChildFailed}. Waiting a moment for the
+     * roles' signals fails the run with the crashed role's exception rather than with what the round saw of it.
+     */
+    private Behavior<Command> failAfterRoleSignals(String reason) {
+        getContext().scheduleOnce(ROLE_SIGNAL_GRACE, getContext().getSelf(), new RoundFailed(reason));
+        return newReceiveBuilder()
+                .onMessage(RoundFailed.class, failed -> fail(failed.reason()))
+                .onSignal(ChildFailed.class, failed -> stillFailingUnless(onChildFailed(failed)))
+                .onSignal(Terminated.class, terminated -> stillFailingUnless(onTerminated(terminated)))
+                .onSignal(PostStop.class, signal -> onPostStop())
+                .build();
+    }
+
+    /** While a round's failure waits, a signal that does not end the run (a worker gone) leaves it waiting. */
+    private Behavior<Command> stillFailingUnless(Behavior<Command> next) {
+        return next == this ? Behaviors.same() : next;
     }
 
     private Behavior<Command> fail(String reason) {
