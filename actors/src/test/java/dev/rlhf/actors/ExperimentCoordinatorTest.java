@@ -195,6 +195,27 @@ class ExperimentCoordinatorTest {
     }
 
     @Test
+    void aScorerThatCrashesAfterTheRoundGaveUpOnItIsNamedWithItsOwnCause() {
+        TestProbe<Event> events = TESTKIT.createTestProbe();
+        Duration minute = Duration.ofMinutes(1);
+        // scoring times out after 500 ms and fails the round; the scorer crashes 100 ms later, well within the
+        // coordinator's wait for the roles' signals
+        ExperimentTimeouts scoringTimesOut = new ExperimentTimeouts(minute, 3, minute, minute, Duration.ofMillis(500),
+                minute, minute, minute, minute, minute, minute, minute);
+
+        start(roles(Map.of("scorer", scorerThatCrashesLate(Duration.ofMillis(600)))), scoringTimesOut, events);
+
+        ExperimentCoordinator.Failed failed = (ExperimentCoordinator.Failed) events.fishForMessage(FAILS_WITHIN,
+                event -> event instanceof ExperimentCoordinator.Failed
+                        ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+                        : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore())
+                .get(0);
+        assertEquals("reward scorer failed: java.lang.IllegalStateException: boom after the timeout", failed.reason());
+        TESTKIT.createTestProbe().expectTerminated(coordinator, Duration.ofSeconds(5));
+        coordinator = null;
+    }
+
+    @Test
     void aRewardTrainerThatThrowsEndsTheRunNamingIt() {
         assertFailsNaming(roles(Map.of("trainer",
                 ScriptedRoles.throwing(RewardTrainerActor.Command.class, "boom in training"))),
@@ -322,6 +343,26 @@ class ExperimentCoordinatorTest {
                     throw new IllegalStateException("boom in scoring");
                 })
                 .build();
+    }
+
+    /** A scorer that never answers a score request and throws {@code after} the first one. */
+    private static Behavior<RewardScorerActor.Command> scorerThatCrashesLate(Duration after) {
+        int crash = -1; // a version number no run uses: the scorer's own timer, not the coordinator, sends it
+        return Behaviors.withTimers(timers -> Behaviors.receive(RewardScorerActor.Command.class)
+                .onMessage(RewardScorerActor.UseVersion.class, use -> {
+                    if (use.version() == crash) {
+                        throw new IllegalStateException("boom after the timeout");
+                    }
+                    use.replyTo().tell(StatusReply.success(new RewardScorerActor.VersionInUse(use.version())));
+                    return Behaviors.same();
+                })
+                .onMessage(RewardScorerActor.Score.class, score -> {
+                    if (!timers.isTimerActive("crash")) {
+                        timers.startSingleTimer("crash", new RewardScorerActor.UseVersion(crash, null, null), after);
+                    }
+                    return Behaviors.same();
+                })
+                .build());
     }
 
     /** A worker whose chunks go to {@code probe} unanswered; it loads weights at once. */
