@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Builds a probe of whether a reward model sees a repeated topic, from a run's evaluation completions.
+"""Builds a probe of whether a reward model sees a repeated topic, from a run's evaluation completions or from
+`./rlhf generate --json` output.
 
 On the embedded review task a response that covers one topic twice ("I found the staff wonderful. The staff was
 excellent.") scores -1 in gold, as low as a response can, whatever its adjectives. For every two-sentence completion
@@ -30,8 +31,15 @@ def topic(sentence):
     return match.group(2) if match else None
 
 
+def prompted_completions(document):
+    """(prompt, completion) of a run's evaluation file (prompts beside completions) or of `generate --json`."""
+    if "prompts" in document:
+        return zip(document["prompts"], document["completions"])
+    return ((completion["prompt"], completion) for completion in document["completions"])
+
+
 def probe_pairs(evaluation):
-    for prompt, completion in zip(evaluation["prompts"], evaluation["completions"]):
+    for prompt, completion in prompted_completions(evaluation):
         text = completion["text"]
         parts = sentences(text)
         if len(parts) != 2:
@@ -46,7 +54,7 @@ def probe_pairs(evaluation):
 
 def main(paths):
     if not paths:
-        sys.exit("usage: repeated_topic_probe.py EVALUATION.json [EVALUATION.json ...]")
+        sys.exit("usage: repeated_topic_probe.py COMPLETIONS.json [COMPLETIONS.json ...]")
     seen = set()
     for path in paths:
         with open(path, encoding="utf-8") as f:
