@@ -252,7 +252,7 @@ public final class ExperimentRunner {
             SequenceEncoder encoder = new SequenceEncoder(sft.tokenizer(), contextLength);
             ExperimentPlan plan = plan(sft, filePrompts);
             List<Comparison> goldHeldOut = gold.isPresent()
-                    ? ComparisonSource.fromPolicy(sft, new ReviewCorpus().prompts(200, settings.seed() + 5),
+                    ? ComparisonSource.fromPolicy(sft, new ReviewCorpus().evaluationPrompts(200, settings.seed() + 5),
                             settings.sampling().maxNewTokens(), settings.seed() + 6)
                     : List.of();
             Path versionsRoot = runDir.resolve(REWARD_MODELS_DIR);
@@ -391,7 +391,7 @@ public final class ExperimentRunner {
     private ExperimentPlan plan(Policy sft, Optional<FilePrompts> filePrompts) {
         if (filePrompts.isEmpty()) {
             ReviewCorpus corpus = new ReviewCorpus();
-            return new ExperimentPlan(settings, corpus::prompts, corpus::prompts, sft.tokenizer()::encode,
+            return new ExperimentPlan(settings, corpus::prompts, corpus::evaluationPrompts, sft.tokenizer()::encode,
                     ComparisonSource.fromCorpus(corpus, settings.datasetComparisons(), 4, settings.seed() + 7));
         }
         FilePrompts prompts = filePrompts.get();

@@ -5,16 +5,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.rlhf.actors.RunCheckpoint;
+import dev.rlhf.proto.v1.Judgment;
 import dev.rlhf.rewardmodel.RewardModelCheckpoint;
 import dev.rlhf.rewardmodel.RewardModelInfo;
+import dev.rlhf.store.PreferenceStore;
+import dev.rlhf.store.PreferenceStoreSettings;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -74,5 +81,34 @@ class QuickstartEndToEndTest {
                 run.resolve(ExperimentRunner.REWARD_MODELS_DIR)).orElseThrow());
         assertEquals(gold.panelMajority().pairs(), last.metrics().get("gold_pairs").intValue());
         assertTrue(gold.panelMajority().accuracy() > 0.5, "the panel's majority beats chance: " + gold);
+        assertEvaluationPromptsWereNeverJudgedOrRolledOut(run, config);
+    }
+
+    /**
+     * The evaluation prompts are held out: no comparison the annotators judged (the initial ones on RL prompts and
+     * SFT data, then the iterations' pairs of rollout completions) is on one of them.
+     */
+    private static void assertEvaluationPromptsWereNeverJudgedOrRolledOut(Path run, Config config) throws Exception {
+        JsonObject evaluation = JsonParser.parseString(Files.readString(run.resolve("evaluation-sft.json")))
+                .getAsJsonObject();
+        Set<String> evaluationPrompts = new HashSet<>();
+        evaluation.getAsJsonArray("prompts").forEach(prompt -> evaluationPrompts.add(prompt.getAsString()));
+        Set<String> judgedPrompts = new HashSet<>();
+        try (PreferenceStore store = PreferenceStore.open(
+                PreferenceStoreSettings.fromConfig(config).withPath(run.resolve("preferences")))) {
+            long cursor = 0;
+            for (List<Judgment> page = store.judgmentsSince(cursor, 1024); !page.isEmpty();
+                    page = store.judgmentsSince(cursor, 1024)) {
+                for (Judgment judgment : page) {
+                    cursor = judgment.getSequence();
+                    String promptId = store.task(judgment.getSubmission().getTaskId()).orElseThrow().getPromptId();
+                    judgedPrompts.add(store.prompt(promptId).orElseThrow().getText());
+                }
+            }
+        }
+        assertTrue(judgedPrompts.size() > 100, "judged prompts: " + judgedPrompts.size());
+        Set<String> both = new HashSet<>(evaluationPrompts);
+        both.retainAll(judgedPrompts);
+        assertEquals(Set.of(), both, "evaluation prompts among the judged ones");
     }
 }

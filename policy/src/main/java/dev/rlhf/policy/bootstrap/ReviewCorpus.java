@@ -15,19 +15,28 @@ import java.util.SplittableRandom;
  *
  * <p>Pretraining and SFT data draw every sentence's valence uniformly from the whole range, so a
  * model learns the language without learning the preference (the mean gold score of SFT responses
- * is about 0). They use only the training prompts; {@link #prompts} draws from a disjoint held-out
- * set. Every method is a pure function of its arguments: the same seed gives the same output.
+ * is about 0). They use only the training prompts; {@link #prompts} (RL) and {@link
+ * #evaluationPrompts} draw from two disjoint parts of a held-out set, so a tuned policy is
+ * evaluated on prompts it was neither fine-tuned nor reinforced on. Every method is a pure function
+ * of its arguments: the same seed gives the same output.
  */
 public final class ReviewCorpus {
 
+    /** Every fourth held-out prompt, in enumeration order, is an evaluation prompt (77 of 308). */
+    private static final int EVALUATION_EVERY = 4;
+
     private final ReviewGrammar grammar = ReviewGrammar.INSTANCE;
     private final List<ReviewGrammar.ReviewPrompt> trainingPrompts;
-    private final List<ReviewGrammar.ReviewPrompt> heldOutPrompts;
+    private final List<ReviewGrammar.ReviewPrompt> rlPrompts = new ArrayList<>();
+    private final List<ReviewGrammar.ReviewPrompt> evaluationPrompts = new ArrayList<>();
 
     public ReviewCorpus() {
         trainingPrompts = grammar.prompts().stream().filter(p -> !p.heldOut()).toList();
-        heldOutPrompts =
+        List<ReviewGrammar.ReviewPrompt> heldOut =
                 grammar.prompts().stream().filter(ReviewGrammar.ReviewPrompt::heldOut).toList();
+        for (int i = 0; i < heldOut.size(); i++) {
+            (i % EVALUATION_EVERY == 0 ? evaluationPrompts : rlPrompts).add(heldOut.get(i));
+        }
     }
 
     /**
@@ -60,16 +69,31 @@ public final class ReviewCorpus {
 
     /**
      * Returns {@code count} held-out prompts for RL, drawn with replacement; none of them ever
-     * appears in {@link #pretrainingDocuments} or {@link #sftPairs}.
+     * appears in {@link #pretrainingDocuments}, {@link #sftPairs} or {@link #evaluationPrompts}.
      *
      * @throws IllegalArgumentException if {@code count} is negative
      */
     public List<String> prompts(int count, long seed) {
+        return draw(rlPrompts, count, seed);
+    }
+
+    /**
+     * Returns {@code count} held-out prompts for evaluating a policy, drawn with replacement; none
+     * of them ever appears in {@link #pretrainingDocuments}, {@link #sftPairs} or {@link #prompts}.
+     *
+     * @throws IllegalArgumentException if {@code count} is negative
+     */
+    public List<String> evaluationPrompts(int count, long seed) {
+        return draw(evaluationPrompts, count, seed);
+    }
+
+    private static List<String> draw(
+            List<ReviewGrammar.ReviewPrompt> pool, int count, long seed) {
         requireCount(count);
         SplittableRandom random = new SplittableRandom(seed);
         List<String> prompts = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            prompts.add(heldOutPrompts.get(random.nextInt(heldOutPrompts.size())).text());
+            prompts.add(pool.get(random.nextInt(pool.size())).text());
         }
         return prompts;
     }

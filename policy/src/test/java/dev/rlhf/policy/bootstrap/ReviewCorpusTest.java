@@ -54,6 +54,22 @@ class ReviewCorpusTest {
     }
 
     @Test
+    void evaluationPromptsAreNeitherRlNorSftPrompts() {
+        Set<String> sftPrompts = new HashSet<>();
+        corpus.sftPairs(5_000, 1L).forEach(p -> sftPrompts.add(p.prompt()));
+        Set<String> rl = new HashSet<>(corpus.prompts(5_000, 3L));
+
+        Set<String> evaluation = new HashSet<>(corpus.evaluationPrompts(2_000, 4L));
+
+        assertEquals(77, evaluation.size(), "every evaluation prompt is drawn from 2,000 draws");
+        assertEquals(231, rl.size(), "every RL prompt is drawn from 5,000 draws");
+        for (String prompt : evaluation) {
+            assertTrue(!rl.contains(prompt), "evaluation prompt among the RL prompts: " + prompt);
+            assertTrue(!sftPrompts.contains(prompt), "evaluation prompt in SFT: " + prompt);
+        }
+    }
+
+    @Test
     void documentsArePromptThenResponseEndingInEos() {
         for (PromptResponse pair : corpus.sftPairs(100, 8L)) {
             assertTrue(pair.response().startsWith(" "), pair.response());
