@@ -3,8 +3,14 @@ package dev.rlhf.policy.bootstrap;
 import dev.rlhf.policy.tokenizer.TextTokenizer;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Random;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -22,8 +28,8 @@ import java.util.SplittableRandom;
  */
 public final class ReviewCorpus {
 
-    /** Every fourth held-out prompt, in enumeration order, is an evaluation prompt (77 of 308). */
-    private static final int EVALUATION_EVERY = 4;
+    /** A quarter of each item's held-out prompts (72 of 308) are evaluation prompts, chosen once with this seed. */
+    private static final long EVALUATION_SPLIT_SEED = 20_261_204L;
 
     private final ReviewGrammar grammar = ReviewGrammar.INSTANCE;
     private final List<ReviewGrammar.ReviewPrompt> trainingPrompts;
@@ -34,8 +40,18 @@ public final class ReviewCorpus {
         trainingPrompts = grammar.prompts().stream().filter(p -> !p.heldOut()).toList();
         List<ReviewGrammar.ReviewPrompt> heldOut =
                 grammar.prompts().stream().filter(ReviewGrammar.ReviewPrompt::heldOut).toList();
-        for (int i = 0; i < heldOut.size(); i++) {
-            (i % EVALUATION_EVERY == 0 ? evaluationPrompts : rlPrompts).add(heldOut.get(i));
+        // per item, a seeded shuffle rather than a stride: a stride through the enumeration (template, item,
+        // place) would give the evaluation a few places of its own, a shift the rollouts never see
+        Random random = new Random(EVALUATION_SPLIT_SEED);
+        Set<ReviewGrammar.ReviewPrompt> evaluation = new HashSet<>();
+        Map<String, List<ReviewGrammar.ReviewPrompt>> byItem = new LinkedHashMap<>();
+        heldOut.forEach(p -> byItem.computeIfAbsent(p.item(), item -> new ArrayList<>()).add(p));
+        for (List<ReviewGrammar.ReviewPrompt> prompts : byItem.values()) {
+            Collections.shuffle(prompts, random);
+            evaluation.addAll(prompts.subList(0, prompts.size() / 4));
+        }
+        for (ReviewGrammar.ReviewPrompt prompt : heldOut) {
+            (evaluation.contains(prompt) ? evaluationPrompts : rlPrompts).add(prompt);
         }
     }
 

@@ -61,12 +61,28 @@ class ReviewCorpusTest {
 
         Set<String> evaluation = new HashSet<>(corpus.evaluationPrompts(2_000, 4L));
 
-        assertEquals(77, evaluation.size(), "every evaluation prompt is drawn from 2,000 draws");
-        assertEquals(231, rl.size(), "every RL prompt is drawn from 5,000 draws");
+        assertEquals(72, evaluation.size(), "every evaluation prompt is drawn from 2,000 draws");
+        assertEquals(236, rl.size(), "every RL prompt is drawn from 5,000 draws");
         for (String prompt : evaluation) {
             assertTrue(!rl.contains(prompt), "evaluation prompt among the RL prompts: " + prompt);
             assertTrue(!sftPrompts.contains(prompt), "evaluation prompt in SFT: " + prompt);
         }
+    }
+
+    @Test
+    void evaluationPromptsSpanEveryItemAndPlaceAsTheRlPromptsDo() {
+        Set<String> evaluation = new HashSet<>(corpus.evaluationPrompts(2_000, 4L));
+
+        Set<String> items = new HashSet<>();
+        Set<String> places = new HashSet<>();
+        for (String prompt : evaluation) {
+            ReviewGrammar.ReviewPrompt known = ReviewGrammar.INSTANCE.prompt(prompt).orElseThrow();
+            items.add(known.item());
+            places.add(prompt.replaceAll(".* in ([A-Za-z]+)( like\\?|[:.])$", "$1"));
+        }
+
+        assertEquals(24, items.size(), "items: " + items);
+        assertEquals(16, places.size(), "places: " + places);
     }
 
     @Test
