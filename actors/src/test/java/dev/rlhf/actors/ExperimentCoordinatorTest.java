@@ -205,11 +205,7 @@ class ExperimentCoordinatorTest {
 
         start(roles(Map.of("scorer", scorerThatCrashesLate(Duration.ofMillis(600)))), scoringTimesOut, events);
 
-        ExperimentCoordinator.Failed failed = (ExperimentCoordinator.Failed) events.fishForMessage(FAILS_WITHIN,
-                event -> event instanceof ExperimentCoordinator.Failed
-                        ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
-                        : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore())
-                .get(0);
+        ExperimentCoordinator.Failed failed = awaitFailure(events);
         assertEquals("reward scorer failed: java.lang.IllegalStateException: boom after the timeout", failed.reason());
         TESTKIT.createTestProbe().expectTerminated(coordinator, Duration.ofSeconds(5));
         coordinator = null;
@@ -304,11 +300,7 @@ class ExperimentCoordinatorTest {
 
         start(roles, ScriptedRoles.timeouts(Duration.ofMinutes(1), 3), events);
 
-        ExperimentCoordinator.Failed failed = (ExperimentCoordinator.Failed) events.fishForMessage(FAILS_WITHIN,
-                event -> event instanceof ExperimentCoordinator.Failed
-                        ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
-                        : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore())
-                .get(0);
+        ExperimentCoordinator.Failed failed = awaitFailure(events);
         double seconds = (System.nanoTime() - started) / 1e9;
         assertTrue(failed.reason().startsWith(role + " "), "the reason names the role: " + failed.reason());
         assertTrue(failed.reason().contains(cause), "the reason gives the cause: " + failed.reason());
@@ -316,6 +308,15 @@ class ExperimentCoordinatorTest {
         events.expectNoMessage(Duration.ofMillis(200));
         TESTKIT.createTestProbe().expectTerminated(coordinator, Duration.ofSeconds(5));
         coordinator = null;
+    }
+
+    /** The run's {@link ExperimentCoordinator.Failed}, skipping the events before it. */
+    private static ExperimentCoordinator.Failed awaitFailure(TestProbe<Event> events) {
+        return (ExperimentCoordinator.Failed) events.fishForMessage(FAILS_WITHIN,
+                event -> event instanceof ExperimentCoordinator.Failed
+                        ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+                        : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore())
+                .get(0);
     }
 
     /** The scripted roles, with those named in {@code replaced} ("scorer", "learner", ...) swapped. */

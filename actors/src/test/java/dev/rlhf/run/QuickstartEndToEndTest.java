@@ -3,10 +3,10 @@ package dev.rlhf.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import dev.rlhf.actors.RunCheckpoint;
 import dev.rlhf.proto.v1.Judgment;
 import dev.rlhf.rewardmodel.RewardModelCheckpoint;
@@ -96,14 +96,9 @@ class QuickstartEndToEndTest {
         Set<String> judgedPrompts = new HashSet<>();
         try (PreferenceStore store = PreferenceStore.open(
                 PreferenceStoreSettings.fromConfig(config).withPath(run.resolve("preferences")))) {
-            long cursor = 0;
-            for (List<Judgment> page = store.judgmentsSince(cursor, 1024); !page.isEmpty();
-                    page = store.judgmentsSince(cursor, 1024)) {
-                for (Judgment judgment : page) {
-                    cursor = judgment.getSequence();
-                    String promptId = store.task(judgment.getSubmission().getTaskId()).orElseThrow().getPromptId();
-                    judgedPrompts.add(store.prompt(promptId).orElseThrow().getText());
-                }
+            for (Judgment judgment : store.judgmentsSince(0, (int) store.lastSequence() + 1)) {
+                String promptId = store.task(judgment.getSubmission().getTaskId()).orElseThrow().getPromptId();
+                judgedPrompts.add(store.prompt(promptId).orElseThrow().getText());
             }
         }
         assertTrue(judgedPrompts.size() > 100, "judged prompts: " + judgedPrompts.size());

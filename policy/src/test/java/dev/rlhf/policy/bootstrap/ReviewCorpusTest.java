@@ -38,8 +38,7 @@ class ReviewCorpusTest {
 
     @Test
     void rlPromptsNeverAppearInSftOrPretraining() {
-        Set<String> sftPrompts = new HashSet<>();
-        corpus.sftPairs(5_000, 1L).forEach(p -> sftPrompts.add(p.prompt()));
+        Set<String> sftPrompts = sftPrompts();
         List<String> documents = corpus.pretrainingDocuments(5_000, 2L);
 
         Set<String> rl = new HashSet<>(corpus.prompts(2_000, 3L));
@@ -55,8 +54,7 @@ class ReviewCorpusTest {
 
     @Test
     void evaluationPromptsAreNeitherRlNorSftPrompts() {
-        Set<String> sftPrompts = new HashSet<>();
-        corpus.sftPairs(5_000, 1L).forEach(p -> sftPrompts.add(p.prompt()));
+        Set<String> sftPrompts = sftPrompts();
         Set<String> rl = new HashSet<>(corpus.prompts(5_000, 3L));
 
         Set<String> evaluation = new HashSet<>(corpus.evaluationPrompts(2_000, 4L));
@@ -127,5 +125,13 @@ class ReviewCorpusTest {
     void rejectsNegativeCounts() {
         assertThrows(IllegalArgumentException.class, () -> corpus.sftPairs(-1, 1L));
         assertThrows(IllegalArgumentException.class, () -> corpus.prompts(-1, 1L));
+        assertThrows(IllegalArgumentException.class, () -> corpus.evaluationPrompts(-1, 1L));
+    }
+
+    /** The prompts of 5,000 SFT pairs: every training prompt, many times over. */
+    private Set<String> sftPrompts() {
+        Set<String> prompts = new HashSet<>();
+        corpus.sftPairs(5_000, 1L).forEach(p -> prompts.add(p.prompt()));
+        return prompts;
     }
 }
